@@ -1,0 +1,40 @@
+"""Schemas of the lake's datasets, declared once (DuckDB types; Parquet on disk)."""
+
+from __future__ import annotations
+
+from popflow import columns as c
+
+SCHEMAS: dict[str, dict[str, str]] = {
+    "areas": {
+        c.AREA_ID: "VARCHAR", c.NAME: "VARCHAR", c.PARENT_ID: "VARCHAR", c.LEVEL: "VARCHAR",
+        c.GEOMETRY: "VARCHAR",  # WKT in WGS 84
+    },
+    "cells": {
+        c.CELL_ID: "VARCHAR", c.LATITUDE: "DOUBLE", c.LONGITUDE: "DOUBLE",
+        c.VALID_FROM: "TIMESTAMPTZ", c.VALID_TO: "TIMESTAMPTZ",
+        c.AREA_ID: "VARCHAR",  # finest area holding the cell; NULL when outside every area
+    },
+    "subscribers": {
+        c.PERSON: "BIGINT", c.GENDER: "VARCHAR", c.AGE_BAND: "VARCHAR",
+        c.ORIGIN_REGION: "VARCHAR", c.REGISTERED_ON: "DATE",
+    },
+    "events": {
+        c.PERSON: "BIGINT", c.UTC_TIME: "TIMESTAMPTZ", c.LOCAL_EPOCH: "BIGINT",
+        c.CELL_ID: "VARCHAR", c.AREA_ID: "VARCHAR", c.EVENT_TYPE: "VARCHAR", c.MCC: "VARCHAR",
+        c.DATE: "DATE",
+    },
+    "population": {c.AREA_ID: "VARCHAR", c.POPULATION: "BIGINT", c.ADULTS: "BIGINT"},
+}
+
+QUARANTINE_SCHEMA: dict[str, str] = {
+    c.SOURCE: "VARCHAR", c.FILE: "VARCHAR", c.LINE: "BIGINT", c.REASON: "VARCHAR",
+    c.COLUMN: "VARCHAR", c.RECORD: "VARCHAR",
+}
+
+SOURCES = tuple(SCHEMAS)
+
+
+def empty_select(schema: dict[str, str]) -> str:
+    """A SQL query with the schema's columns and no rows."""
+    cols = ", ".join(f'NULL::{t} AS "{n}"' for n, t in schema.items())
+    return f"SELECT {cols} LIMIT 0"

@@ -1,0 +1,1 @@
+"""Ingest: validate, pseudonymise and commit input files to the lake."""

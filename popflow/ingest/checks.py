@@ -1,0 +1,58 @@
+"""Row checks shared by the sources: each names a quarantine reason and the column at fault.
+
+A check is a SQL condition over a batch's parsed columns that is true when the
+row is bad. The first failing check of a row gives its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MISSING_FIELD = "missing_field"
+UNPARSABLE_TIME = "unparsable_time"
+UNKNOWN_CELL = "unknown_cell"
+CELL_OUTSIDE_AREAS = "cell_outside_areas"
+INVALID_VALUE = "invalid_value"
+NEGATIVE_AMOUNT = "negative_amount"
+DUPLICATE_KEY = "duplicate_key"
+UNKNOWN_AREA = "unknown_area"
+MALFORMED_ROW = "malformed_row"
+INVALID_GEOMETRY = "invalid_geometry"
+OVERLAPPING_VALIDITY = "overlapping_validity"
+
+REASONS = {
+    MISSING_FIELD: "a required field is empty",
+    UNPARSABLE_TIME: "a time that is not ISO 8601 or epoch seconds",
+    UNKNOWN_CELL: "a cell_id not in the cells table (or not valid at that time)",
+    CELL_OUTSIDE_AREAS: "the event's cell lies outside every area",
+    INVALID_VALUE: "a value outside the allowed set or range",
+    NEGATIVE_AMOUNT: "a negative count or amount",
+    DUPLICATE_KEY: "the row's key was already seen in this or an earlier ingest",
+    UNKNOWN_AREA: "an area_id or parent_id not among the ingested areas",
+    MALFORMED_ROW: "a CSV row with the wrong number of fields",
+    INVALID_GEOMETRY: "an area without a valid polygon geometry",
+    OVERLAPPING_VALIDITY: "a cell version whose validity overlaps another version of that cell",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A quarantine rule: ``bad_when`` is SQL true for a bad row."""
+
+    reason: str
+    column: str
+    bad_when: str
+
+
+def missing(*columns: str) -> list[Check]:
+    """One check per required column: empty or null is bad."""
+    return [Check(MISSING_FIELD, c, f"{c} IS NULL") for c in columns]
+
+
+def classify_sql(checks: list[Check]) -> str:
+    """SQL columns ``reason`` and ``column`` naming the first failing check (NULL when good)."""
+    if not checks:
+        return "NULL::VARCHAR AS reason, NULL::VARCHAR AS \"column\""
+    reason = " ".join(f"WHEN {c.bad_when} THEN '{c.reason}'" for c in checks)
+    column = " ".join(f"WHEN {c.bad_when} THEN '{c.column}'" for c in checks)
+    return f"CASE {reason} END AS reason, CASE {column} END AS \"column\""

@@ -1,0 +1,61 @@
+"""Network events: one row per event of a pseudonymised person at a cell.
+
+Each accepted event gets its UTC instant, its local wall-clock time as epoch
+seconds (``t``), its local ``date`` and the finest area of the cell that was
+valid at that instant.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from popflow.ingest import checks as q
+from popflow.ingest.parsing import instant_sql, text_sql
+from popflow.ingest.source import IngestContext, SourceSpec
+
+EVENT_TYPES = ("call", "sms", "data", "other")
+
+
+def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
+    tz = ctx.timezone.replace("'", "")
+    types_list = ", ".join(f"'{e}'" for e in EVENT_TYPES)
+    checks = [
+        *q.missing("person", "ts_text", "cell_id"),
+        q.Check(q.UNPARSABLE_TIME, "timestamp", "ts IS NULL"),
+        q.Check(q.UNKNOWN_CELL, "cell_id", "NOT cell_known"),
+        q.Check(q.CELL_OUTSIDE_AREAS, "cell_id", "area_id IS NULL"),
+        q.Check(q.INVALID_VALUE, "event_type", f"event_type NOT IN ({types_list})"),
+        q.Check(q.INVALID_VALUE, "mcc", "NOT regexp_full_match(mcc, '[0-9]{3}')"),
+    ]
+    return f"""
+    WITH parsed AS (
+        SELECT line, person, {text_sql('"timestamp"')} AS ts_text,
+               {instant_sql('"timestamp"', types["timestamp"])} AS ts,
+               {text_sql('cell_id')} AS cell_id,
+               lower({text_sql('event_type')}) AS event_type, {text_sql('mcc')} AS mcc,
+               to_json({{'person': person::VARCHAR, 'timestamp': "timestamp"::VARCHAR,
+                        'cell_id': cell_id::VARCHAR, 'event_type': event_type::VARCHAR,
+                        'mcc': mcc::VARCHAR}})::VARCHAR AS record
+        FROM raw
+    ), located AS (
+        SELECT p.*, c.area_id, c.cell_id IS NOT NULL AS cell_known
+        FROM parsed p LEFT JOIN cells c ON c.cell_id = p.cell_id
+            AND (c.valid_from IS NULL OR p.ts >= c.valid_from)
+            AND (c.valid_to IS NULL OR p.ts < c.valid_to)
+    )
+    SELECT person, ts, floor(epoch(timezone('{tz}', ts)))::BIGINT AS t,
+           cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc,
+           timezone('{tz}', ts)::DATE AS date,
+           line, record, {q.classify_sql(checks)}
+    FROM located
+    """
+
+
+SOURCE = SourceSpec(
+    name="events",
+    required=("subscriber_id", "timestamp", "cell_id"),
+    optional=("event_type", "mcc"),
+    parse=parse,
+    person_column="subscriber_id",
+    partition_by="date",
+)

@@ -1,0 +1,210 @@
+"""One ingest: read files, pseudonymise, validate, quarantine, report, commit atomically.
+
+Nothing is visible in the lake until the batch is committed by one directory
+rename; a failure at any point abandons the staged batch and changes nothing.
+Files whose content was already ingested for this source are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from popflow import columns as c
+from popflow.datasets import SCHEMAS
+from popflow.errors import InputError
+from popflow.ingest import checks as q
+from popflow.ingest.quality import QualityTally
+from popflow.ingest.readers import (
+    MalformedRows,
+    detect_format,
+    expand_paths,
+    fingerprint,
+    read_batches,
+)
+from popflow.ingest.registry import SOURCES
+from popflow.ingest.source import IngestContext, SourceSpec
+from popflow.lake import Lake, StagedBatch
+from popflow.lake_views import register_lake
+
+Progress = Callable[[int, int], None]
+
+
+def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
+           fmt: str | None = None, progress: Progress | None = None,
+           con: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """Ingest files into ``source``; returns the data-quality report."""
+    spec = SOURCES[source]
+    files = expand_paths(paths)
+    new, skipped = _new_files(lake, source, files)
+    con = con or duckdb.connect()
+    con.execute(f"SET TimeZone = '{ctx.timezone}'")
+    register_lake(con, lake)
+    tally = QualityTally(source, [str(f) for f in skipped])
+    if not new:
+        return tally.report(con)
+    batch = lake.new_batch(source)
+    try:
+        _ingest_files(con, spec, new, batch, ctx, fmt, tally, progress)
+        report = tally.report(con)
+        batch.commit({
+            "id": batch.id, "source": source,
+            "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
+            "inputs": [{"file": str(f), "sha256": fp} for f, fp in new.items()],
+            "quality": report,
+        })
+    except BaseException:
+        batch.abandon()
+        raise
+    return report
+
+
+def _new_files(lake: Lake, source: str, files: list[Path]) -> tuple[dict[Path, str], list[Path]]:
+    seen = lake.fingerprints(source)
+    new, skipped = {}, []
+    for path in files:
+        fp = fingerprint(path)
+        if fp in seen:
+            skipped.append(path)
+        else:
+            seen.add(fp)
+            new[path] = fp
+    return new, skipped
+
+
+def _ingest_files(con, spec: SourceSpec, files: dict[Path, str], batch: StagedBatch,
+                  ctx: IngestContext, fmt, tally: QualityTally, progress) -> None:
+    total = sum(p.stat().st_size for p in files)
+    done = 0
+    writer = BatchWriter(con, spec, batch)
+    for file_no, path in enumerate(files):
+        malformed = MalformedRows()
+        for table in _read(spec, path, fmt, malformed):
+            checked = _check(con, spec, _prepare(spec, table, ctx), ctx)
+            writer.write(checked, file_no, str(path), tally)
+        writer.write_malformed(malformed, str(path), tally)
+        done += path.stat().st_size
+        if progress:
+            progress(done, total)
+    writer.finish(tally)
+
+
+def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
+    if spec.read:
+        yield spec.read(path)
+        return
+    yield from read_batches(path, detect_format(path, fmt), spec.required, spec.optional, malformed)
+
+
+def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
+    if spec.person_column:
+        index = table.schema.get_field_index(spec.person_column)
+        person = ctx.pseudonymiser.column(_blank_to_null(table[spec.person_column]))
+        table = table.set_column(index, c.PERSON, person)
+    return spec.prepare(table, ctx) if spec.prepare else table
+
+
+def _blank_to_null(values: pa.ChunkedArray) -> pa.Array:
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    return pc.if_else(pc.equal(text, ""), None, text)
+
+
+def _check(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:
+    con.register("raw", table)
+    types = {name: table.schema.field(name).type for name in table.schema.names}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {spec.parse(types, ctx)}")
+    con.unregister("raw")
+    return "checked"
+
+
+class BatchWriter:
+    """Writes accepted rows and quarantined rows of a staged batch."""
+
+    def __init__(self, con, spec: SourceSpec, batch: StagedBatch):
+        self.con, self.spec, self.batch = con, spec, batch
+        self.cols = ", ".join(f'"{n}"' for n in SCHEMAS[spec.name])
+        self.parts = 0
+        self.keyed = bool(spec.key or spec.conflicts)
+        if self.keyed:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {self.cols}, "
+                        "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line, ''::VARCHAR AS record "
+                        f"FROM ({_empty(spec.name)})")
+
+    def write(self, checked: str, file_no: int, file: str, tally: QualityTally) -> None:
+        tally.add_checked(self.con, checked)
+        self._quarantine(f"SELECT '{_sql_str(file)}' AS file, line, reason, \"column\", record "
+                         f"FROM {checked} WHERE reason IS NOT NULL")
+        good = f"SELECT * FROM {checked} WHERE reason IS NULL"
+        if self.keyed:
+            self.con.execute(f"INSERT INTO accepted SELECT {self.cols}, {file_no} * 10000000000 + line, "
+                             f"'{_sql_str(file)}', line, record FROM ({good})")
+        else:
+            self._write_data(f"SELECT {self.cols} FROM ({good})")
+
+    def write_malformed(self, malformed: MalformedRows, file: str, tally: QualityTally) -> None:
+        if not malformed.rows:
+            return
+        lines = pa.table({"line": [n for n, _ in malformed.rows]}, schema=pa.schema([("line", pa.int64())]))
+        self.con.register("malformed", lines)
+        self._quarantine(f"SELECT '{_sql_str(file)}' AS file, line, '{q.MALFORMED_ROW}' AS reason, "
+                         "NULL AS \"column\", NULL AS record FROM malformed")
+        tally.add_malformed(len(malformed.rows))
+
+    def finish(self, tally: QualityTally) -> None:
+        if not self.keyed:
+            return
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE conflicting AS {self._conflicts_sql()}")
+        self._quarantine("SELECT a.file, a.line, x.reason, x.\"column\", a.record "
+                         "FROM accepted a JOIN conflicting x USING (seq)")
+        tally.move_to_quarantine(self.con, "SELECT reason FROM conflicting")
+        self._write_data(f"SELECT {self.cols} FROM accepted WHERE seq NOT IN (SELECT seq FROM conflicting) "
+                         "ORDER BY seq")
+
+    def _conflicts_sql(self) -> str:
+        parts = []
+        if self.spec.key:
+            key = ", ".join(self.spec.key)
+            parts.append(
+                f"SELECT seq, '{q.DUPLICATE_KEY}' AS reason, '{self.spec.key[0]}' AS \"column\" FROM "
+                f"(SELECT seq, row_number() OVER (PARTITION BY {key} ORDER BY seq) AS n FROM accepted) "
+                f"WHERE n > 1 UNION ALL SELECT seq, '{q.DUPLICATE_KEY}', '{self.spec.key[0]}' "
+                f"FROM accepted SEMI JOIN {self.spec.name} USING ({key})")
+        if self.spec.conflicts:
+            parts.append(self.spec.conflicts("accepted"))
+        union = " UNION ALL ".join(f"({p})" for p in parts)
+        return f"SELECT seq, min(reason) AS reason, min(\"column\") AS \"column\" FROM ({union}) GROUP BY seq"
+
+    def _write_data(self, query: str) -> None:
+        target = self.batch.data_dir
+        if self.spec.partition_by:
+            self.con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, PARTITION_BY "
+                             f"({self.spec.partition_by}), FILENAME_PATTERN 'part-{self.parts}-{{i}}', "
+                             "OVERWRITE_OR_IGNORE true)")
+        else:
+            self.con.execute(f"COPY ({query}) TO '{target}/part-{self.parts}.parquet' (FORMAT parquet)")
+        self.parts += 1
+
+    def _quarantine(self, query: str) -> None:
+        target = self.batch.quarantine_dir / f"part-{self.parts}.parquet"
+        self.con.execute(f"COPY (SELECT '{self.spec.name}' AS source, * FROM ({query})) "
+                         f"TO '{target}' (FORMAT parquet)")
+        self.parts += 1
+
+
+def _empty(source: str) -> str:
+    from popflow.datasets import empty_select
+
+    return empty_select(SCHEMAS[source])
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+__all__ = ["ingest", "InputError"]

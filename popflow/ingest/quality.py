@@ -1,0 +1,93 @@
+"""The data-quality report of an ingest: rows read, accepted and quarantined by reason,
+time span, distinct people and records per person (percentiles)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+PERCENTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+
+
+class QualityTally:
+    """Accumulates counts batch by batch, then reports them."""
+
+    def __init__(self, source: str, skipped_files: list[str]):
+        self.source = source
+        self.skipped_files = skipped_files
+        self.accepted = 0
+        self.reasons: Counter[str] = Counter()
+        self.has_people = False
+        self.has_time = False
+        self.outside_areas = 0
+
+    def add_checked(self, con, checked: str) -> None:
+        """Count a checked batch and remember who and when it covers."""
+        cols = {r[0] for r in con.execute(f"DESCRIBE {checked}").fetchall()}
+        for reason, n in con.execute(f"SELECT reason, count(*) FROM {checked} GROUP BY reason").fetchall():
+            if reason is None:
+                self.accepted += n
+            else:
+                self.reasons[reason] += n
+        if self.source == "cells":
+            self.outside_areas += con.execute(
+                f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchone()[0]
+        if "person" in cols:
+            self._accumulate(con, "quality_people",
+                             f"SELECT person, count(*) AS n FROM {checked} WHERE reason IS NULL GROUP BY person")
+            self.has_people = True
+        if "ts" in cols:
+            self._accumulate(con, "quality_span",
+                             f"SELECT min(ts) AS first, max(ts) AS last FROM {checked} WHERE reason IS NULL")
+            self.has_time = True
+
+    def add_malformed(self, count: int) -> None:
+        self.reasons["malformed_row"] += count
+
+    def move_to_quarantine(self, con, reasons_sql: str) -> None:
+        """Rows accepted earlier but quarantined by a rule over the whole ingest."""
+        for (reason,) in con.execute(reasons_sql).fetchall():
+            self.accepted -= 1
+            self.reasons[reason] += 1
+
+    @staticmethod
+    def _accumulate(con, table: str, query: str) -> None:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [table]
+        ).fetchone()[0]
+        verb = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
+        con.execute(f"{verb} {query}")
+
+    def report(self, con) -> dict:
+        quarantined = sum(self.reasons.values())
+        report = {
+            "source": self.source,
+            "rows": {"read": self.accepted + quarantined, "accepted": self.accepted,
+                     "quarantined": quarantined},
+            "quarantined_by_reason": dict(sorted(self.reasons.items())),
+            "files_already_ingested": self.skipped_files,
+        }
+        if self.source == "cells":
+            report["cells_outside_every_area"] = self.outside_areas
+        if self.has_time:
+            first, last = con.execute("SELECT min(first), max(last) FROM quality_span").fetchone()
+            report["time_span"] = {"first": _iso(first), "last": _iso(last)}
+        if self.has_people:
+            report.update(_people(con))
+        return report
+
+
+def _people(con) -> dict:
+    quantiles = ", ".join(f"quantile_cont(n, {p})" for p in PERCENTILES)
+    row = con.execute(
+        f"SELECT count(*), {quantiles} FROM "
+        "(SELECT person, sum(n) AS n FROM quality_people GROUP BY person)"
+    ).fetchone()
+    return {
+        "distinct_people": row[0],
+        "records_per_person": {f"p{round(p * 100)}": (None if v is None else round(v, 1))
+                               for p, v in zip(PERCENTILES, row[1:], strict=True)},
+    }
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat()

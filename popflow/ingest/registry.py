@@ -1,0 +1,7 @@
+"""The input sources popflow can ingest, by name."""
+
+from popflow.ingest import areas, cells, events, population, subscribers
+
+SOURCES = {spec.name: spec for spec in (
+    areas.SOURCE, cells.SOURCE, subscribers.SOURCE, events.SOURCE, population.SOURCE,
+)}

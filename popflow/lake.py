@@ -1,0 +1,140 @@
+"""The pseudonymised Parquet lake: batches committed atomically, listed by source.
+
+Layout (every dataset declared here once)::
+
+    lake/<source>/batch=<id>/data/[date=YYYY-MM-DD/]part-*.parquet
+    lake/<source>/batch=<id>/quarantine/part-*.parquet
+    lake/<source>/batch=<id>/batch.json      (inputs, fingerprints, quality report)
+
+A batch is written under ``.staging/`` and committed by one atomic directory
+rename into ``lake/``; a batch directory without ``batch.json`` or left in
+``.staging/`` by a crash is never read and is removed by the next ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+LAKE_DIR = "lake"
+STAGING_DIR = ".staging"
+BATCH_FILE = "batch.json"
+CATALOGUE_FILE = "catalogue.json"
+DATA = "data"
+QUARANTINE = "quarantine"
+
+# Sources whose data is partitioned by local date; the others are small dimension tables.
+DATE_PARTITIONED = frozenset({"events", "tickets", "sales"})
+
+
+class Lake:
+    """Committed batches of a workspace's lake."""
+
+    def __init__(self, workspace: Path):
+        self.workspace = workspace
+        self.root = workspace / LAKE_DIR
+
+    def batches(self, source: str | None = None) -> list[dict]:
+        """Committed batch records, oldest first, optionally of one source."""
+        records = []
+        for path in sorted(self.root.glob(f"{source or '*'}/batch=*/{BATCH_FILE}")):
+            record = json.loads(path.read_text())
+            record["path"] = str(path.parent.relative_to(self.workspace))
+            records.append(record)
+        return sorted(records, key=lambda r: (r["committed_at"], r["id"]))
+
+    def data_files(self, source: str) -> list[Path]:
+        """Parquet files of a source's committed data."""
+        return self._files(source, DATA)
+
+    def quarantine_files(self, source: str) -> list[Path]:
+        """Parquet files of a source's quarantined rows."""
+        return self._files(source, QUARANTINE)
+
+    def _files(self, source: str, kind: str) -> list[Path]:
+        files = []
+        for batch in self.batches(source):
+            files.extend(sorted((self.workspace / batch["path"] / kind).rglob("*.parquet")))
+        return files
+
+    def fingerprints(self, source: str) -> set[str]:
+        """Content fingerprints of every input file already committed for a source."""
+        return {i["sha256"] for b in self.batches(source) for i in b["inputs"]}
+
+    def new_batch(self, source: str) -> StagedBatch:
+        """Start a batch under ``.staging/``; nothing is visible until commit."""
+        self.collect_garbage()
+        return StagedBatch(self, source, uuid.uuid4().hex[:16])
+
+    def collect_garbage(self) -> None:
+        """Remove what crashed ingests left: staging folders and uncommitted batches."""
+        shutil.rmtree(self.workspace / STAGING_DIR, ignore_errors=True)
+        for folder in self.root.glob("*/batch=*"):
+            if not (folder / BATCH_FILE).exists():
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def write_catalogue(self) -> None:
+        """Rewrite ``catalogue.json``, a readable index of the committed batches."""
+        index = [
+            {k: b[k] for k in ("id", "source", "committed_at", "inputs", "path")}
+            | {"rows": b["quality"]["rows"]}
+            for b in self.batches()
+        ]
+        _write_atomically(self.workspace / CATALOGUE_FILE, json.dumps(index, indent=2))
+
+
+class StagedBatch:
+    """A batch being written; ``commit`` publishes it with one rename."""
+
+    def __init__(self, lake: Lake, source: str, batch_id: str):
+        self.lake, self.source, self.id = lake, source, batch_id
+        self.folder = lake.workspace / STAGING_DIR / f"{source}-{batch_id}"
+        (self.folder / DATA).mkdir(parents=True)
+        (self.folder / QUARANTINE).mkdir()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.folder / DATA
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.folder / QUARANTINE
+
+    def commit(self, record: dict) -> Path:
+        """Write the batch record, then move the batch into the lake atomically."""
+        (self.folder / BATCH_FILE).write_text(json.dumps(record, indent=2, default=str))
+        _fsync_tree(self.folder)
+        target = self.lake.root / self.source / f"batch={self.id}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.folder, target)
+        _fsync_dir(target.parent)
+        self.lake.write_catalogue()
+        return target
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

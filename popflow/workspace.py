@@ -1,0 +1,128 @@
+"""A popflow workspace: settings, secret key, lake, audit log and releases (SPEC §1)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+import duckdb
+
+from popflow.errors import PopflowError
+from popflow.geography import AreaIndex, finest_areas, h3_lookup
+from popflow.ingest.pipeline import ingest as run_ingest
+from popflow.ingest.registry import SOURCES
+from popflow.ingest.source import IngestContext
+from popflow.lake import LAKE_DIR, Lake
+from popflow.lake_views import register_lake
+from popflow.pseudonymise import KEY_FILE, Pseudonymiser, create_key, load_key
+from popflow.settings import SETTINGS_FILE, Settings
+
+DEFAULT_WORKSPACE = "popflow-workspace"
+AUDIT_FILE = "audit.jsonl"
+RELEASES_DIR = "releases"
+
+
+def default_path() -> Path:
+    """``$POPFLOW_WORKSPACE`` or ``./popflow-workspace``."""
+    return Path(os.environ.get("POPFLOW_WORKSPACE", DEFAULT_WORKSPACE))
+
+
+class Workspace:
+    """An existing workspace; create one with ``Workspace.init``."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else default_path()
+        if not (self.path / SETTINGS_FILE).exists():
+            raise PopflowError(f"{self.path} is not a popflow workspace (run 'popflow init {self.path}')")
+        self.settings = Settings.load(self.path)
+        self.lake = Lake(self.path)
+
+    @classmethod
+    def init(cls, path: str | Path, timezone: str = "UTC", home_mcc: tuple[str, ...] = (),
+             k: int = 15, engine: str = "duckdb") -> Workspace:
+        """Create a workspace folder with settings, a new secret key and an empty lake."""
+        path = Path(path)
+        if (path / SETTINGS_FILE).exists():
+            raise PopflowError(f"{path} is already a popflow workspace")
+        settings = Settings(timezone=timezone, home_mcc=tuple(home_mcc), k_anonymity=k, engine=engine)
+        path.mkdir(parents=True, exist_ok=True)
+        for folder in (LAKE_DIR, RELEASES_DIR):
+            (path / folder).mkdir(exist_ok=True)
+        (path / AUDIT_FILE).touch()
+        create_key(path)
+        settings.save(path)
+        Lake(path).write_catalogue()
+        return cls(path)
+
+    # -- ingest -----------------------------------------------------------
+    def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
+               h3: int | None = None, progress=None) -> dict:
+        """Ingest files of one source (SPEC §2); returns the data-quality report."""
+        if source not in SOURCES:
+            raise PopflowError(f"unknown source '{source}' (sources: {', '.join(SOURCES)})")
+        if h3 is not None:
+            return self._choose_h3_grid(source, h3)
+        if not paths:
+            raise PopflowError(f"ingest {source}: give at least one file or directory")
+        ctx = IngestContext(timezone=self.settings.timezone,
+                            pseudonymiser=Pseudonymiser(load_key(self.path)))
+        if source == "cells":
+            ctx.area_lookup = self._area_lookup()
+        return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress)
+
+    def h3_resolution(self) -> int | None:
+        """The H3 resolution when areas are an H3 grid, else None."""
+        grids = [b["grid"]["h3"] for b in self.lake.batches("areas") if b.get("grid")]
+        return grids[-1] if grids else None
+
+    def area_rows(self) -> list[dict]:
+        """Every area as a dict (area_id, name, parent_id, level, geometry WKT)."""
+        con = self.connect()
+        resolution = self.h3_resolution()
+        if resolution is not None:
+            query = ("SELECT DISTINCT area_id, area_id AS name, NULL AS parent_id, "
+                     f"'h3_{resolution}' AS level, NULL AS geometry FROM cells WHERE area_id IS NOT NULL")
+        else:
+            query = "SELECT area_id, name, parent_id, level, geometry FROM areas"
+        cursor = con.execute(query + " ORDER BY area_id")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with a view per lake dataset."""
+        con = duckdb.connect()
+        con.execute(f"SET TimeZone = '{self.settings.timezone}'")
+        register_lake(con, self.lake)
+        return con
+
+    def _area_lookup(self):
+        resolution = self.h3_resolution()
+        if resolution is not None:
+            return h3_lookup(resolution)
+        finest = [a for a in finest_areas(self.area_rows()) if a["geometry"]]
+        if not finest:
+            raise PopflowError("ingest areas before cells: no area polygons in the workspace")
+        return AreaIndex([a["area_id"] for a in finest], [a["geometry"] for a in finest]).lookup
+
+    def _choose_h3_grid(self, source: str, resolution: int) -> dict:
+        if source != "areas":
+            raise PopflowError("--h3 applies to the areas source only")
+        if not 0 <= resolution <= 15:
+            raise PopflowError("--h3 resolution must be between 0 and 15")
+        if self.lake.batches("areas") or self.lake.batches("cells"):
+            raise PopflowError("areas or cells were already ingested; an H3 grid needs a fresh workspace")
+        batch = self.lake.new_batch("areas")
+        report = {"source": "areas", "rows": {"read": 0, "accepted": 0, "quarantined": 0},
+                  "grid": f"H3 resolution {resolution}"}
+        batch.commit({"id": batch.id, "source": "areas", "grid": {"h3": resolution}, "inputs": [],
+                      "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
+                      "quality": report})
+        return report
+
+    def catalogue(self) -> list[dict]:
+        """Committed ingest batches, oldest first."""
+        return self.lake.batches()
+
+
+__all__ = ["Workspace", "KEY_FILE", "default_path"]

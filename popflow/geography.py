@@ -85,3 +85,23 @@ def coarsest_level(rows: list[dict]) -> str | None:
     """The level of root areas (those without a parent)."""
     roots = {r["level"] for r in rows if not r["parent_id"]}
     return sorted(map(str, roots))[0] if roots else None
+
+
+def area_geometries(rows: list[dict], h3_resolution: int | None = None) -> dict[str, str]:
+    """WKT per area_id; a parent without geometry gets the union of its finest areas."""
+    if h3_resolution is not None:
+        return {r["area_id"]: h3_boundary_wkt(r["area_id"]) for r in rows}
+    shapes = {r["area_id"]: shapely.from_wkt(r["geometry"]) for r in rows if r["geometry"]}
+    children: dict[str, list[str]] = {}
+    for r in rows:
+        if r["parent_id"]:
+            children.setdefault(r["parent_id"], []).append(r["area_id"])
+
+    def shape_of(area_id: str, depth: int = 0):
+        if area_id in shapes or depth > len(rows):
+            return shapes.get(area_id)
+        parts = [s for c in children.get(area_id, []) if (s := shape_of(c, depth + 1)) is not None]
+        shapes[area_id] = shapely.union_all(parts) if parts else None
+        return shapes[area_id]
+
+    return {r["area_id"]: (g.wkt if (g := shape_of(r["area_id"])) is not None else None) for r in rows}

@@ -8,10 +8,10 @@ from popflow.datasets import SCHEMAS, empty_select
 from popflow.lake import Lake
 
 
-def register_lake(con: duckdb.DuckDBPyConnection, lake: Lake, sources=None) -> None:
+def register_lake(con: duckdb.DuckDBPyConnection, lake: Lake, prefix: str = "") -> None:
     """Create a view per dataset over its committed Parquet files (empty when none)."""
-    for source in sources or SCHEMAS:
-        con.execute(f"CREATE OR REPLACE VIEW {source} AS {lake_select(lake, source)}")
+    for source in SCHEMAS:
+        con.execute(f"CREATE OR REPLACE VIEW {prefix}{source} AS {lake_select(lake, source)}")
 
 
 def lake_select(lake: Lake, source: str) -> str:

@@ -120,9 +120,18 @@ class Workspace:
                       "quality": report})
         return report
 
+    # -- releases ---------------------------------------------------------
+    def run(self, indicator: str, out: str | Path | None = None, privacy: str = "k",
+            engine: str | None = None, who: str | None = None, **params):
+        """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``."""
+        from popflow.release import make_release
+
+        return make_release(self, indicator, params, Path(out) if out else None, privacy, engine, who)
+
     def catalogue(self) -> list[dict]:
         """Committed ingest batches, oldest first."""
         return self.lake.batches()
 
 
 __all__ = ["Workspace", "KEY_FILE", "default_path"]
+

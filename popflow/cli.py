@@ -1,0 +1,205 @@
+"""The ``popflow`` command line (SPEC §1–§6).
+
+``popflow run INDICATOR`` has one sub-command per registered indicator, its
+options generated from the indicator's parameter object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from popflow import indicators
+from popflow.errors import PopflowError
+from popflow.ingest.registry import SOURCES
+from popflow.workspace import Workspace, default_path
+
+console = Console(stderr=True)
+out = Console()
+
+workspace_option = click.option(
+    "--workspace", "-w", type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE",
+    help="workspace folder (default ./popflow-workspace or $POPFLOW_WORKSPACE)",
+)
+
+
+class Cli(click.Group):
+    """Turns PopflowError into a one-line message and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PopflowError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False)
+            sys.exit(2)
+
+
+@click.group(cls=Cli)
+@click.version_option(package_name="popflow")
+def app():
+    """popflow: aggregate, privacy-safe population and mobility statistics."""
+
+
+def progress_bar():
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+@app.command()
+@click.argument("directory", type=click.Path(path_type=Path), required=False)
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone of local hours and days")
+@click.option("--home-mcc", default="", help="the country's mobile country codes, e.g. 460,461")
+@click.option("--k", "k", type=int, default=15, show_default=True, help="minimum people per published cell")
+def init(directory, timezone, home_mcc, k):
+    """Create a workspace: settings, secret key, lake, audit log and releases."""
+    path = directory or default_path()
+    mccs = tuple(m.strip() for m in home_mcc.split(",") if m.strip())
+    ws = Workspace.init(path, timezone=timezone, home_mcc=mccs, k=k)
+    out.print(f"workspace created at {ws.path} (k={k}, timezone {timezone})")
+
+
+@app.command()
+@click.argument("source", type=click.Choice(list(SOURCES)))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
+              help="input format (default: by file suffix)")
+@click.option("--h3", type=int, default=None, help="areas only: use an H3 grid of this resolution")
+@workspace_option
+def ingest(source, paths, fmt, h3, workspace):
+    """Validate, pseudonymise and add input files (or directories) to the lake."""
+    ws = Workspace(workspace)
+    with progress_bar() as bar:
+        task = bar.add_task(f"ingest {source}", total=None)
+        report = ws.ingest(source, list(paths), fmt=fmt, h3=h3,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    print_quality(report)
+
+
+def print_quality(report: dict) -> None:
+    rows = report["rows"]
+    table = Table(title=f"data quality: {report['source']}", show_header=False)
+    table.add_row("rows read", f"{rows['read']:,}")
+    table.add_row("accepted", f"{rows['accepted']:,}")
+    table.add_row("quarantined", f"{rows['quarantined']:,}")
+    for reason, count in report.get("quarantined_by_reason", {}).items():
+        table.add_row(f"  {reason}", f"{count:,}")
+    for key in ("distinct_people", "cells_outside_every_area", "grid"):
+        if key in report:
+            table.add_row(key.replace("_", " "), f"{report[key]:,}" if isinstance(report[key], int) else report[key])
+    if "time_span" in report:
+        table.add_row("time span", f"{report['time_span']['first']} → {report['time_span']['last']}")
+    if "records_per_person" in report:
+        table.add_row("records per person", "  ".join(f"{k} {v}" for k, v in report["records_per_person"].items()))
+    if report.get("files_already_ingested"):
+        table.add_row("already ingested (skipped)", ", ".join(report["files_already_ingested"]))
+    out.print(table)
+
+
+@app.command("indicators")
+def list_indicators():
+    """List every indicator with its definition in one line."""
+    for indicator in indicators.all_indicators():
+        out.print(f"[bold]{indicator.name}[/bold]  {indicator.summary}", highlight=False)
+
+
+class RunGroup(click.Group):
+    """``popflow run INDICATOR``: one sub-command per registered indicator."""
+
+    def list_commands(self, ctx):
+        return [i.name for i in indicators.all_indicators()]
+
+    def get_command(self, ctx, name):
+        try:
+            indicator = indicators.get(name)
+        except PopflowError:
+            return None
+        return indicator_command(indicator)
+
+
+def indicator_command(indicator) -> click.Command:
+    """A click command whose options come from the indicator's parameter object."""
+    params = [
+        click.Option([f.metadata["flag"], f.name], default=None, help=_help(f)) for f in dataclasses.fields(indicator.params)
+    ]
+    params += [
+        click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
+                     help="output file: .parquet, .csv or .geojson"),
+        click.Option(["--privacy"], type=click.Choice(["k", "dp"]), default="k", show_default=True),
+        click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None),
+        click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),
+    ]
+
+    def callback(out, privacy, engine, workspace, **values):
+        given = {k: v for k, v in values.items() if v is not None}
+        release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, engine=engine, **given)
+        print_release(release)
+
+    return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,
+                         short_help=indicator.summary)
+
+
+def _help(f) -> str:
+    default = f.metadata.get("shown") or (None if f.default in (None, ()) else f.default)
+    return f.metadata["help"] + (f" [default: {default}]" if default is not None else "")
+
+
+def print_release(release) -> None:
+    m = release.manifest
+    for name, rows in m["rows"].items():
+        s = m["suppressed"][name]
+        out.print(f"{name}: {rows:,} cells published, {s['cells_below_k']:,} below k={m['privacy']['k']} left out"
+                  + (f", {s['magnitudes_dominated']:,} values withheld (dominance)" if s["magnitudes_dominated"] else ""))
+    for path in release.files:
+        out.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}")
+    out.print(f"release {m['release_id']} audited in {m['wall_time_s']} s")
+
+
+app.add_command(RunGroup("run", help="Run an indicator and publish its disclosure-controlled result."))
+
+
+@app.command()
+@workspace_option
+def catalogue(workspace):
+    """List what was ingested: batches, inputs and row counts."""
+    for batch in Workspace(workspace).catalogue():
+        rows = batch["quality"]["rows"]
+        out.print(f"{batch['committed_at'][:19]}  {batch['source']:<12} {len(batch['inputs'])} file(s)  "
+                  f"{rows['accepted']:,} accepted  {rows['quarantined']:,} quarantined")
+
+
+@app.group()
+def audit():
+    """The tamper-evident release log."""
+
+
+@audit.command("verify")
+@workspace_option
+def audit_verify(workspace):
+    """Check the hash chain of audit.jsonl; exits 1 naming the first bad line."""
+    from popflow import audit as audit_log
+    from popflow.workspace import AUDIT_FILE
+
+    ws = Workspace(workspace)
+    lines, bad = audit_log.verify(ws.path / AUDIT_FILE)
+    if bad is not None:
+        console.print(f"[red]audit log broken at line {bad}[/red] of {lines}")
+        sys.exit(1)
+    out.print(f"audit log intact: {lines} release(s)")
+
+
+@audit.command("show")
+@workspace_option
+def audit_show(workspace):
+    """Print the audit log."""
+    from popflow import audit as audit_log
+    from popflow.workspace import AUDIT_FILE
+
+    for record in audit_log.read(Workspace(workspace).path / AUDIT_FILE):
+        out.print(json.dumps(record, sort_keys=True), highlight=False)

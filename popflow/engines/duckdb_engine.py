@@ -1,0 +1,43 @@
+"""The embedded DuckDB engine: in-process, out-of-core, over the Parquet lake."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pyarrow as pa
+
+from popflow.lake_views import register_lake
+
+LAKE_PREFIX = "lake_"
+
+
+class DuckDBEngine:
+    """Runs indicator SQL with DuckDB; spills to ``<workspace>/.tmp`` past its memory limit."""
+
+    name = "duckdb"
+
+    def __init__(self, workspace, memory_limit: str | None = None):
+        self.con = duckdb.connect()
+        spill = workspace.path / ".tmp"
+        self.con.execute(f"SET temp_directory = '{spill}'")
+        self.con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('POPFLOW_MEMORY', '6GB')}'")
+        self.con.execute(f"SET TimeZone = '{workspace.settings.timezone}'")
+        register_lake(self.con, workspace.lake, prefix=LAKE_PREFIX)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(f"{name}_arrow", table)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        self.con.unregister(f"{name}_arrow")
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def table(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,137 @@
+"""Typed parameter objects of indicators.
+
+Each field carries its command-line flag, help text and a parser from text,
+so that the CLI, the HTTP request schema and the documentation are generated
+from the same declaration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from typing import Any
+
+from popflow.columns import BREAKDOWNS
+from popflow.errors import PopflowError
+
+_DURATION = re.compile(r"^(\d+)\s*(s|min|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as ``15min``, ``1h`` or ``1d``."""
+    match = _DURATION.match(str(text).strip())
+    if not match:
+        raise PopflowError(f"'{text}' is not a duration (examples: 15min, 1h, 1d)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_bin(text: str) -> int:
+    """A bin length in seconds that divides a day, so bins align to local midnight."""
+    seconds = parse_duration(text)
+    if seconds < 60 or 86400 % seconds:
+        raise PopflowError(f"--bin {text}: a bin must be at least 1 minute and divide 24 hours evenly")
+    return seconds
+
+
+def parse_date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(str(text))
+    except ValueError as exc:
+        raise PopflowError(f"'{text}' is not a date (YYYY-MM-DD)") from exc
+
+
+def parse_breakdowns(text: str | tuple) -> tuple[str, ...]:
+    """Breakdown columns from ``gender,age_band``; unknown names are refused."""
+    names = tuple(n.strip() for n in (text.split(",") if isinstance(text, str) else text) if n.strip())
+    for name in names:
+        if name not in BREAKDOWNS:
+            raise PopflowError(f"--by {name}: breakdowns are {', '.join(BREAKDOWNS)}")
+    if len(set(names)) != len(names):
+        raise PopflowError("--by lists a breakdown twice")
+    return names
+
+
+def parse_positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError) as exc:
+        raise PopflowError(f"'{text}' is not a whole number") from exc
+    if value < 0:
+        raise PopflowError(f"'{text}' must not be negative")
+    return value
+
+
+def parse_level(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"[\w\- ]{1,64}", str(text)):
+        raise PopflowError(f"--level '{text}' is not an area level name")
+    return str(text)
+
+
+def option(default: Any, flag: str, help: str, parse=None, shown: str | None = None):
+    """A parameter field with its CLI flag, help and parser."""
+    return dataclasses.field(default=default, metadata={"flag": flag, "help": help, "parse": parse,
+                                                         "shown": shown})
+
+
+def from_text(cls, values: dict[str, Any]):
+    """Build a parameter object from raw values (text or typed), refusing unknown names."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        flags = ", ".join(sorted(unknown))
+        raise PopflowError(f"parameter(s) not accepted by this indicator: {flags}")
+    parsed = {}
+    for name, value in values.items():
+        parse = fields[name].metadata.get("parse")
+        parsed[name] = parse(value) if (parse and value is not None) else value
+    return cls(**parsed)
+
+
+def to_json(params) -> dict:
+    """Parameters as JSON-friendly values (for manifests and the audit log)."""
+    out = {}
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, datetime.date) else (
+            list(value) if isinstance(value, tuple) else value)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Options every indicator takes."""
+
+    date_from: datetime.date | None = option(None, "--from", "first local date, inclusive", parse_date)
+    date_to: datetime.date | None = option(None, "--to", "last local date, inclusive", parse_date)
+    level: str | None = option(None, "--level", "area level (default: the finest)", parse_level)
+    by: tuple[str, ...] = option((), "--by", "breakdowns: gender, age_band, origin_region", parse_breakdowns)
+
+    def __post_init__(self):
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise PopflowError("--from is after --to")
+
+
+@dataclasses.dataclass(frozen=True)
+class Binned(Window):
+    """Options of indicators built on bin locations."""
+
+    bin: int = option(3600, "--bin", "bin length, aligned to local midnight", parse_bin, "1h")
+    carry: int = option(0, "--carry", "hours an observed location carries into silent bins", parse_positive_int)
+
+
+@dataclasses.dataclass(frozen=True)
+class Homes(Window):
+    """Options of indicators built on home and work locations."""
+
+    period: str = option("month", "--period", "period of home and work detection", None)
+    min_nights: int = option(3, "--min-nights", "nights needed to fix a home", parse_positive_int)
+    min_days: int = option(3, "--min-days", "weekdays needed to fix a workplace", parse_positive_int)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.period != "month":
+            raise PopflowError("--period: only 'month' is supported")

@@ -1,0 +1,141 @@
+"""A release: run one indicator, apply disclosure control, write outputs, audit it.
+
+Every output path (CLI, Python API, HTTP) goes through ``make_release``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from popflow import audit, indicators
+from popflow.disclosure import KAnonymity
+from popflow.engines import open_engine
+from popflow.errors import PopflowError
+from popflow.geography import area_geometries, level_map
+from popflow.indicators.params import from_text, to_json
+from popflow.outputs import check_suffix, sibling_path, write_table, zone_times
+from popflow.release_inputs import prepare_inputs
+from popflow.workspace import AUDIT_FILE, RELEASES_DIR
+
+
+@dataclass
+class Release:
+    """The published tables of one release and its manifest."""
+
+    tables: dict[str, pa.Table]
+    manifest: dict
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def table(self) -> pa.Table:
+        """The release's main table."""
+        return next(iter(self.tables.values()))
+
+    def to_pandas(self, name: str | None = None):
+        return (self.tables[name] if name else self.table).to_pandas()
+
+
+def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
+                 privacy: str = "k", engine: str | None = None, who: str | None = None) -> Release:
+    """Run ``name`` with ``params`` on the workspace and publish the safe result."""
+    if privacy != "k":
+        raise PopflowError(f"--privacy {privacy}: only k mode is available in this version")
+    if out is not None:
+        check_suffix(out)
+    indicator = indicators.get(name)
+    p = from_text(indicator.params, params or {})
+    started = time.perf_counter()
+    mechanism = KAnonymity(ws.settings.k_anonymity, ws.settings.dominance)
+    eng = open_engine(engine or ws.settings.engine, ws)
+    try:
+        rows = ws.area_rows()
+        window = prepare_inputs(eng, ws, p, level_map(rows, p.level), mechanism.k)
+        tables, suppressed = _publish(eng, indicator, p, mechanism, ws.settings.timezone)
+    finally:
+        eng.close()
+    manifest = _manifest(ws, indicator, p, window, mechanism, tables, suppressed, eng.name, started)
+    release = Release(tables, manifest)
+    _store(ws, release, rows, out)
+    audit.append(ws.path / AUDIT_FILE, {
+        "who": who or f"cli:{getpass.getuser()}", "release": manifest["release_id"], "indicator": name,
+        "parameters": manifest["parameters"], "privacy": manifest["privacy"],
+        "rows": manifest["rows"], "outputs": [str(f) for f in release.files],
+    })
+    return release
+
+
+def _publish(eng, indicator, p, mechanism: KAnonymity, timezone: str):
+    tables, suppressed = {}, {}
+    for contribution in indicator.define(p):
+        cells = "cells_" + contribution.table.replace("-", "_")
+        eng.materialize(cells, mechanism.aggregate_sql(contribution, f"({contribution.sql})"))
+        published = mechanism.published_sql(contribution, cells)
+        if indicator.finish and _has_population(eng):
+            eng.materialize("published", published)
+            published = indicator.finish("published")
+        table = eng.table(published)
+        columns = list(contribution.output_columns()) + [c for c in table.column_names
+                                                         if c not in contribution.output_columns()]
+        tables[contribution.table] = zone_times(table.select(columns), timezone)
+        suppressed[contribution.table] = eng.table(mechanism.suppression_sql(contribution, cells)).to_pylist()[0]
+    return tables, suppressed
+
+
+def _has_population(eng) -> bool:
+    return eng.table("SELECT count(*) AS n FROM target_population").column("n")[0].as_py() > 0
+
+
+def _manifest(ws, indicator, p, window, mechanism, tables, suppressed, engine, started) -> dict:
+    from popflow import __version__
+
+    return {
+        "release_id": datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8],
+        "indicator": indicator.name,
+        "parameters": to_json(p),
+        "window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
+        "privacy": mechanism.describe(),
+        "rows": {name: t.num_rows for name, t in tables.items()},
+        "suppressed": suppressed,
+        "inputs": _fingerprints(ws, indicator.uses),
+        "engine": engine,
+        "timezone": ws.settings.timezone,
+        "popflow_version": __version__,
+        "wall_time_s": round(time.perf_counter() - started, 3),
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
+    }
+
+
+def _fingerprints(ws, uses: tuple[str, ...]) -> dict:
+    """Per source used: its number of input files and one SHA-256 over their fingerprints."""
+    result = {}
+    for source in sorted({*uses, "areas", "cells", "subscribers"}):
+        hashes = sorted(i["sha256"] for b in ws.lake.batches(source) for i in b["inputs"])
+        result[source] = {"files": len(hashes), "sha256": hashlib.sha256("".join(hashes).encode()).hexdigest()}
+    return result
+
+
+def _store(ws, release: Release, area_rows: list[dict], out: Path | None) -> None:
+    """Keep the release under ``releases/<id>/`` and write ``out`` (+ extra tables) if asked."""
+    folder = ws.path / RELEASES_DIR / release.manifest["release_id"]
+    folder.mkdir(parents=True)
+    for name, table in release.tables.items():
+        pq.write_table(table, folder / f"{name}.parquet")
+    if out is not None:
+        geometries = area_geometries(area_rows, ws.h3_resolution()) if out.suffix.lower() == ".geojson" else None
+        for index, (name, table) in enumerate(release.tables.items()):
+            path = out if index == 0 else sibling_path(out, name)
+            write_table(table, path, geometries)
+            release.files.append(path)
+        release.manifest["files"] = [str(f) for f in release.files]
+        Path(f"{out}.manifest.json").write_text(json.dumps(release.manifest, indent=2))
+    (folder / "manifest.json").write_text(json.dumps(release.manifest, indent=2))

@@ -1,0 +1,57 @@
+"""Per-person traits that drive hourly whereabouts and phone use.
+
+A profile row exists for everyone who carries a phone in the region during the
+period: local subscribers, migrant workers and visitors alike. Each source of
+people (residents, roamers, later domestic tourists) builds its own profiles, and
+the daily simulation treats them all the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+NO_DISTRICT = -1
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Column-wise traits, one element per person."""
+
+    ids: pa.Array  # raw phone number (string)
+    mcc: pa.Array  # home-network mobile country code (string)
+    home: np.ndarray  # int16 district where the person sleeps (first home)
+    new_home: np.ndarray  # int16 district slept in from `move_day` on (= home if no move)
+    move_day: np.ndarray  # int16 day index of the move (number of days: never)
+    work: np.ndarray  # int16 workplace or school district, NO_DISTRICT if none
+    leave_hour: np.ndarray  # float32 usual local hour of leaving for work
+    work_hours: np.ndarray  # float32 usual hours spent at work
+    works_saturday: np.ndarray  # bool: shop and service workers also work on Saturdays
+    sightseer: np.ndarray  # bool: a visitor touring central districts by day
+    arrive_slot: np.ndarray  # int32 first period slot in the region
+    depart_slot: np.ndarray  # int32 first period slot no longer in the region
+    rate: np.ndarray  # float32 phone events per hour at peak activity
+
+    def __len__(self) -> int:
+        return len(self.home)
+
+    def rows(self, start: int, stop: int) -> Profiles:
+        """The profiles of persons start..stop-1."""
+        return dataclasses.replace(
+            self, **{f.name: getattr(self, f.name)[start:stop] for f in dataclasses.fields(self)}
+        )
+
+
+def concat_profiles(parts: list[Profiles]) -> Profiles:
+    """All persons of `parts`, in order."""
+    merged = {}
+    for field in dataclasses.fields(Profiles):
+        values = [getattr(part, field.name) for part in parts]
+        if isinstance(values[0], pa.Array):
+            merged[field.name] = pa.concat_arrays(values)
+        else:
+            merged[field.name] = np.concatenate(values)
+    return Profiles(**merged)

@@ -1,0 +1,84 @@
+"""International roamers: foreign phones visiting the region for a few days.
+
+About 0.5 % as many roamers as subscribers. Each has a foreign number and its
+network's mobile country code (USA 310, Japan 440, Germany 262, UK 234, Korea 450),
+arrives on a random day of the period between 10:00 and 21:00, stays 2-6 nights
+at a hotel in a central district, tours by day, and leaves between 08:00 and 16:00
+(or stays past the end of the period). Roamers are not operator subscribers, so
+they appear only in the events and in the true presence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from popflow.synth.clock import Period
+from popflow.synth.geography import Geography
+from popflow.synth.phone_activity import draw_rates
+from popflow.synth.profiles import NO_DISTRICT, Profiles
+
+ROAMER_SHARE = 0.005
+# Home network: mobile country code, number prefix, digits after it, share of roamers.
+HOME_NETWORKS = (
+    ("310", "+1", 10, 0.3),
+    ("440", "+8190", 8, 0.25),
+    ("262", "+49151", 8, 0.15),
+    ("234", "+447", 9, 0.15),
+    ("450", "+8210", 8, 0.15),
+)
+HOTEL_ATTRACTION_POWER = 1.5
+
+
+def foreign_numbers(rng: np.random.Generator, networks: np.ndarray) -> list[str]:
+    """A unique number per roamer, in the numbering plan of its home network."""
+    numbers = [""] * len(networks)
+    for index, (_, prefix, digits, _) in enumerate(HOME_NETWORKS):
+        rows = np.flatnonzero(networks == index)
+        lowest = 2 * 10 ** (digits - 1)
+        drawn = rng.choice(10**digits - lowest, size=len(rows), replace=False) + lowest
+        for row, number in zip(rows.tolist(), drawn.tolist()):
+            numbers[row] = f"{prefix}{number}"
+    return numbers
+
+
+def draw_stays(rng: np.random.Generator, count: int, period: Period) -> tuple:
+    """First slot in and first slot out of the region for each roamer."""
+    days = len(period.days)
+    arrival_day = rng.integers(0, days, count)
+    departure_day = arrival_day + rng.integers(2, 7, count)
+    arrival_hour = rng.integers(10, 21, count)
+    departure_hour = rng.integers(8, 16, count)
+    arrive = np.empty(count, dtype=np.int32)
+    depart = np.full(count, period.end_slot, dtype=np.int32)
+    for index, day in enumerate(period.days):
+        arriving, leaving = arrival_day == index, departure_day == index
+        arrive[arriving] = day.slot_at(arrival_hour[arriving])
+        depart[leaving] = day.slot_at(departure_hour[leaving])
+    return arrive, depart
+
+
+def build_roamers(
+    rng: np.random.Generator, subscribers: int, period: Period, geo: Geography
+) -> Profiles:
+    """Draw the roamers visiting during the period."""
+    count = round(subscribers * ROAMER_SHARE)
+    shares = np.array([network[3] for network in HOME_NETWORKS])
+    networks = rng.choice(len(HOME_NETWORKS), size=count, p=shares)
+    attraction = geo.density**HOTEL_ATTRACTION_POWER
+    hotel = rng.choice(geo.districts, size=count, p=attraction / attraction.sum()).astype(np.int16)
+    arrive, depart = draw_stays(rng, count, period)
+    codes = np.array([network[0] for network in HOME_NETWORKS])
+    return Profiles(
+        ids=pa.array(foreign_numbers(rng, networks), type=pa.string()),
+        mcc=pa.array(codes[networks], type=pa.string()),
+        home=hotel, new_home=hotel.copy(),
+        move_day=np.full(count, len(period.days), dtype=np.int16),
+        work=np.full(count, NO_DISTRICT, dtype=np.int16),
+        leave_hour=np.zeros(count, dtype=np.float32),
+        work_hours=np.zeros(count, dtype=np.float32),
+        works_saturday=np.zeros(count, dtype=bool),
+        sightseer=np.ones(count, dtype=bool),
+        arrive_slot=arrive, depart_slot=depart,
+        rate=draw_rates(rng, count),
+    )

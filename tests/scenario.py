@@ -1,0 +1,108 @@
+"""Small hand-made inputs for tests: three districts in two cities of one province."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import popflow
+
+TIMEZONE = "Asia/Shanghai"
+
+
+def square(x0: float, y0: float, size: float = 1.0) -> dict:
+    ring = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+AREAS = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"area_id": "P", "name": "Province", "level": "province"}, "geometry": None},
+    {"type": "Feature", "properties": {"area_id": "X", "name": "Xcity", "parent_id": "P", "level": "city"},
+     "geometry": None},
+    {"type": "Feature", "properties": {"area_id": "Y", "name": "Ycity", "parent_id": "P", "level": "city"},
+     "geometry": None},
+    {"type": "Feature", "properties": {"area_id": "A", "name": "Adistrict", "parent_id": "X", "level": "district"},
+     "geometry": square(0, 0)},
+    {"type": "Feature", "properties": {"area_id": "B", "name": "Bdistrict", "parent_id": "X", "level": "district"},
+     "geometry": square(1, 0)},
+    {"type": "Feature", "properties": {"area_id": "C", "name": "Cdistrict", "parent_id": "Y", "level": "district"},
+     "geometry": square(2, 0)},
+]}
+
+CELLS = pd.DataFrame({
+    "cell_id": ["a1", "a2", "b1", "c1"],
+    "latitude": [0.5, 0.2, 0.5, 0.5],
+    "longitude": [0.5, 0.7, 1.5, 2.5],
+})
+CELL_AREA = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
+LEVELS = {"district": {"A": "A", "B": "B", "C": "C"}, "city": {"A": "X", "B": "X", "C": "Y"},
+          "province": {"A": "P", "B": "P", "C": "P"}}
+
+
+def phone(i: int) -> str:
+    return f"+8613900{i:06d}"
+
+
+def subscribers(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "subscriber_id": [phone(i) for i in range(n)],
+        "gender": rng.choice(["F", "M"], n),
+        "birth_year": rng.integers(1940, 2012, n),
+        "origin_region": rng.choice(["440000", "510000"], n, p=[0.7, 0.3]),
+    })
+
+
+def random_events(n_people: int, days: int, per_day: int, seed: int = 0,
+                  start: str = "2026-01-20") -> pd.DataFrame:
+    """Random events; times in UTC ('Z') so local hours differ from UTC ones."""
+    rng = np.random.default_rng(seed)
+    n = n_people * days * per_day
+    base = pd.Timestamp(start, tz="UTC")
+    seconds = rng.integers(0, days * 86400, n)
+    people = rng.integers(0, n_people, n)
+    # Each person leans to one "home" cell so homes are detectable.
+    cells = np.array(list(CELL_AREA))
+    lean = rng.integers(0, len(cells), n_people)
+    # Every fifth person moves their lean halfway through; every seventh arrives then.
+    halfway = seconds >= days * 86400 // 2
+    moved = np.where((people % 5 == 0) & halfway, (lean[people] + 1) % len(cells), lean[people])
+    pick = np.where(rng.random(n) < 0.6, moved, rng.integers(0, len(cells), n))
+    keep = ~((people % 7 == 3) & ~halfway)
+    people, pick, seconds = people[keep], pick[keep], seconds[keep]
+    times = base + pd.to_timedelta(seconds, unit="s")
+    return pd.DataFrame({
+        "subscriber_id": [phone(p) for p in people],
+        "timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cell_id": cells[pick],
+    })
+
+
+def write_inputs(folder: Path, events: pd.DataFrame, subs: pd.DataFrame | None = None,
+                 population: pd.DataFrame | None = None) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"areas": folder / "areas.geojson", "cells": folder / "cells.csv", "events": folder / "events.csv"}
+    paths["areas"].write_text(json.dumps(AREAS))
+    CELLS.to_csv(paths["cells"], index=False)
+    events.to_csv(paths["events"], index=False)
+    if subs is not None:
+        paths["subscribers"] = folder / "subscribers.csv"
+        subs.to_csv(paths["subscribers"], index=False)
+    if population is not None:
+        paths["population"] = folder / "population.csv"
+        population.to_csv(paths["population"], index=False)
+    return paths
+
+
+def workspace(folder: Path, events: pd.DataFrame, subs: pd.DataFrame | None = None, k: int = 2,
+              population: pd.DataFrame | None = None, timezone: str = TIMEZONE) -> popflow.Workspace:
+    """A workspace with the three districts, four cells and the given events ingested."""
+    paths = write_inputs(folder / "inputs", events, subs, population)
+    ws = popflow.Workspace.init(folder / "ws", timezone=timezone, home_mcc=("460",), k=k)
+    for source in ("areas", "cells", "subscribers", "population", "events"):
+        if source in paths:
+            ws.ingest(source, [paths[source]])
+    return ws

@@ -45,7 +45,8 @@ def iso_text(table: pa.Table) -> pa.Table:
     """Zoned timestamps as ISO 8601 text with the UTC offset, e.g. 2026-01-25T08:00:00+08:00."""
     for index, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type) and field.type.tz:
-            text = pc.strftime(table[field.name], format="%Y-%m-%dT%H:%M:%S%z")
+            seconds = table[field.name].cast(pa.timestamp("s", tz=field.type.tz))
+            text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S%z")
             text = pc.replace_substring_regex(text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2")
             table = table.set_column(index, field.name, text)
     return table
@@ -58,9 +59,20 @@ def write_table(table: pa.Table, path: Path, geometries: dict[str, str] | None =
     if suffix == ".parquet":
         pq.write_table(table, path)
     elif suffix == ".csv":
-        pacsv.write_csv(iso_text(table), path)
+        text = iso_text(table)
+        pacsv.write_csv(text, path, pacsv.WriteOptions(quoting_style=_csv_quoting(text)))
     else:
         path.write_text(json.dumps(geojson(iso_text(table), geometries or {})))
+
+
+def _csv_quoting(table: pa.Table) -> str:
+    """Quote strings only when some value holds a comma, quote or line break."""
+    for field in table.schema:
+        if pa.types.is_string(field.type) and pc.any(
+            pc.match_substring_regex(table[field.name], r'[,"\r\n]')
+        ).as_py():
+            return "needed"
+    return "none"
 
 
 def geojson(table: pa.Table, geometries: dict[str, str]) -> dict:

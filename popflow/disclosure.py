@@ -27,7 +27,7 @@ class KAnonymity:
     def aggregate_sql(self, contribution: Contribution, contributions: str) -> str:
         """Cells with their people count, measure totals and largest single contributions."""
         keys = ", ".join(contribution.keys)
-        sums = "".join(f", sum({m}) AS {m}, max({m}) AS {m}__largest" for m in contribution.sums)
+        sums = "".join(f", sum({m})::BIGINT AS {m}, max({m}) AS {m}__largest" for m in contribution.sums)
         return f"SELECT {keys}, count(*) AS {contribution.people}{sums} FROM {contributions} GROUP BY {keys}"
 
     def published_sql(self, contribution: Contribution, cells: str) -> str:

@@ -1,0 +1,55 @@
+"""No raw identifier or key material anywhere in a workspace after ingest and every indicator."""
+
+from __future__ import annotations
+
+import stat
+
+import pyarrow.parquet as pq
+
+import popflow
+import scenario
+from popflow import indicators
+
+
+def texts_in(path) -> list[str]:
+    """A file's bytes as text, plus every decoded value of a Parquet file (pages may be compressed)."""
+    raw = path.read_bytes()
+    texts = [raw.decode("latin-1")]
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        texts.extend(str(v) for column in table.columns for v in column.to_pylist())
+    return texts
+
+
+def test_workspace_holds_no_raw_identifier_or_key(tmp_path):
+    events = scenario.random_events(n_people=30, days=3, per_day=6)
+    subs = scenario.subscribers(30)
+    ws = scenario.workspace(tmp_path, events, subs, k=2)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subscriber_id,timestamp,cell_id\n+8613900000001,not-a-time,a1\n+8613900000002,2026-01-20\n")
+    ws.ingest("events", [bad])  # quarantined rows must be pseudonymised too
+    for indicator in indicators.all_indicators():
+        for suffix in (".csv", ".geojson", ".parquet"):
+            params = {"min_nights": 1, "min_days": 1} if indicator.params.__name__ == "Homes" else {}
+            ws.run(indicator.name, out=ws.path / "releases" / f"{indicator.name}{suffix}", **params)
+    key = (ws.path / "secret.key").read_bytes()
+    assert stat.S_IMODE((ws.path / "secret.key").stat().st_mode) == 0o600
+    raw_ids = set(subs["subscriber_id"])
+    scanned = 0
+    for path in ws.path.rglob("*"):
+        if not path.is_file() or path.name == "secret.key":
+            continue
+        scanned += 1
+        for text in texts_in(path):
+            assert not any(r in text or r.lstrip("+") in text for r in raw_ids), path
+            assert key.hex() not in text and key.decode("latin-1") not in text, path
+    assert scanned > 20
+
+
+def test_pseudonyms_depend_on_the_key(tmp_path):
+    events = scenario.random_events(n_people=3, days=1, per_day=2)
+    a = scenario.workspace(tmp_path / "a", events)
+    b = scenario.workspace(tmp_path / "b", events)
+    query = "SELECT DISTINCT person FROM events ORDER BY person"
+    assert a.connect().sql(query).fetchall() != b.connect().sql(query).fetchall()
+    assert len(popflow.Workspace(a.path).connect().sql(query).fetchall()) == 3

@@ -22,7 +22,7 @@ from popflow.ingest.registry import SOURCES
 from popflow.workspace import Workspace, default_path
 
 console = Console(stderr=True)
-out = Console()
+stdout = Console()
 
 workspace_option = click.option(
     "--workspace", "-w", type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE",
@@ -62,7 +62,7 @@ def init(directory, timezone, home_mcc, k):
     path = directory or default_path()
     mccs = tuple(m.strip() for m in home_mcc.split(",") if m.strip())
     ws = Workspace.init(path, timezone=timezone, home_mcc=mccs, k=k)
-    out.print(f"workspace created at {ws.path} (k={k}, timezone {timezone})")
+    stdout.print(f"workspace created at {ws.path} (k={k}, timezone {timezone})")
 
 
 @app.command()
@@ -99,14 +99,14 @@ def print_quality(report: dict) -> None:
         table.add_row("records per person", "  ".join(f"{k} {v}" for k, v in report["records_per_person"].items()))
     if report.get("files_already_ingested"):
         table.add_row("already ingested (skipped)", ", ".join(report["files_already_ingested"]))
-    out.print(table)
+    stdout.print(table)
 
 
 @app.command("indicators")
 def list_indicators():
     """List every indicator with its definition in one line."""
     for indicator in indicators.all_indicators():
-        out.print(f"[bold]{indicator.name}[/bold]  {indicator.summary}", highlight=False)
+        stdout.print(f"[bold]{indicator.name}[/bold]  {indicator.summary}", highlight=False)
 
 
 class RunGroup(click.Group):
@@ -154,11 +154,11 @@ def print_release(release) -> None:
     m = release.manifest
     for name, rows in m["rows"].items():
         s = m["suppressed"][name]
-        out.print(f"{name}: {rows:,} cells published, {s['cells_below_k']:,} below k={m['privacy']['k']} left out"
+        stdout.print(f"{name}: {rows:,} cells published, {s['cells_below_k']:,} below k={m['privacy']['k']} left out"
                   + (f", {s['magnitudes_dominated']:,} values withheld (dominance)" if s["magnitudes_dominated"] else ""))
     for path in release.files:
-        out.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}")
-    out.print(f"release {m['release_id']} audited in {m['wall_time_s']} s")
+        stdout.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}")
+    stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s")
 
 
 app.add_command(RunGroup("run", help="Run an indicator and publish its disclosure-controlled result."))
@@ -170,7 +170,7 @@ def catalogue(workspace):
     """List what was ingested: batches, inputs and row counts."""
     for batch in Workspace(workspace).catalogue():
         rows = batch["quality"]["rows"]
-        out.print(f"{batch['committed_at'][:19]}  {batch['source']:<12} {len(batch['inputs'])} file(s)  "
+        stdout.print(f"{batch['committed_at'][:19]}  {batch['source']:<12} {len(batch['inputs'])} file(s)  "
                   f"{rows['accepted']:,} accepted  {rows['quarantined']:,} quarantined")
 
 
@@ -191,7 +191,7 @@ def audit_verify(workspace):
     if bad is not None:
         console.print(f"[red]audit log broken at line {bad}[/red] of {lines}")
         sys.exit(1)
-    out.print(f"audit log intact: {lines} release(s)")
+    stdout.print(f"audit log intact: {lines} release(s)")
 
 
 @audit.command("show")
@@ -202,4 +202,40 @@ def audit_show(workspace):
     from popflow.workspace import AUDIT_FILE
 
     for record in audit_log.read(Workspace(workspace).path / AUDIT_FILE):
-        out.print(json.dumps(record, sort_keys=True), highlight=False)
+        stdout.print(json.dumps(record, sort_keys=True), highlight=False)
+
+
+@app.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="folder for the inputs and the truth")
+@click.option("--people", type=int, default=20_000, show_default=True)
+@click.option("--days", type=int, default=35, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="format of the event files")
+def synth(out, people, days, seed, fmt):
+    """Write every input of a synthetic region plus its ground truth."""
+    from popflow import synth as scenario
+
+    with progress_bar() as bar:
+        task = bar.add_task("synthesising", total=1.0)
+        summary = scenario.generate(out, people=people, days=days, seed=seed, events_format=fmt,
+                                    progress=lambda stage, f: bar.update(task, completed=f, description=stage))
+    out_msg = ", ".join(f"{k} {v:,}" for k, v in summary.items() if isinstance(v, int))
+    stdout.print(f"wrote {out}: {out_msg}")
+
+
+@app.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("popflow-demo"), show_default=True)
+@click.option("--people", type=int, default=20_000, show_default=True)
+@click.option("--days", type=int, default=35, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def demo(out, people, days, seed):
+    """Synthesise a region, ingest it, run every indicator and write a report."""
+    from popflow.demo import run_demo
+
+    result = run_demo(out, people=people, days=days, seed=seed, say=lambda m: console.print(m, highlight=False))
+    scores = result["accuracy"]
+    stdout.print(f"\nhome detection accuracy (district): {scores['home_accuracy']:.1%}")
+    for name, where in (("workspace", result["workspace"]), ("releases", result["outputs"]),
+                        ("report", result["report"])):
+        stdout.print(f"{name}: {where}")

@@ -23,6 +23,7 @@ class DuckDBEngine:
         self.con.execute(f"SET temp_directory = '{spill}'")
         self.con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('POPFLOW_MEMORY', '6GB')}'")
         self.con.execute(f"SET TimeZone = '{workspace.settings.timezone}'")
+        self.con.execute("SET enable_progress_bar = false")
         register_lake(self.con, workspace.lake, prefix=LAKE_PREFIX)
 
     def register(self, name: str, table: pa.Table) -> None:

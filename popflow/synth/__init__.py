@@ -24,16 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from popflow.synth.census import write_census
-from popflow.synth.clock import build_period
+from popflow.synth.clock import Period, build_period
 from popflow.synth.csv_files import write_csv
 from popflow.synth.daily_simulation import World, simulate_period
 from popflow.synth.event_files import FORMATS, EventLabels
 from popflow.synth.geography import build_geography, write_areas
-from popflow.synth.ground_truth import write_homes
 from popflow.synth.gravity import trip_choices
+from popflow.synth.ground_truth import write_homes
 from popflow.synth.profiles import concat_profiles
 from popflow.synth.random_streams import stream
-from popflow.synth.residents import build_subscribers, subscriber_table
+from popflow.synth.residents import Subscribers, build_subscribers, subscriber_table
 from popflow.synth.roamers import build_roamers
 from popflow.synth.towers import place_towers, write_cells
 
@@ -76,15 +76,32 @@ def generate(
     events_format: str = "csv",
     progress: Progress | None = None,
 ) -> dict:
-    """Write a synthetic scenario of `people` subscribers over `days` local days.
+    """Write a synthetic scenario of `people` subscribers over `days` local days from `start`.
 
-    Returns counts of what was generated and the written files (relative to `out`).
-    `progress(stage, fraction)` is called as stages advance.
+    `events_format` is "csv" (gzip CSV, local ISO 8601 timestamps) or "parquet"
+    (epoch seconds). Event files of an earlier scenario in `out/events` are removed.
+    `progress(stage, fraction)` is called as the stages "areas", "cells",
+    "subscribers", "events" (once per day) and "truth" advance. Returns counts of
+    what was generated and the written files, relative to `out`.
     """
     _check_arguments(people, days, seed, events_format)
     out, report = Path(out), progress or _no_progress
     _prepare_folders(out)
     period = build_period(start, days, timezone)
+    world, subscribers = _build_world(seed, people, period, out, report)
+    labels = EventLabels(world.people.ids, world.people.mcc, world.towers.ids)
+    events, presence, event_files = simulate_period(
+        seed, world, out / "events", events_format, labels, report
+    )
+    presence.write(world.geo, out / "truth" / "presence.parquet")
+    report("truth", 1.0)
+    return _summary(world, subscribers, events, event_files)
+
+
+def _build_world(
+    seed: int, people: int, period: Period, out: Path, report: Progress
+) -> tuple[World, Subscribers]:
+    """Draw the region, its towers and its people; write the inputs that describe them."""
     geo = build_geography(stream(seed, "geography"))
     write_areas(geo, out / "areas.geojson")
     report("areas", 1.0)
@@ -98,26 +115,25 @@ def generate(
     write_census(subscribers, period, geo, out / "population.csv")
     write_homes(subscribers, period, geo, out / "truth" / "homes.csv")
     report("subscribers", 1.0)
-    world = World(period, geo, towers, choices, concat_profiles([subscribers.profiles, roamers]))
-    labels = EventLabels(world.people.ids, world.people.mcc, towers.ids)
-    events, presence, event_files = simulate_period(
-        seed, world, out / "events", events_format, labels, report
-    )
-    presence.write(geo, out / "truth" / "presence.parquet")
-    report("truth", 1.0)
-    written = ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv",
-               *(f"events/{path.name}" for path in event_files),
-               "truth/homes.csv", "truth/presence.parquet"]
+    everyone = concat_profiles([subscribers.profiles, roamers])
+    return World(period, geo, towers, choices, everyone), subscribers
+
+
+def _summary(world: World, subscribers: Subscribers, events: int, event_files: list) -> dict:
+    """Counts of what was generated, and the files written relative to the output folder."""
+    days = len(world.period.days)
     return {
         "people": len(world.people),
         "subscribers": len(subscribers),
         "migrants": int(subscribers.migrant.sum()),
         "movers": int((subscribers.profiles.move_day < days).sum()),
-        "roamers": len(roamers),
+        "roamers": len(world.people) - len(subscribers),
         "events": events,
-        "cells": len(towers),
-        "areas": geo.districts + len(geo.city_ids) + 1,
-        "districts": geo.districts,
+        "cells": len(world.towers),
+        "areas": world.geo.districts + len(world.geo.city_ids) + 1,
+        "districts": world.geo.districts,
         "days": days,
-        "files": written,
+        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv",
+                  *(f"events/{path.name}" for path in event_files),
+                  "truth/homes.csv", "truth/presence.parquet"],
     }

@@ -21,8 +21,8 @@ import numpy as np
 from popflow.synth.clock import Day, Period
 from popflow.synth.event_files import EventFile, EventLabels, event_file_name, open_event_file
 from popflow.synth.geography import Geography
-from popflow.synth.ground_truth import PresenceTally
 from popflow.synth.gravity import TripChoices
+from popflow.synth.ground_truth import PresenceTally
 from popflow.synth.phone_activity import draw_counts, expand_events
 from popflow.synth.profiles import NO_DISTRICT, Profiles
 from popflow.synth.random_streams import stream

@@ -60,7 +60,7 @@ def offset_text(seconds: int) -> str:
 def local_timestamp_texts(day: Day) -> pa.Array:
     """ISO 8601 local time with offset of every second of the day, slot by slot."""
     texts: list[str] = []
-    for hour, offset in zip(day.local_hours.tolist(), day.utc_offsets.tolist()):
+    for hour, offset in zip(day.local_hours.tolist(), day.utc_offsets.tolist(), strict=True):
         head, tail = f"{day.date.isoformat()}T{hour:02d}:", offset_text(offset)
         texts.extend(head + minute_second + tail for minute_second in _MINUTES_SECONDS)
     return pa.array(texts)

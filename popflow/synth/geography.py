@@ -58,14 +58,11 @@ class Geography:
 
     def distances_km(self) -> np.ndarray:
         """Distances between district centroids, (districts, districts)."""
-        delta = self.centroids_km[:, None, :] - self.centroids_km[None, :, :]
-        return np.hypot(delta[..., 0], delta[..., 1])
+        return pairwise_km(self.centroids_km, self.centroids_km)
 
     def distance_to_core_km(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Distance of each point of the kilometre plane to its nearest city core."""
-        dx = x[:, None] - self.city_cores_km[None, :, 0]
-        dy = y[:, None] - self.city_cores_km[None, :, 1]
-        return np.hypot(dx, dy).min(axis=1)
+        return pairwise_km(np.column_stack([x, y]), self.city_cores_km).min(axis=1)
 
 
 def km_to_lonlat(xy: np.ndarray) -> np.ndarray:
@@ -97,15 +94,23 @@ def voronoi_districts(seeds: np.ndarray) -> list[Polygon]:
     return ordered
 
 
+def pairwise_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances between the points of a (n, 2) and b (m, 2), shape (n, m)."""
+    return np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+
+
 def city_cores(rng: np.random.Generator, centroids: np.ndarray, cities: int) -> np.ndarray:
-    """Indices of core districts spread over the region (farthest-point sampling)."""
-    cores = [int(rng.integers(len(centroids)))]
-    while len(cores) < cities:
-        gap = np.min(
-            np.hypot(*(centroids[:, None, :] - centroids[None, cores, :]).transpose(2, 0, 1)),
-            axis=1,
-        )
-        cores.append(int(np.argmax(gap)))
+    """Core district of each city: cities lie side by side from west to east, each core
+    nearest a jittered point in the middle of its city's band of the region."""
+    band = WIDTH_KM / cities
+    targets = np.column_stack([
+        (np.arange(cities) + 0.5 + rng.uniform(-0.15, 0.15, cities)) * band,
+        HEIGHT_KM * (0.5 + rng.uniform(-0.2, 0.2, cities)),
+    ])
+    cores: list[int] = []
+    for distances in pairwise_km(targets, centroids):
+        distances[cores] = np.inf
+        cores.append(int(np.argmin(distances)))
     return np.array(cores)
 
 
@@ -134,63 +139,54 @@ def to_lonlat(shape_km: Polygon) -> Polygon:
 
 def build_geography(rng: np.random.Generator) -> Geography:
     """Draw the districts, group them into cities and weight them by density."""
-    seeds = district_seeds(rng)
-    shapes_km = voronoi_districts(seeds)
-    centroids = np.array([[s.centroid.x, s.centroid.y] for s in shapes_km])
+    shapes = voronoi_districts(district_seeds(rng))
+    centroids = np.array([[shape.centroid.x, shape.centroid.y] for shape in shapes])
     cities = int(rng.integers(3, 5))
-    cores = city_cores(rng, centroids, cities)
-    to_core = np.hypot(*(centroids[:, None, :] - centroids[None, cores, :]).transpose(2, 0, 1))
-    city_of = np.argmin(to_core, axis=1)
-    city_size = rng.uniform(0.6, 1.4, size=cities)
-    density = (city_size * np.exp(-to_core / DENSITY_FALLOFF_KM)).sum(axis=1) + 0.05
-    start, found = neighbours(shapes_km)
-    names = district_names(rng, len(seeds) + cities)
+    cores_km = centroids[city_cores(rng, centroids, cities)]
+    city_of = np.argmin(pairwise_km(centroids, cores_km), axis=1)
     order = np.argsort(city_of, kind="stable")  # number districts city by city
+    shapes, centroids, city_of = [shapes[i] for i in order], centroids[order], city_of[order]
+    city_size = rng.uniform(0.6, 1.4, size=cities)
+    density = (city_size * np.exp(-pairwise_km(centroids, cores_km) / DENSITY_FALLOFF_KM)).sum(1)
+    density += 0.05 * density.max()  # even the remotest district has some residents
+    start, found = neighbours(shapes)
+    names = district_names(rng, len(shapes) + cities)
     return Geography(
-        district_ids=[f"D{i + 1:02d}" for i in range(len(seeds))],
-        district_names=[names[i] for i in order],
-        district_city=city_of[order],
-        shapes_km=[shapes_km[i] for i in order],
-        shapes=[to_lonlat(shapes_km[i]) for i in order],
-        centroids_km=centroids[order],
-        density=density[order] / density.sum(),
-        **_renumbered_neighbours(start, found, order),
+        district_ids=[f"D{i + 1:02d}" for i in range(len(shapes))],
+        district_names=names[:len(shapes)],
+        district_city=city_of,
+        shapes_km=shapes,
+        shapes=[to_lonlat(shape) for shape in shapes],
+        centroids_km=centroids,
+        density=density / density.sum(),
+        neighbour_start=start,
+        neighbour_list=found,
         city_ids=[f"C{c + 1}" for c in range(cities)],
-        city_names=[f"{name} City" for name in names[len(seeds):]],
-        city_cores_km=centroids[cores],
+        city_names=[f"{name} City" for name in names[len(shapes):]],
+        city_cores_km=cores_km,
     )
-
-
-def _renumbered_neighbours(start: np.ndarray, found: np.ndarray, order: np.ndarray) -> dict:
-    """Neighbour lists rewritten for districts renumbered in `order`."""
-    new_index = np.empty_like(order)
-    new_index[order] = np.arange(len(order))
-    lists = [np.sort(new_index[found[start[old]:start[old + 1]]]) for old in order]
-    offsets = np.concatenate([[0], np.cumsum([len(item) for item in lists])])
-    return {
-        "neighbour_start": offsets.astype(np.int32),
-        "neighbour_list": np.concatenate(lists).astype(np.int16),
-    }
 
 
 def area_features(geo: Geography) -> list[dict]:
     """GeoJSON features: the province, its cities and their districts."""
     city_shapes = [
-        shapely.set_precision(
-            shapely.union_all([s for s, c in zip(geo.shapes, geo.district_city) if c == city]),
-            COORDINATE_GRID,
-        )
+        _union([geo.shapes[d] for d in np.flatnonzero(geo.district_city == city)])
         for city in range(len(geo.city_ids))
     ]
-    province = shapely.set_precision(shapely.union_all(geo.shapes), COORDINATE_GRID)
+    province = _union(geo.shapes)
     features = [_feature(geo.province_id, geo.province_name, None, "province", province)]
-    for city_id, name, shape in zip(geo.city_ids, geo.city_names, city_shapes):
+    for city_id, name, shape in zip(geo.city_ids, geo.city_names, city_shapes, strict=True):
         features.append(_feature(city_id, name, geo.province_id, "city", shape))
     for index, area_id in enumerate(geo.district_ids):
         parent = geo.city_ids[geo.district_city[index]]
         name = geo.district_names[index]
         features.append(_feature(area_id, name, parent, "district", geo.shapes[index]))
     return features
+
+
+def _union(shapes: list[Polygon]):
+    """The union of district shapes, snapped to the output grid."""
+    return shapely.set_precision(shapely.union_all(shapes), COORDINATE_GRID)
 
 
 def _feature(area_id: str, name: str, parent: str | None, level: str, shape) -> dict:

@@ -62,7 +62,8 @@ def phone_numbers(rng: np.random.Generator, count: int) -> pa.Array:
     """Unique numbers like +8613912345678."""
     drawn = rng.choice(len(MOBILE_PREFIXES) * 10**8, size=count, replace=False)
     prefixes = np.array(MOBILE_PREFIXES)[drawn // 10**8]
-    return pa.array([f"+86{p}{n:08d}" for p, n in zip(prefixes.tolist(), (drawn % 10**8).tolist())])
+    numbers = zip(prefixes.tolist(), (drawn % 10**8).tolist(), strict=True)
+    return pa.array([f"+86{prefix}{number:08d}" for prefix, number in numbers])
 
 
 def draw_ages(rng: np.random.Generator, migrant: np.ndarray) -> np.ndarray:

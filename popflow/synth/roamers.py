@@ -37,7 +37,7 @@ def foreign_numbers(rng: np.random.Generator, networks: np.ndarray) -> list[str]
         rows = np.flatnonzero(networks == index)
         lowest = 2 * 10 ** (digits - 1)
         drawn = rng.choice(10**digits - lowest, size=len(rows), replace=False) + lowest
-        for row, number in zip(rows.tolist(), drawn.tolist()):
+        for row, number in zip(rows.tolist(), drawn.tolist(), strict=True):
             numbers[row] = f"{prefix}{number}"
     return numbers
 

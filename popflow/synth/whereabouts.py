@@ -3,7 +3,7 @@
 The result is a (slots, people) matrix of district indices, -1 where a person is
 not in the region (before arrival, after departure). Rules, applied in order:
 
-* everyone starts at home (the new home from a mover's move day on);
+* everyone starts at home (a mover sleeps at the new home from the move day's night);
 * people with a workplace or school go there on weekdays (Saturday workers also on
   Saturdays) unless absent (6 % of days), leaving around their usual hour (7-9,
   jittered daily) and staying their usual hours (back about 17-19);
@@ -25,7 +25,7 @@ from popflow.synth.gravity import TripChoices
 from popflow.synth.profiles import NO_DISTRICT, Profiles
 
 ABSENCE_SHARE = 0.06
-NIGHT_AWAY_SHARE = 0.01
+NIGHT_AWAY_SHARE = 0.04
 NIGHT_STARTS, NIGHT_ENDS = 22.0, 6.0
 SIGHTSEEING_REST_DAY_SHARE = 0.1
 SATURDAY = 5
@@ -42,7 +42,9 @@ def locate_day(
     """District per (slot, person) for `day`, and where each person sleeps tonight if away."""
     hours = (day.local_hours.astype(np.float32) + 0.5)[:, None]
     home = np.where(day.index >= people.move_day, people.new_home, people.home).astype(np.int16)
+    last_home = np.where(day.index > people.move_day, people.new_home, people.home)
     where = np.repeat(home[None, :], day.slots, axis=0)
+    np.copyto(where, last_home, where=hours < NIGHT_ENDS)  # a move happens by day
     back_home = commute(rng, where, hours, people, day)
     go_on_outings(rng, where, hours, people, day, home, back_home, choices)
     go_sightseeing(rng, where, hours, people, choices)

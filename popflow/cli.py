@@ -125,9 +125,8 @@ class RunGroup(click.Group):
 
 def indicator_command(indicator) -> click.Command:
     """A click command whose options come from the indicator's parameter object."""
-    params = [
-        click.Option([f.metadata["flag"], f.name], default=None, help=_help(f)) for f in dataclasses.fields(indicator.params)
-    ]
+    fields = dataclasses.fields(indicator.params)
+    params = [click.Option([f.metadata["flag"], f.name], default=None, help=_help(f)) for f in fields]
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),
@@ -154,8 +153,9 @@ def print_release(release) -> None:
     m = release.manifest
     for name, rows in m["rows"].items():
         s = m["suppressed"][name]
+        withheld = s["magnitudes_dominated"]
         stdout.print(f"{name}: {rows:,} cells published, {s['cells_below_k']:,} below k={m['privacy']['k']} left out"
-                  + (f", {s['magnitudes_dominated']:,} values withheld (dominance)" if s["magnitudes_dominated"] else ""))
+                     + (f", {withheld:,} values withheld (dominance)" if withheld else ""))
     for path in release.files:
         stdout.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}")
     stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s")
@@ -212,13 +212,15 @@ def audit_show(workspace):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
               help="format of the event files")
-def synth(out, people, days, seed, fmt):
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-01-05", show_default=True,
+              help="first local day")
+def synth(out, people, days, seed, fmt, start):
     """Write every input of a synthetic region plus its ground truth."""
     from popflow import synth as scenario
 
     with progress_bar() as bar:
         task = bar.add_task("synthesising", total=1.0)
-        summary = scenario.generate(out, people=people, days=days, seed=seed, events_format=fmt,
+        summary = scenario.generate(out, people=people, days=days, seed=seed, events_format=fmt, start=start.date(),
                                     progress=lambda stage, f: bar.update(task, completed=f, description=stage))
     out_msg = ", ".join(f"{k} {v:,}" for k, v in summary.items() if isinstance(v, int))
     stdout.print(f"wrote {out}: {out_msg}")

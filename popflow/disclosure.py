@@ -37,7 +37,7 @@ class KAnonymity:
         )
         keys = ", ".join(contribution.keys)
         return (f"SELECT {keys}, {contribution.people}{measures} FROM {cells} "
-                f"WHERE {contribution.people} >= {self.k} ORDER BY {keys}")
+                f"WHERE {contribution.people} >= {self.k}")
 
     def suppression_sql(self, contribution: Contribution, cells: str) -> str:
         """Counts of cells left out (below k) and of magnitudes withheld (dominance)."""

@@ -60,7 +60,8 @@ def write_table(table: pa.Table, path: Path, geometries: dict[str, str] | None =
         pq.write_table(table, path)
     elif suffix == ".csv":
         text = iso_text(table)
-        pacsv.write_csv(text, path, pacsv.WriteOptions(quoting_style=_csv_quoting(text)))
+        quoting = _csv_quoting(text)
+        pacsv.write_csv(text, path, pacsv.WriteOptions(quoting_style=quoting, quoting_header=quoting))
     else:
         path.write_text(json.dumps(geojson(iso_text(table), geometries or {})))
 

@@ -11,7 +11,6 @@ people is about 3 in a million.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 import stat
@@ -41,17 +40,38 @@ def load_key(workspace: Path) -> bytes:
     return key
 
 
+CACHE_LIMIT = 5_000_000
+
+
 class Pseudonymiser:
-    """Maps raw identifiers to 64-bit keyed pseudonyms."""
+    """Maps raw identifiers to 64-bit keyed pseudonyms.
+
+    HMAC-SHA256 (RFC 2104) is computed from two SHA-256 states pre-keyed with
+    the inner and outer pads, which is the same function as ``hmac.new`` but
+    avoids re-deriving the pads per identifier. Pseudonyms already computed are
+    kept in memory (never on disk) up to CACHE_LIMIT identifiers.
+    """
 
     def __init__(self, key: bytes):
-        self._inner = hmac.new(key, digestmod=hashlib.sha256)
+        block = key.ljust(hashlib.sha256().block_size, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        self._cache: dict[str, int] = {}
 
     def one(self, raw: str) -> int:
         """The pseudonym of one raw identifier."""
-        h = self._inner.copy()
-        h.update(raw.encode("utf-8"))
-        return int.from_bytes(h.digest()[:8], "big", signed=True)
+        known = self._cache.get(raw)
+        if known is not None:
+            return known
+        inner = self._inner.copy()
+        inner.update(raw.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        value = int.from_bytes(outer.digest()[:8], "big", signed=True)
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[raw] = value
+        return value
 
     def column(self, raw: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Pseudonymise a string column; nulls stay null.

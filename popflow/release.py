@@ -86,7 +86,8 @@ def _publish(eng, indicator, p, mechanism: KAnonymity, timezone: str):
         table = eng.table(published)
         columns = list(contribution.output_columns()) + [c for c in table.column_names
                                                          if c not in contribution.output_columns()]
-        tables[contribution.table] = zone_times(table.select(columns), timezone)
+        table = table.select(columns).sort_by([(k, "ascending") for k in contribution.keys])
+        tables[contribution.table] = zone_times(table, timezone)
         suppressed[contribution.table] = eng.table(mechanism.suppression_sql(contribution, cells)).to_pylist()[0]
     return tables, suppressed
 

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 import popflow
-import scenario
 from popflow.errors import InputError
+
+import scenario
 
 
 def lake_state(ws: popflow.Workspace) -> tuple:

@@ -7,8 +7,9 @@ import stat
 import pyarrow.parquet as pq
 
 import popflow
-import scenario
 from popflow import indicators
+
+import scenario
 
 
 def texts_in(path) -> list[str]:
@@ -53,3 +54,16 @@ def test_pseudonyms_depend_on_the_key(tmp_path):
     query = "SELECT DISTINCT person FROM events ORDER BY person"
     assert a.connect().sql(query).fetchall() != b.connect().sql(query).fetchall()
     assert len(popflow.Workspace(a.path).connect().sql(query).fetchall()) == 3
+
+
+def test_pseudonym_is_keyed_hmac_sha256():
+    import hashlib
+    import hmac
+
+    from popflow.pseudonymise import Pseudonymiser
+
+    key = bytes(range(32))
+    expected = int.from_bytes(hmac.new(key, b"+8613900000001", hashlib.sha256).digest()[:8], "big", signed=True)
+    p = Pseudonymiser(key)
+    assert p.one("+8613900000001") == expected
+    assert p.one("+8613900000001") == expected  # from the cache

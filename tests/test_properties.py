@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from popflow.errors import PopflowError
+
 import reference as ref
 import scenario
-from popflow.errors import PopflowError
 
 START = datetime.datetime(2026, 1, 20, tzinfo=datetime.UTC)
 

@@ -19,8 +19,8 @@ people in each cell and sums the measures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # Column kinds the output layer formats: local epoch seconds become zoned timestamps.
 TIME_COLUMNS = frozenset({"time"})

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from popflow.indicators import Contribution, Indicator, register
 from popflow.indicators.blocks import (
-    DAY, bin_locations, breakdown_columns, breakdown_join, carried_bins, with_query,
+    DAY,
+    bin_locations,
+    breakdown_columns,
+    breakdown_join,
+    carried_bins,
+    with_query,
 )
 from popflow.indicators.params import Binned
 

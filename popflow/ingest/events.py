@@ -29,25 +29,27 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ]
     return f"""
     WITH parsed AS (
-        SELECT line, person, {text_sql('"timestamp"')} AS ts_text,
+        SELECT line, person, "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw, mcc AS mcc_raw,
+               {text_sql('"timestamp"')} AS ts_text,
                {instant_sql('"timestamp"', types["timestamp"])} AS ts,
                {text_sql('cell_id')} AS cell_id,
-               lower({text_sql('event_type')}) AS event_type, {text_sql('mcc')} AS mcc,
-               to_json({{'person': person::VARCHAR, 'timestamp': "timestamp"::VARCHAR,
-                        'cell_id': cell_id::VARCHAR, 'event_type': event_type::VARCHAR,
-                        'mcc': mcc::VARCHAR}})::VARCHAR AS record
+               lower({text_sql('event_type')}) AS event_type, {text_sql('mcc')} AS mcc
         FROM raw
     ), located AS (
-        SELECT p.*, c.area_id, c.cell_id IS NOT NULL AS cell_known
+        SELECT p.*, c.area_id, c.cell_id IS NOT NULL AS cell_known, timezone('{tz}', p.ts) AS local
         FROM parsed p LEFT JOIN cells c ON c.cell_id = p.cell_id
             AND (c.valid_from IS NULL OR p.ts >= c.valid_from)
             AND (c.valid_to IS NULL OR p.ts < c.valid_to)
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM located
     )
-    SELECT person, ts, floor(epoch(timezone('{tz}', ts)))::BIGINT AS t,
-           cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc,
-           timezone('{tz}', ts)::DATE AS date,
-           line, record, {q.classify_sql(checks)}
-    FROM located
+    SELECT person, ts, floor(epoch(local))::BIGINT AS t,
+           cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc, local::DATE AS date,
+           line, reason, "column",
+           CASE WHEN reason IS NOT NULL THEN
+               to_json({{'person': person::VARCHAR, 'timestamp': ts_raw::VARCHAR, 'cell_id': cell_raw::VARCHAR,
+                        'event_type': type_raw::VARCHAR, 'mcc': mcc_raw::VARCHAR}})::VARCHAR END AS record
+    FROM classified
     """
 
 

@@ -1,0 +1,111 @@
+"""Charts drawn as inline SVG: a multi-series line chart with gaps and a horizontal bar chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from popflow.report.markup import Markup, el, fmt_number, join, void
+from popflow.report.svg import CATEGORICAL, LinearScale, nice_ticks, svg_root
+
+WIDTH = 900
+LINE_HEIGHT = 340
+MARGIN = {"left": 64, "right": 16, "top": 14, "bottom": 36}
+BAR_HEIGHT = 22
+BAR_LABEL_WIDTH = 190
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: ``points`` are (x, y) with y None where the value is not published."""
+
+    label: str
+    points: list[tuple[float, float | None]]
+
+
+def line_path(points: list[tuple[float, float | None]], x: LinearScale, y: LinearScale) -> str:
+    """SVG path data that lifts the pen at every missing value, so gaps stay gaps."""
+    commands, pen_down = [], False
+    for px, py in points:
+        if py is None:
+            pen_down = False
+            continue
+        commands.append(f"{'L' if pen_down else 'M'}{x(px)},{y(py)}")
+        pen_down = True
+    return " ".join(commands)
+
+
+def isolated_points(points: list[tuple[float, float | None]]) -> list[tuple[float, float]]:
+    """Published values with no published neighbour: a path alone would not show them."""
+    values = [p[1] for p in points]
+    return [(px, py) for i, (px, py) in enumerate(points)
+            if py is not None
+            and (i == 0 or values[i - 1] is None)
+            and (i == len(points) - 1 or values[i + 1] is None)]
+
+
+def y_axis(y: LinearScale, ticks: list[float], left: float, right: float) -> Markup:
+    """Horizontal grid lines with value labels on the left."""
+    return join(
+        join([void("line", x1=left, x2=right, y1=y(t), y2=y(t), class_="grid"),
+              el("text", fmt_number(t), x=left - 6, y=y(t), class_="tick", text_anchor="end",
+                 dominant_baseline="middle")])
+        for t in ticks)
+
+
+def x_axis(x: LinearScale, ticks: list[tuple[float, str]], top: float, bottom: float) -> Markup:
+    """Vertical tick marks with labels (e.g. dates) under the plot."""
+    return join(
+        join([void("line", x1=x(v), x2=x(v), y1=top, y2=bottom, class_="grid minor"),
+              el("text", label, x=x(v), y=bottom + 18, class_="tick", text_anchor="middle")])
+        for v, label in ticks)
+
+
+def line_chart(series: list[Series], x_ticks: list[tuple[float, str]], label: str) -> Markup:
+    """A line per series over a shared x range; missing values are drawn as breaks in the line."""
+    xs = [px for s in series for px, _ in s.points]
+    top_value = max((py for s in series for _, py in s.points if py is not None), default=1)
+    y_ticks = nice_ticks(top_value)
+    left, right = MARGIN["left"], WIDTH - MARGIN["right"]
+    top, bottom = MARGIN["top"], LINE_HEIGHT - MARGIN["bottom"]
+    x = LinearScale(min(xs, default=0), max(xs, default=1), left, right)
+    y = LinearScale(0, y_ticks[-1], bottom, top)
+    lines = [series_marks(s, x, y, CATEGORICAL[i % len(CATEGORICAL)]) for i, s in enumerate(series)]
+    return svg_root(WIDTH, LINE_HEIGHT, y_axis(y, y_ticks, left, right), x_axis(x, x_ticks, top, bottom),
+                    *lines, label=label)
+
+
+def series_marks(series: Series, x: LinearScale, y: LinearScale, colour: str) -> Markup:
+    """One series: its broken line plus dots for values standing alone between gaps."""
+    dots = [void("circle", cx=x(px), cy=y(py), r=2.5, fill=colour) for px, py in isolated_points(series.points)]
+    path = void("path", d=line_path(series.points, x, y), stroke=colour, class_="series")
+    return el("g", el("title", series.label), path, *dots, class_="line")
+
+
+def legend(labels: list[str]) -> Markup:
+    """An HTML legend matching ``line_chart``'s colours, in the same order."""
+    items = [el("li", el("span", class_="swatch", style=f"background:{CATEGORICAL[i % len(CATEGORICAL)]}"), text)
+             for i, text in enumerate(labels)]
+    return el("ul", *items, class_="legend")
+
+
+def bar_chart(bars: list[tuple[str, float]], label: str, unit: str = "people") -> Markup:
+    """Horizontal bars, one per (label, value), longest first as given; values printed at the bar ends."""
+    height = MARGIN["top"] + BAR_HEIGHT * len(bars) + 8
+    left, right = BAR_LABEL_WIDTH, WIDTH - 80
+    x = LinearScale(0, max((v for _, v in bars), default=1), left, right)
+    rows = [bar(i, text, value, x, unit) for i, (text, value) in enumerate(bars)]
+    return svg_root(WIDTH, height, *rows, label=label)
+
+
+def bar(index: int, text: str, value: float, x: LinearScale, unit: str) -> Markup:
+    """One bar with its category label on the left and its value on the right."""
+    top = MARGIN["top"] + index * BAR_HEIGHT
+    short = text if len(text) <= 28 else text[:27] + "…"
+    middle = top + (BAR_HEIGHT - 6) / 2
+    return el(
+        "g",
+        el("title", f"{text}: {fmt_number(value)} {unit}"),
+        el("text", short, x=x.px_lo - 8, y=middle, class_="tick", text_anchor="end", dominant_baseline="middle"),
+        void("rect", x=x.px_lo, y=top, width=max(x(value) - x.px_lo, 1), height=BAR_HEIGHT - 6, class_="bar"),
+        el("text", fmt_number(value), x=x(value) + 6, y=middle, class_="value", dominant_baseline="middle"),
+    )

@@ -1,0 +1,252 @@
+"""The report's sections, in order: each turns the released tables into a piece of HTML, or None
+when the table it needs is absent (the section is then left out)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import shapely
+
+from popflow.columns import AREA_ID, DATE, GEOMETRY, LEVEL, NAME, ORIGIN_REGION
+from popflow.report.charts import Series, bar_chart, legend, line_chart
+from popflow.report.maps import AreaShape, choropleth, flow_map
+from popflow.report.markup import MISSING, Markup, el, fmt_number, join
+from popflow.report.tables import accuracy_table, html_table, quality_table
+
+# Columns of the released tables the report reads (as the indicators name them).
+TIME, PEOPLE, PERIOD = "time", "people", "period"
+ORIGIN, DESTINATION, TRIPS, TRAVELLERS = "origin", "destination", "trips", "travellers"
+HOME_AREA, WORK_AREA = "home_area_id", "work_area_id"
+PERIOD_FROM, PERIOD_TO, FROM_AREA, TO_AREA = "period_from", "period_to", "from_area", "to_area"
+
+BUSIEST_AREAS = 6
+TOP_FLOWS = 20
+TOP_WORKER_PAIRS = 15
+TOP_MOVES = 15
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a section may draw from."""
+
+    tables: dict[str, pa.Table]
+    areas: dict[str, dict]
+    accuracy: dict | None
+    quality: list[dict]
+
+    def name(self, area_id: object) -> str:
+        """Display name of an area (its id when it has no name)."""
+        area = self.areas.get(area_id) or {}
+        return str(area.get(NAME) or area_id)
+
+    def frame(self, table: str) -> pd.DataFrame | None:
+        """A released table as a DataFrame, or None when it was not given."""
+        found = self.tables.get(table)
+        return None if found is None else found.to_pandas()
+
+    def shapes(self, area_ids: set[str]) -> list[AreaShape]:
+        """Drawable areas at the level(s) of ``area_ids``, including areas of that level with no row."""
+        levels = {self.areas[a].get(LEVEL) for a in area_ids if a in self.areas}
+        chosen = [a for a in self.areas.values() if a.get(LEVEL) in levels or a[AREA_ID] in area_ids]
+        return [AreaShape(a[AREA_ID], self.name(a[AREA_ID]), shapely.from_wkt(a[GEOMETRY]))
+                for a in sorted(chosen, key=lambda a: str(a[AREA_ID])) if a.get(GEOMETRY)]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the report."""
+
+    anchor: str
+    heading: str
+    draw: Callable[[ReportInputs], Markup | None]
+
+
+def note(text: str) -> Markup:
+    """A small explanatory paragraph under a chart or table."""
+    return el("p", text, class_="note")
+
+
+def no_geometry() -> Markup:
+    """Said instead of a map when no area to draw has a geometry."""
+    return note("No area has a geometry, so there is nothing to draw.")
+
+
+# 2. Present population ------------------------------------------------------------------------
+
+def present_population(inputs: ReportInputs) -> Markup | None:
+    """Line chart of people per hour in the busiest areas, with suppressed hours as gaps."""
+    df = inputs.frame("present-population")
+    if df is None:
+        return None
+    df = df.dropna(subset=[PEOPLE])
+    if df.empty:
+        return note("No hour had enough people to publish.")
+    busiest = df.groupby(AREA_ID)[PEOPLE].sum().nlargest(BUSIEST_AREAS).index.tolist()
+    hours = pd.date_range(df[TIME].min(), df[TIME].max(), freq="h")
+    xs = [t.timestamp() for t in hours]
+    series = [hourly_series(df[df[AREA_ID] == a], hours, xs, inputs.name(a)) for a in busiest]
+    gaps = sum(1 for s in series for _, y in s.points if y is None)
+    chart = line_chart(series, date_ticks(hours), label=f"People present per hour, {len(busiest)} busiest areas")
+    return join([
+        el("p", f"People present per hour in the {len(busiest)} busiest areas (by total over the window)."),
+        chart, legend([s.label for s in series]),
+        note(f"Suppressed area-hours (too few people) shown here: {fmt_number(gaps)}. They appear as gaps "
+             "in the lines, not as zeros."),
+    ])
+
+
+def hourly_series(rows: pd.DataFrame, hours: pd.DatetimeIndex, xs: list[float], label: str) -> Series:
+    """One area's values on the full hourly grid, None where the hour was not published."""
+    values = rows.groupby(TIME)[PEOPLE].sum().reindex(hours)
+    return Series(label, [(x, None if pd.isna(v) else float(v)) for x, v in zip(xs, values, strict=True)])
+
+
+def date_ticks(hours: pd.DatetimeIndex, most: int = 10) -> list[tuple[float, str]]:
+    """Axis ticks at local midnights (or every 6 hours for windows under two days)."""
+    if len(hours) < 48:
+        marks = [t for t in hours if t.hour % 6 == 0]
+        return [(t.timestamp(), t.strftime("%d %b %H:%M")) for t in marks]
+    midnights = [t for t in hours if t.hour == 0]
+    step = math.ceil(len(midnights) / most)
+    return [(t.timestamp(), t.strftime("%a %d %b")) for t in midnights[::step]]
+
+
+# 3. Residents map -----------------------------------------------------------------------------
+
+def residents_map(inputs: ReportInputs) -> Markup | None:
+    """Choropleth of residents per area in the latest period."""
+    df = inputs.frame("residents")
+    if df is None:
+        return None
+    shapes = inputs.shapes(set(df[AREA_ID].dropna()))
+    if df.empty or not shapes:
+        return note("No residents were published.") if df.empty else no_geometry()
+    latest = df[PERIOD].max()
+    values = df[df[PERIOD] == latest].groupby(AREA_ID)[PEOPLE].sum(min_count=1).dropna().to_dict()
+    hidden = sum(1 for s in shapes if s.area_id not in values)
+    return join([
+        el("p", f"Residents (people whose detected home is in the area) in {latest}."),
+        choropleth(shapes, values, label=f"Residents per area, {latest}"),
+        note(f"{hidden} of {len(shapes)} areas had too few residents to show; they are hatched grey, "
+             "which does not mean nobody lives there. Hover over an area for its name and value."),
+    ])
+
+
+# 4. Origin–destination flows ------------------------------------------------------------------
+
+def top_flows(df: pd.DataFrame) -> pd.DataFrame:
+    """Origin–destination pairs summed over all dates, largest by travellers first."""
+    df = df.assign(withheld=df[TRIPS].isna())
+    summed = df.groupby([ORIGIN, DESTINATION]).agg(
+        travellers=(TRAVELLERS, "sum"), trips=(TRIPS, lambda s: s.sum(min_count=1)), withheld=("withheld", "any"))
+    summed = summed[summed["travellers"] > 0]
+    return summed.sort_values("travellers", ascending=False, kind="stable").head(TOP_FLOWS).reset_index()
+
+
+def trips_text(trips: float, withheld: bool) -> str:
+    """Summed trips, marked as a lower bound when some days' trips were withheld."""
+    if pd.isna(trips):
+        return "withheld"
+    return f"≥ {fmt_number(int(trips))}" if withheld else fmt_number(int(trips))
+
+
+def od_flows(inputs: ReportInputs) -> Markup | None:
+    """Map of the largest origin–destination flows, plus the same flows as a table."""
+    df = inputs.frame("od-flows")
+    if df is None:
+        return None
+    top = top_flows(df)
+    if top.empty:
+        return note("No origin–destination flow was published.")
+    shapes = inputs.shapes(set(df[ORIGIN]) | set(df[DESTINATION]))
+    flows = list(zip(top[ORIGIN], top[DESTINATION], top["travellers"], strict=True))
+    rows = [(i + 1, inputs.name(r[ORIGIN]), inputs.name(r[DESTINATION]), int(r["travellers"]),
+             trips_text(r["trips"], r["withheld"])) for i, r in top.iterrows()]
+    span = f"{df[DATE].min()} to {df[DATE].max()}"
+    return join([
+        el("p", f"The {len(top)} largest flows between areas, travellers summed over the days {span}. "
+                "Line width grows with the number of travellers; lines sit to the right of their direction."),
+        flow_map(shapes, flows, label="Largest origin–destination flows") if shapes else no_geometry(),
+        html_table(("#", "Origin", "Destination", "Travellers (sum of daily counts)", "Trips"), rows,
+                   numeric=frozenset({0, 3, 4})),
+        note("“≥” marks a total where some days' trip counts were withheld; the sum covers published days only."),
+    ])
+
+
+# 5. Workers -----------------------------------------------------------------------------------
+
+def workers(inputs: ReportInputs) -> Markup | None:
+    """Table of the largest home → work area pairs in the latest period."""
+    df = inputs.frame("workers")
+    if df is None:
+        return None
+    latest = df[PERIOD].max() if not df.empty else MISSING
+    top = df[df[PERIOD] == latest].dropna(subset=[PEOPLE]).nlargest(TOP_WORKER_PAIRS, PEOPLE)
+    rows = [(inputs.name(r[HOME_AREA]), inputs.name(r[WORK_AREA]), int(r[PEOPLE])) for _, r in top.iterrows()]
+    return join([el("p", f"The {len(rows)} largest home → work area pairs in {latest}."),
+                 html_table(("Home area", "Work area", "Workers"), rows, numeric=frozenset({2}))])
+
+
+# 6. Migration and arrivals --------------------------------------------------------------------
+
+def arrivals_chart(inputs: ReportInputs) -> Markup | None:
+    """Bar chart of arrivals by the region they came from, summed over all periods."""
+    df = inputs.frame("arrivals")
+    if df is None:
+        return None
+    totals = df.groupby(ORIGIN_REGION)[PEOPLE].sum().sort_values(ascending=False)
+    bars = [(str(region), float(n)) for region, n in totals.items() if n > 0]
+    return join([el("h3", "Arrivals by origin region"),
+                 bar_chart(bars, label="Arrivals by origin region") if bars else note("No arrivals were published.")])
+
+
+def moves_table(inputs: ReportInputs) -> Markup | None:
+    """Table of the largest moves of residence between areas."""
+    df = inputs.frame("migration")
+    if df is None:
+        return None
+    top = df.dropna(subset=[PEOPLE]).nlargest(TOP_MOVES, PEOPLE)
+    rows = [(inputs.name(r[FROM_AREA]), inputs.name(r[TO_AREA]), f"{r[PERIOD_FROM]} → {r[PERIOD_TO]}",
+             int(r[PEOPLE])) for _, r in top.iterrows()]
+    return join([el("h3", "Largest moves of residence"),
+                 html_table(("From", "To", "Periods", "People"), rows, numeric=frozenset({3}))])
+
+
+def migration(inputs: ReportInputs) -> Markup | None:
+    """Arrivals chart and moves table; left out when neither table was given."""
+    parts = [arrivals_chart(inputs), moves_table(inputs)]
+    return None if all(p is None for p in parts) else join(parts)
+
+
+# 7. Accuracy and data quality -----------------------------------------------------------------
+
+def accuracy(inputs: ReportInputs) -> Markup | None:
+    """Accuracy measures against the synthetic ground truth."""
+    if not inputs.accuracy:
+        return None
+    return join([el("p", "Accuracy is measured against the synthetic ground truth that generated the demo data "
+                         "(true homes and true presence); real data has no such truth."),
+                 accuracy_table(inputs.accuracy)])
+
+
+def data_quality(inputs: ReportInputs) -> Markup | None:
+    """Rows read, accepted and quarantined per ingested source."""
+    if not inputs.quality:
+        return None
+    return join([el("p", "Rows read, accepted and quarantined (with reasons) when each source was ingested."),
+                 quality_table(inputs.quality)])
+
+
+SECTIONS = (
+    Section("present-population", "Present population over time", present_population),
+    Section("residents", "Map of residents", residents_map),
+    Section("od-flows", "Top origin–destination flows", od_flows),
+    Section("workers", "Workers: home → work", workers),
+    Section("migration", "Migration and arrivals", migration),
+    Section("accuracy", "Accuracy against ground truth", accuracy),
+    Section("data-quality", "Data quality", data_quality),
+)

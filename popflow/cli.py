@@ -137,7 +137,8 @@ def indicator_command(indicator) -> click.Command:
 
     def callback(out, privacy, engine, workspace, **values):
         given = {k: v for k, v in values.items() if v is not None}
-        release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, engine=engine, **given)
+        with console.status(f"running {indicator.name}"):
+            release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, engine=engine, **given)
         print_release(release)
 
     return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,

@@ -19,7 +19,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         c.ORIGIN_REGION: "VARCHAR", c.REGISTERED_ON: "DATE",
     },
     "events": {
-        c.PERSON: "BIGINT", c.UTC_TIME: "TIMESTAMPTZ", c.LOCAL_EPOCH: "BIGINT",
+        c.PERSON: "BIGINT", c.LOCAL_EPOCH: "BIGINT",
         c.CELL_ID: "VARCHAR", c.AREA_ID: "VARCHAR", c.EVENT_TYPE: "VARCHAR", c.MCC: "VARCHAR",
         c.DATE: "DATE",
     },

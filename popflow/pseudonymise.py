@@ -80,7 +80,8 @@ class Pseudonymiser:
         events), then the pseudonyms are spread back by dictionary index.
         """
         encoded = pc.dictionary_encode(_combine(raw).cast(pa.string()))
-        pseudonyms = pa.array([self.one(v) for v in encoded.dictionary.to_pylist()], pa.int64())
+        cache = self._cache
+        pseudonyms = pa.array([cache.get(v) or self.one(v) for v in encoded.dictionary.to_pylist()], pa.int64())
         return pc.take(pseudonyms, encoded.indices)
 
 

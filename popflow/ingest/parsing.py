@@ -17,7 +17,7 @@ def instant_sql(column: str, kind: pa.DataType) -> str:
         return f"{column}::TIMESTAMPTZ"
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         return _epoch_sql(f"{column}::DOUBLE")
-    text = f"trim({column}::VARCHAR)"
+    text = f"{column}::VARCHAR"
     return f"coalesce(try_cast({text} AS TIMESTAMPTZ), {_epoch_sql(f'try_cast({text} AS DOUBLE)')})"
 
 
@@ -26,17 +26,17 @@ def _epoch_sql(seconds: str) -> str:
 
 
 def text_sql(column: str) -> str:
-    """Trimmed text; empty becomes NULL."""
-    return f"nullif(trim({column}::VARCHAR), '')"
+    """A column as text (text columns arrive trimmed, with empty values as NULL)."""
+    return f"{column}::VARCHAR"
 
 
 def number_sql(column: str, sql_type: str = "DOUBLE") -> str:
     """A number, NULL when not numeric (check ``text_sql`` for emptiness first)."""
-    return f"try_cast(trim({column}::VARCHAR) AS {sql_type})"
+    return f"try_cast({column}::VARCHAR AS {sql_type})"
 
 
 def date_sql(column: str, kind: pa.DataType) -> str:
     """A calendar date from a date, a timestamp or text."""
     if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
         return f"{column}::DATE"
-    return f"try_cast(try_cast(trim({column}::VARCHAR) AS TIMESTAMP) AS DATE)"
+    return f"try_cast(try_cast({column}::VARCHAR AS TIMESTAMP) AS DATE)"

@@ -8,11 +8,14 @@ Files whose content was already ingested for this source are skipped.
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from queue import Empty, Queue
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from popflow import columns as c
 from popflow.datasets import SCHEMAS
@@ -81,16 +84,61 @@ def _ingest_files(con, spec: SourceSpec, files: dict[Path, str], batch: StagedBa
     total = sum(p.stat().st_size for p in files)
     done = 0
     writer = BatchWriter(con, spec, batch)
-    for file_no, path in enumerate(files):
-        malformed = MalformedRows()
-        for table in _read(spec, path, fmt, malformed):
-            checked = _check(con, spec, _prepare(spec, table, ctx), ctx)
-            writer.write(checked, file_no, str(path), tally)
+    for file_no, path, malformed, table in prefetched(_prepared_batches(spec, list(files), fmt, ctx)):
+        if table is not None:
+            writer.write(_check(con, spec, table, ctx), file_no, str(path), tally)
+            continue
         writer.write_malformed(malformed, str(path), tally)
         done += path.stat().st_size
         if progress:
             progress(done, total)
     writer.finish(tally)
+
+
+def _prepared_batches(spec: SourceSpec, files: list[Path], fmt, ctx: IngestContext):
+    """(file number, path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
+    for file_no, path in enumerate(files):
+        malformed = MalformedRows()
+        for table in _read(spec, path, fmt, malformed):
+            yield file_no, path, malformed, _prepare(spec, table, ctx)
+        yield file_no, path, malformed, None
+
+
+def prefetched(items, depth: int = 1):
+    """Iterate ``items`` while a background thread produces the next ones.
+
+    Reading and pseudonymising the next batch then overlaps with the engine
+    validating and writing the current one. An error in the producer is raised
+    in the consumer; a consumer that stops early stops the producer.
+    """
+    queue: Queue = Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put(item)
+            queue.put(done)
+        except BaseException as exc:  # handed to the consumer
+            queue.put(exc)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(0.05)
 
 
 def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
@@ -101,16 +149,18 @@ def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRow
 
 
 def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
+    """Trim text (empty becomes NULL), pseudonymise the person column, add source columns."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            table = table.set_column(index, field.name, _blank_to_null(table[field.name]))
     if spec.person_column:
         index = table.schema.get_field_index(spec.person_column)
-        person = ctx.pseudonymiser.column(_blank_to_null(table[spec.person_column]))
+        person = ctx.pseudonymiser.column(table[spec.person_column].cast(pa.string()))
         table = table.set_column(index, c.PERSON, person)
     return spec.prepare(table, ctx) if spec.prepare else table
 
 
-def _blank_to_null(values: pa.ChunkedArray) -> pa.Array:
-    import pyarrow.compute as pc
-
+def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
     text = pc.utf8_trim_whitespace(values.cast(pa.string()))
     return pc.if_else(pc.equal(text, ""), None, text)
 

@@ -96,7 +96,7 @@ class LineNumbers:
     def take(self, count: int) -> pa.Array:
         skipped = np.array([n for n, _ in self.skipped if n is not None and n >= self.next], np.int64)
         candidates = np.arange(self.next, self.next + count + len(skipped), dtype=np.int64)
-        lines = candidates[~np.isin(candidates, skipped)][:count]
+        lines = candidates[~np.isin(candidates, skipped)][:count] if len(skipped) else candidates
         self.next = int(lines[-1]) + 1 if count else self.next
         return pa.array(lines, pa.int64())
 

@@ -2,7 +2,10 @@
 
 Each line records who released what, when, with which parameters and privacy
 cost, and ``previous``: the SHA-256 of the line before it (64 zeros for the
-first). Editing, removing or reordering a line breaks the chain.
+first). Editing, removing or reordering a line breaks the chain. Cutting lines
+off the end leaves a valid chain, so a head record (``audit.head``: number of
+lines and hash of the last one), rewritten atomically with every append,
+catches truncation too.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import datetime
 import fcntl
 import hashlib
 import json
+import os
 from pathlib import Path
 
 GENESIS = "0" * 64
@@ -28,14 +32,31 @@ def append(path: Path, entry: dict) -> dict:
         lines = fh.read().splitlines()
         record = {"when": datetime.datetime.now(datetime.UTC).isoformat(), **entry,
                   "previous": _digest(lines[-1]) if lines else GENESIS}
-        fh.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        line = json.dumps(record, sort_keys=True, default=str)
+        fh.write(line + "\n")
         fh.flush()
+        os.fsync(fh.fileno())
+        _write_head(path, len(lines) + 1, _digest(line))
     return record
 
 
+def _head_path(path: Path) -> Path:
+    return path.with_suffix(".head")
+
+
+def _write_head(path: Path, lines: int, last: str) -> None:
+    tmp = _head_path(path).with_suffix(".head.tmp")
+    tmp.write_text(json.dumps({"lines": lines, "last": last}))
+    os.replace(tmp, _head_path(path))
+
+
 def verify(path: Path) -> tuple[int, int | None]:
-    """(number of lines, first bad line number or None) of an audit log."""
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    """(number of lines, first bad line number or None) of an audit log.
+
+    A log shorter than its head record is bad at the first missing line.
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
     previous = GENESIS
     for number, line in enumerate(lines, start=1):
         try:
@@ -45,6 +66,15 @@ def verify(path: Path) -> tuple[int, int | None]:
         if record.get("previous") != previous:
             return len(lines), number
         previous = _digest(line)
+    if lines and not text.endswith("\n"):
+        return len(lines), len(lines)
+    head = json.loads(_head_path(path).read_text()) if _head_path(path).exists() else {"lines": 0, "last": GENESIS}
+    if head["lines"] > len(lines):  # lines cut off the end
+        return len(lines), len(lines) + 1
+    if head["lines"] < len(lines):  # lines appended behind the log's back
+        return len(lines), head["lines"] + 1
+    if lines and head["last"] != previous:
+        return len(lines), len(lines)
     return len(lines), None
 
 

@@ -130,15 +130,24 @@ def indicator_command(indicator) -> click.Command:
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),
-        click.Option(["--privacy"], type=click.Choice(["k", "dp"]), default="k", show_default=True),
+        click.Option(["--privacy"], type=click.Choice(["k", "dp"]), default="k", show_default=True,
+                     help="k: suppress cells under k people; dp: differential privacy"),
+        click.Option(["--epsilon"], type=float, default=None, help="dp: privacy loss ε of this release"),
+        click.Option(["--delta"], type=float, default=None, help="dp: δ for data-dependent keys [default: 1e-7]"),
+        click.Option(["--max-contrib"], type=int, default=None,
+                     help="dp: cells kept per person per table [default: one per time slot, at most 24]"),
+        click.Option(["--max-value"], type=int, default=None,
+                     help="dp: clip each person's summed measure per cell to this [default: 5]"),
         click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None),
         click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),
     ]
 
-    def callback(out, privacy, engine, workspace, **values):
+    def callback(out, privacy, epsilon, delta, max_contrib, max_value, engine, workspace, **values):
         given = {k: v for k, v in values.items() if v is not None}
         with console.status(f"running {indicator.name}"):
-            release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, engine=engine, **given)
+            release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, epsilon=epsilon,
+                                               delta=delta, max_contrib=max_contrib, max_value=max_value,
+                                               engine=engine, **given)
         print_release(release)
 
     return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,
@@ -150,9 +159,23 @@ def _help(f) -> str:
     return f.metadata["help"] + (f" [default: {default}]" if default is not None else "")
 
 
+def print_noise(name: str, rows: int, noise: dict, privacy: dict) -> None:
+    stdout.print(f"{name}: {rows:,} cells published with differential privacy: ε={noise['epsilon']:g} "
+                 f"(release ε={privacy['epsilon']:g}, δ={privacy['delta']:g}), "
+                 f"at most {noise['max_contrib']} cells per person, {noise['keys']} keys"
+                 + (f", threshold {noise['threshold']}" if "threshold" in noise else ""))
+    for measure, values in noise.items():
+        if isinstance(values, dict):
+            stdout.print(f"  {measure}: noise scale {values['noise_scale']:g}, "
+                         f"|error| ≤ {values['error_95']:g} with 95% probability")
+
+
 def print_release(release) -> None:
     m = release.manifest
     for name, rows in m["rows"].items():
+        if m["privacy"]["mode"] == "dp":
+            print_noise(name, rows, m["noise"][name], m["privacy"])
+            continue
         s = m["suppressed"][name]
         withheld = s["magnitudes_dominated"]
         stdout.print(f"{name}: {rows:,} cells published, {s['cells_below_k']:,} below k={m['privacy']['k']} left out"
@@ -173,6 +196,20 @@ def catalogue(workspace):
         rows = batch["quality"]["rows"]
         stdout.print(f"{batch['committed_at'][:19]}  {batch['source']:<12} {len(batch['inputs'])} file(s)  "
                   f"{rows['accepted']:,} accepted  {rows['quarantined']:,} quarantined")
+
+
+@app.command()
+@workspace_option
+def budget(workspace):
+    """Show the privacy budget spent and remaining per source and month."""
+    ws = Workspace(workspace)
+    table = Table(title=f"privacy budget (ε per source per month: {ws.settings.privacy_budget:g})")
+    for column in ("source", "month", "ε spent", "δ spent", "ε remaining"):
+        table.add_column(column)
+    for row in ws.budget().rows():
+        table.add_row(row["source"], row["month"], f"{row['epsilon_spent']:g}", f"{row['delta_spent']:.2g}",
+                      f"{row['epsilon_remaining']:g}")
+    stdout.print(table if table.row_count else "no differentially private release yet: the whole budget remains")
 
 
 @app.group()

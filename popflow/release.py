@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from popflow import audit, indicators
-from popflow.disclosure import KAnonymity
+from popflow.disclosure.budget import months_of
+from popflow.disclosure.request import PrivacyRequest
 from popflow.engines import open_engine
-from popflow.errors import PopflowError
 from popflow.geography import area_geometries, level_map
 from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_suffix, sibling_path, write_table, zone_times
@@ -46,24 +46,28 @@ class Release:
 
 
 def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
-                 privacy: str = "k", engine: str | None = None, who: str | None = None) -> Release:
+                 privacy: PrivacyRequest | None = None, engine: str | None = None,
+                 who: str | None = None) -> Release:
     """Run ``name`` with ``params`` on the workspace and publish the safe result."""
-    if privacy != "k":
-        raise PopflowError(f"--privacy {privacy}: only k mode is available in this version")
+    privacy = privacy or PrivacyRequest()
     if out is not None:
         check_suffix(out)
     indicator = indicators.get(name)
     p = from_text(indicator.params, params or {})
+    contributions = indicator.define(p)
+    mechanism = privacy.mechanism(ws, name, len(contributions))
     started = time.perf_counter()
-    mechanism = KAnonymity(ws.settings.k_anonymity, ws.settings.dominance)
     eng = open_engine(engine or ws.settings.engine, ws)
     try:
         rows = ws.area_rows()
-        window = prepare_inputs(eng, ws, p, level_map(rows, p.level), mechanism.k)
-        tables, suppressed = _publish(eng, indicator, p, mechanism, ws.settings.timezone)
+        window = prepare_inputs(eng, ws, p, level_map(rows, p.level), ws.settings.k_anonymity)
+        cost = _budget_cost(ws, indicator, p, window, privacy)
+        tables, notes = _publish(eng, indicator, contributions, mechanism, window.domains(p), ws.settings.timezone)
     finally:
         eng.close()
-    manifest = _manifest(ws, indicator, p, window, mechanism, tables, suppressed, eng.name, started)
+    if cost:
+        ws.budget().charge(*cost)
+    manifest = _manifest(ws, indicator, p, window, mechanism, tables, notes, eng.name, started)
     release = Release(tables, manifest)
     _store(ws, release, rows, out)
     audit.append(ws.path / AUDIT_FILE, {
@@ -74,39 +78,47 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     return release
 
 
-def _publish(eng, indicator, p, mechanism: KAnonymity, timezone: str):
-    tables, suppressed = {}, {}
-    for contribution in indicator.define(p):
+def _budget_cost(ws, indicator, p, window, privacy: PrivacyRequest):
+    """(sources, months, ε, δ) a DP release charges, checked now before any work; None in k mode."""
+    if privacy.mode != "dp":
+        return None
+    sources = [s for s in indicator.uses if s != "population"] + (["subscribers"] if p.by else [])
+    months = months_of(window.first, window.last)
+    ws.budget().check(sources, months, privacy.epsilon)
+    return sources, months, privacy.epsilon, privacy.delta
+
+
+def _publish(eng, indicator, contributions, mechanism, domains, timezone: str):
+    tables, notes = {}, {}
+    for contribution in contributions:
         cells = "cells_" + contribution.table.replace("-", "_")
-        eng.materialize(cells, mechanism.aggregate_sql(contribution, f"({contribution.sql})"))
-        published = mechanism.published_sql(contribution, cells)
+        eng.materialize(cells, mechanism.cells_sql(contribution, f"({contribution.sql})", domains))
+        table, notes[contribution.table] = mechanism.publish(eng, contribution, cells, domains)
         if indicator.finish and _has_population(eng):
-            eng.materialize("published", published)
-            published = indicator.finish("published")
-        table = eng.table(published)
+            eng.register("published", table)
+            table = eng.table(indicator.finish("published"))
         columns = list(contribution.output_columns()) + [c for c in table.column_names
                                                          if c not in contribution.output_columns()]
         table = table.select(columns).sort_by([(k, "ascending") for k in contribution.keys])
         tables[contribution.table] = zone_times(table, timezone)
-        suppressed[contribution.table] = eng.table(mechanism.suppression_sql(contribution, cells)).to_pylist()[0]
-    return tables, suppressed
+    return tables, notes
 
 
 def _has_population(eng) -> bool:
     return eng.table("SELECT count(*) AS n FROM target_population").column("n")[0].as_py() > 0
 
 
-def _manifest(ws, indicator, p, window, mechanism, tables, suppressed, engine, started) -> dict:
+def _manifest(ws, indicator, p, window, mechanism, tables, notes, engine, started) -> dict:
     from popflow import __version__
 
     return {
         "release_id": datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8],
         "indicator": indicator.name,
         "parameters": to_json(p),
-        "window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
+        "window": {"from": window.first.isoformat(), "to": window.last.isoformat()},
         "privacy": mechanism.describe(),
         "rows": {name: t.num_rows for name, t in tables.items()},
-        "suppressed": suppressed,
+        "suppressed" if mechanism.describe()["mode"] == "k" else "noise": notes,
         "inputs": _fingerprints(ws, indicator.uses),
         "engine": engine,
         "timezone": ws.settings.timezone,

@@ -7,16 +7,32 @@ from __future__ import annotations
 
 import datetime
 import math
+from dataclasses import dataclass
 
 import pyarrow as pa
 
+from popflow.disclosure.domains import Domains
 from popflow.errors import PopflowError
 
 EPOCH = datetime.date(1970, 1, 1)
 QUERY_SET_MESSAGE = "the requested window or filter covers too few people to release anything"
 
 
-def prepare_inputs(eng, ws, p, area_map: pa.Table, k: int) -> tuple[datetime.date, datetime.date]:
+@dataclass(frozen=True)
+class ReleaseWindow:
+    """The local dates a release covers, with its calendar and area map."""
+
+    first: datetime.date
+    last: datetime.date
+    calendar: pa.Table
+    area_map: pa.Table
+
+    def domains(self, p) -> Domains:
+        """Public key domains of this window (DP mode releases every such cell)."""
+        return Domains.for_window(self.calendar, self.area_map, getattr(p, "bin", None))
+
+
+def prepare_inputs(eng, ws, p, area_map: pa.Table, k: int) -> ReleaseWindow:
     """Register events, subscribers, area_map, calendar, periods and target_population."""
     first, last = _window(eng, p)
     margin = math.ceil(getattr(p, "carry", 0) / 24)
@@ -30,7 +46,7 @@ def prepare_inputs(eng, ws, p, area_map: pa.Table, k: int) -> tuple[datetime.dat
     eng.register("calendar", calendar)
     eng.register("periods", periods_table(calendar))
     eng.create_view("target_population", _target_population_sql())
-    return first, last
+    return ReleaseWindow(first, last, calendar, area_map)
 
 
 def _window(eng, p) -> tuple[datetime.date, datetime.date]:

@@ -122,11 +122,25 @@ class Workspace:
 
     # -- releases ---------------------------------------------------------
     def run(self, indicator: str, out: str | Path | None = None, privacy: str = "k",
-            engine: str | None = None, who: str | None = None, **params):
-        """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``."""
+            epsilon: float | None = None, delta: float | None = None, max_contrib: int | None = None,
+            max_value: int | None = None, engine: str | None = None, who: str | None = None, **params):
+        """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``.
+
+        ``privacy="dp"`` with ``epsilon`` (and optionally ``delta``, ``max_contrib``,
+        ``max_value``) releases with differential privacy and charges the budget.
+        """
+        from popflow.disclosure.request import PrivacyRequest
         from popflow.release import make_release
 
-        return make_release(self, indicator, params, Path(out) if out else None, privacy, engine, who)
+        options = {"delta": delta, "max_contrib": max_contrib, "max_value": max_value}
+        request = PrivacyRequest(privacy, epsilon, **{k: v for k, v in options.items() if v is not None})
+        return make_release(self, indicator, params, Path(out) if out else None, request, engine, who)
+
+    def budget(self):
+        """The privacy budget ledger (ε and δ spent per source and month)."""
+        from popflow.disclosure.budget import BudgetLedger
+
+        return BudgetLedger(self.path, self.settings.privacy_budget)
 
     def catalogue(self) -> list[dict]:
         """Committed ingest batches, oldest first."""

@@ -30,7 +30,7 @@ class QualityTally:
                 self.reasons[reason] += n
         if self.source == "cells":
             self.outside_areas += con.execute(
-                f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchone()[0]
+                f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchall()[0][0]
         if "person" in cols:
             self._accumulate(con, "quality_people",
                              f"SELECT person, count(*) AS n FROM {checked} WHERE reason IS NULL GROUP BY person")
@@ -53,7 +53,7 @@ class QualityTally:
     def _accumulate(con, table: str, query: str) -> None:
         exists = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [table]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         verb = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
         con.execute(f"{verb} {query}")
 
@@ -69,7 +69,7 @@ class QualityTally:
         if self.source == "cells":
             report["cells_outside_every_area"] = self.outside_areas
         if self.has_time:
-            first, last = con.execute("SELECT min(first), max(last) FROM quality_span").fetchone()
+            first, last = con.execute("SELECT min(first), max(last) FROM quality_span").fetchall()[0]
             report["time_span"] = {"first": _iso(first), "last": _iso(last)}
         if self.has_people:
             report.update(_people(con))
@@ -81,7 +81,7 @@ def _people(con) -> dict:
     row = con.execute(
         f"SELECT count(*), {quantiles} FROM "
         "(SELECT person, sum(n) AS n FROM quality_people GROUP BY person)"
-    ).fetchone()
+    ).fetchall()[0]
     return {
         "distinct_people": row[0],
         "records_per_person": {f"p{round(p * 100)}": (None if v is None else round(v, 1))

@@ -24,7 +24,7 @@ class KAnonymity:
     def describe(self) -> dict:
         return {"mode": "k", "k": self.k, "dominance": self.dominance, "epsilon_spent": 0.0}
 
-    def aggregate_sql(self, contribution: Contribution, contributions: str) -> str:
+    def cells_sql(self, contribution: Contribution, contributions: str, domains=None) -> str:
         """Cells with their people count, measure totals and largest single contributions."""
         keys = ", ".join(contribution.keys)
         sums = "".join(f", sum({m})::BIGINT AS {m}, max({m}) AS {m}__largest" for m in contribution.sums)
@@ -38,6 +38,12 @@ class KAnonymity:
         keys = ", ".join(contribution.keys)
         return (f"SELECT {keys}, {contribution.people}{measures} FROM {cells} "
                 f"WHERE {contribution.people} >= {self.k}")
+
+    def publish(self, eng, contribution: Contribution, cells: str, domains=None):
+        """Published cells and counts of what was suppressed."""
+        published = eng.table(self.published_sql(contribution, cells))
+        suppressed = eng.table(self.suppression_sql(contribution, cells)).to_pylist()[0]
+        return published, suppressed
 
     def suppression_sql(self, contribution: Contribution, cells: str) -> str:
         """Counts of cells left out (below k) and of magnitudes withheld (dominance)."""

@@ -213,6 +213,23 @@ def budget(workspace):
 
 
 @app.group()
+def key():
+    """The pseudonymisation key."""
+
+
+@key.command("rotate")
+@click.option("--from", "effective_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="first local date of the new key [default: first day of next month]")
+@click.option("--force", is_flag=True, help="allow a date that is not a month's first day, or in the past")
+@workspace_option
+def key_rotate(effective_from, force, workspace):
+    """Schedule a new key: records from that date on get new, unlinkable pseudonyms."""
+    ws = Workspace(workspace)
+    date = ws.rotate_key(effective_from.date() if effective_from else None, force=force)
+    stdout.print(f"new key from {date}; re-ingest the subscriber register so breakdowns keep working")
+
+
+@app.group()
 def audit():
     """The tamper-evident release log."""
 

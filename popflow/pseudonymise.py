@@ -10,6 +10,7 @@ people is about 3 in a million.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import secrets
@@ -23,21 +24,61 @@ KEY_FILE = "secret.key"
 KEY_BYTES = 32
 
 
-def create_key(workspace: Path) -> None:
-    """Write a new random key readable by its owner only."""
-    path = workspace / KEY_FILE
+def create_key(workspace: Path, effective_from: datetime.date | None = None) -> Path:
+    """Write a new random key readable by its owner only.
+
+    The first key is ``secret.key``; a rotated key ``secret-YYYY-MM-DD.key``
+    pseudonymises records from that local date on.
+    """
+    path = workspace / (KEY_FILE if effective_from is None else f"secret-{effective_from.isoformat()}.key")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(secrets.token_bytes(KEY_BYTES))
     os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    return path
 
 
-def load_key(workspace: Path) -> bytes:
-    """Read the workspace key."""
-    key = (workspace / KEY_FILE).read_bytes()
+def load_key(workspace: Path, name: str = KEY_FILE) -> bytes:
+    """Read a workspace key (by default the first one)."""
+    key = (workspace / name).read_bytes()
     if len(key) != KEY_BYTES:
-        raise ValueError(f"{KEY_FILE} must hold {KEY_BYTES} bytes")
+        raise ValueError(f"{name} must hold {KEY_BYTES} bytes")
     return key
+
+
+def key_schedule(workspace: Path) -> list[datetime.date]:
+    """Dates from which rotated keys apply, oldest first."""
+    return sorted(datetime.date.fromisoformat(p.stem[len("secret-"):]) for p in workspace.glob("secret-*.key"))
+
+
+class KeyRing:
+    """Every key of a workspace with the local date from which it applies.
+
+    Records dated before the first rotation use ``secret.key``; records dated
+    on or after a rotation date use that rotation's key. Registers without a
+    date (subscribers) are pseudonymised under every key so they join events
+    of every period.
+    """
+
+    def __init__(self, workspace: Path):
+        self.dates = key_schedule(workspace)
+        self.pseudonymisers = [Pseudonymiser(load_key(workspace))] + [
+            Pseudonymiser(load_key(workspace, f"secret-{d.isoformat()}.key")) for d in self.dates]
+
+    @property
+    def schedule_id(self) -> str:
+        """Identifies the set of keys (not their values): the rotation dates."""
+        return ",".join(d.isoformat() for d in self.dates)
+
+    def columns(self, raw) -> list[pa.Array]:
+        """The pseudonyms of a raw identifier column under each key, oldest key first."""
+        return [p.column(raw) for p in self.pseudonymisers]
+
+    def person_sql(self, local_date: str) -> str:
+        """SQL choosing ``person`` (first key) or ``person__i`` by a record's local date."""
+        branches = " ".join(f"WHEN {local_date} >= DATE '{d.isoformat()}' THEN person__{i}"
+                            for i, d in reversed(list(enumerate(self.dates, start=1))))
+        return f"CASE {branches} ELSE person END" if self.dates else "person"
 
 
 CACHE_LIMIT = 5_000_000

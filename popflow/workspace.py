@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import zoneinfo
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,7 @@ from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext
 from popflow.lake import LAKE_DIR, Lake
 from popflow.lake_views import register_lake
-from popflow.pseudonymise import KEY_FILE, Pseudonymiser, create_key, load_key
+from popflow.pseudonymise import KEY_FILE, KeyRing, create_key, key_schedule
 from popflow.settings import SETTINGS_FILE, Settings
 
 DEFAULT_WORKSPACE = "popflow-workspace"
@@ -65,8 +66,7 @@ class Workspace:
             return self._choose_h3_grid(source, h3)
         if not paths:
             raise PopflowError(f"ingest {source}: give at least one file or directory")
-        ctx = IngestContext(timezone=self.settings.timezone,
-                            pseudonymiser=Pseudonymiser(load_key(self.path)))
+        ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path))
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress)
@@ -141,6 +141,26 @@ class Workspace:
         from popflow.disclosure.budget import BudgetLedger
 
         return BudgetLedger(self.path, self.settings.privacy_budget)
+
+    def rotate_key(self, effective_from: datetime.date | None = None, force: bool = False) -> datetime.date:
+        """Schedule a new pseudonymisation key from ``effective_from`` (default: next month's first day).
+
+        Home and work detection need one key for a whole month, so a date other
+        than a month's first day is refused unless ``force``. Records dated from
+        then on get unlinkable new pseudonyms; re-ingest the subscriber register
+        afterwards so breakdowns keep working.
+        """
+        today = datetime.datetime.now(zoneinfo.ZoneInfo(self.settings.timezone)).date()
+        date = effective_from or (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        if date.day != 1 and not force:
+            raise PopflowError(f"key rotation on {date} is mid-month: home and work detection need one key per "
+                               "month; rotate from a month's first day or use --force")
+        if date < today and not force:
+            raise PopflowError(f"key rotation date {date} is in the past; records already ingested keep their key")
+        if date in key_schedule(self.path):
+            raise PopflowError(f"a key rotation on {date} already exists")
+        create_key(self.path, date)
+        return date
 
     def catalogue(self) -> list[dict]:
         """Committed ingest batches, oldest first."""

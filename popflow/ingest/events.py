@@ -29,7 +29,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ]
     return f"""
     WITH parsed AS (
-        SELECT line, person, "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw, mcc AS mcc_raw,
+        SELECT line, * LIKE 'person%', "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw, mcc AS mcc_raw,
                "timestamp" AS ts_text,
                {instant_sql('"timestamp"', types["timestamp"])} AS ts,
                {text_sql('cell_id')} AS cell_id,
@@ -40,8 +40,10 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         FROM parsed p LEFT JOIN cells c ON c.cell_id = p.cell_id
             AND (c.valid_from IS NULL OR p.ts >= c.valid_from)
             AND (c.valid_to IS NULL OR p.ts < c.valid_to)
+    ), keyed AS (
+        SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM located
+        SELECT *, {q.classify_sql(checks)} FROM keyed
     )
     SELECT person, ts, floor(epoch(local))::BIGINT AS t,
            cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc, local::DATE AS date,

@@ -43,7 +43,7 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     """Ingest files into ``source``; returns the data-quality report."""
     spec = SOURCES[source]
     files = expand_paths(paths)
-    new, skipped = _new_files(lake, source, files)
+    new, skipped = _new_files(lake, source, files, "" if spec.partition_by else ctx.keys.schedule_id)
     con = con or duckdb.connect()
     con.execute(f"SET TimeZone = '{ctx.timezone}'")
     register_lake(con, lake)
@@ -66,11 +66,12 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     return report
 
 
-def _new_files(lake: Lake, source: str, files: list[Path]) -> tuple[dict[Path, str], list[Path]]:
+def _new_files(lake: Lake, source: str, files: list[Path], keys: str) -> tuple[dict[Path, str], list[Path]]:
+    """Files not yet ingested; a register re-ingested after a key rotation counts as new."""
     seen = lake.fingerprints(source)
     new, skipped = {}, []
     for path in files:
-        fp = fingerprint(path)
+        fp = fingerprint(path) + (f"@{keys}" if keys else "")
         if fp in seen:
             skipped.append(path)
         else:
@@ -84,9 +85,9 @@ def _ingest_files(con, spec: SourceSpec, files: dict[Path, str], batch: StagedBa
     total = sum(p.stat().st_size for p in files)
     done = 0
     writer = BatchWriter(con, spec, batch)
-    for file_no, path, malformed, table in prefetched(_prepared_batches(spec, list(files), fmt, ctx)):
+    for path, malformed, table in prefetched(_prepared_batches(spec, list(files), fmt, ctx)):
         if table is not None:
-            writer.write(_check(con, spec, table, ctx), file_no, str(path), tally)
+            writer.write(_check(con, spec, table, ctx), str(path), tally)
             continue
         writer.write_malformed(malformed, str(path), tally)
         done += path.stat().st_size
@@ -96,12 +97,12 @@ def _ingest_files(con, spec: SourceSpec, files: dict[Path, str], batch: StagedBa
 
 
 def _prepared_batches(spec: SourceSpec, files: list[Path], fmt, ctx: IngestContext):
-    """(file number, path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
-    for file_no, path in enumerate(files):
+    """(path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
+    for path in files:
         malformed = MalformedRows()
         for table in _read(spec, path, fmt, malformed):
-            yield file_no, path, malformed, _prepare(spec, table, ctx)
-        yield file_no, path, malformed, None
+            yield path, malformed, _prepare(spec, table, ctx)
+        yield path, malformed, None
 
 
 def prefetched(items, depth: int = 1):
@@ -154,10 +155,24 @@ def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             table = table.set_column(index, field.name, _blank_to_null(table[field.name]))
     if spec.person_column:
-        index = table.schema.get_field_index(spec.person_column)
-        person = ctx.pseudonymiser.column(table[spec.person_column].cast(pa.string()))
-        table = table.set_column(index, c.PERSON, person)
+        table = _pseudonymise(spec, table, ctx)
     return spec.prepare(table, ctx) if spec.prepare else table
+
+
+def _pseudonymise(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
+    """Replace the raw identifier by its pseudonym(s).
+
+    Dated sources get one column per key (``person``, ``person__1`` …) for the
+    SQL to choose from by date; registers get one copy of each row per key.
+    """
+    index = table.schema.get_field_index(spec.person_column)
+    pseudonyms = ctx.keys.columns(table[spec.person_column].cast(pa.string()))
+    if spec.partition_by:
+        table = table.set_column(index, c.PERSON, pseudonyms[0])
+        for number, column in enumerate(pseudonyms[1:], start=1):
+            table = table.append_column(f"{c.PERSON}__{number}", column)
+        return table
+    return pa.concat_tables([table.set_column(index, c.PERSON, column) for column in pseudonyms])
 
 
 def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -180,20 +195,23 @@ class BatchWriter:
         self.con, self.spec, self.batch = con, spec, batch
         self.cols = ", ".join(f'"{n}"' for n in SCHEMAS[spec.name])
         self.parts = 0
+        self.seq = 0  # rows of keyed sources are numbered in input order, across files
         self.keyed = bool(spec.key or spec.conflicts)
         if self.keyed:
             con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {self.cols}, "
                         "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line, ''::VARCHAR AS record "
                         f"FROM ({_empty(spec.name)})")
 
-    def write(self, checked: str, file_no: int, file: str, tally: QualityTally) -> None:
+    def write(self, checked: str, file: str, tally: QualityTally) -> None:
         tally.add_checked(self.con, checked)
         self._quarantine(f"SELECT '{_sql_str(file)}' AS file, line, reason, \"column\", record "
                          f"FROM {checked} WHERE reason IS NOT NULL")
         good = f"SELECT * FROM {checked} WHERE reason IS NULL"
         if self.keyed:
-            self.con.execute(f"INSERT INTO accepted SELECT {self.cols}, {file_no} * 10000000000 + line, "
-                             f"'{_sql_str(file)}', line, record FROM ({good})")
+            self.con.execute(f"INSERT INTO accepted SELECT {self.cols}, "
+                             f"{self.seq} + row_number() OVER (ORDER BY line), '{_sql_str(file)}', line, record "
+                             f"FROM ({good})")
+            self.seq = self.con.execute("SELECT coalesce(max(seq), 0) FROM accepted").fetchall()[0][0]
         else:
             self._write_data(f"SELECT {self.cols} FROM ({good})")
 

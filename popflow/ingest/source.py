@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from popflow.pseudonymise import Pseudonymiser
+from popflow.pseudonymise import KeyRing
 
 
 @dataclass
@@ -16,7 +16,7 @@ class IngestContext:
     """What a source may use while parsing a batch."""
 
     timezone: str
-    pseudonymiser: Pseudonymiser
+    keys: KeyRing
     area_lookup: Callable[[pa.Array, pa.Array], pa.Array] | None = None
     h3_resolution: int | None = None
     extra: dict = field(default_factory=dict)

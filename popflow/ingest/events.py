@@ -29,8 +29,8 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ]
     return f"""
     WITH parsed AS (
-        SELECT line, * LIKE 'person%', "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw, mcc AS mcc_raw,
-               "timestamp" AS ts_text,
+        SELECT line, * LIKE 'person%', "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw,
+               mcc AS mcc_raw, "timestamp" AS ts_text,
                {instant_sql('"timestamp"', types["timestamp"])} AS ts,
                {text_sql('cell_id')} AS cell_id,
                lower({text_sql('event_type')}) AS event_type, {text_sql('mcc')} AS mcc

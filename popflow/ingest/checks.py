@@ -19,6 +19,9 @@ UNKNOWN_AREA = "unknown_area"
 MALFORMED_ROW = "malformed_row"
 INVALID_GEOMETRY = "invalid_geometry"
 OVERLAPPING_VALIDITY = "overlapping_validity"
+UNKNOWN_AIRPORT = "unknown_airport"
+UNKNOWN_CURRENCY = "unknown_currency"
+DEPARTURE_BEFORE_PURCHASE = "departure_before_purchase"
 
 REASONS = {
     MISSING_FIELD: "a required field is empty",
@@ -32,6 +35,9 @@ REASONS = {
     MALFORMED_ROW: "a CSV row with the wrong number of fields",
     INVALID_GEOMETRY: "an area without a valid polygon geometry",
     OVERLAPPING_VALIDITY: "a cell version whose validity overlaps another version of that cell",
+    UNKNOWN_AIRPORT: "an origin or destination that is not an IATA airport code",
+    UNKNOWN_CURRENCY: "a currency that is not an ISO 4217 code",
+    DEPARTURE_BEFORE_PURCHASE: "a ticket departing before it was bought",
 }
 
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from popflow import columns as c
+from popflow import reference_data
 from popflow.datasets import SCHEMAS
 from popflow.errors import InputError
 from popflow.ingest import checks as q
@@ -47,6 +48,8 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     con = con or duckdb.connect()
     con.execute(f"SET TimeZone = '{ctx.timezone}'")
     register_lake(con, lake)
+    for name, table in (("ref_airports", reference_data.airports()), ("ref_currencies", reference_data.currencies())):
+        con.register(name, table)
     tally = QualityTally(source, [str(f) for f in skipped])
     if not new:
         return tally.report(con)

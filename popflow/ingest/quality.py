@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 PERCENTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+TIME_COLUMNS = ("ts", "departs_at", "ordered_at")  # the time a source's time span is reported in
 
 
 class QualityTally:
@@ -35,9 +36,10 @@ class QualityTally:
             self._accumulate(con, "quality_people",
                              f"SELECT person, count(*) AS n FROM {checked} WHERE reason IS NULL GROUP BY person")
             self.has_people = True
-        if "ts" in cols:
+        when = next((name for name in TIME_COLUMNS if name in cols), None)
+        if when:
             self._accumulate(con, "quality_span",
-                             f"SELECT min(ts) AS first, max(ts) AS last FROM {checked} WHERE reason IS NULL")
+                             f"SELECT min({when}) AS first, max({when}) AS last FROM {checked} WHERE reason IS NULL")
             self.has_time = True
 
     def add_malformed(self, count: int) -> None:

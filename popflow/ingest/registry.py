@@ -1,7 +1,8 @@
 """The input sources popflow can ingest, by name."""
 
-from popflow.ingest import areas, cells, events, population, subscribers
+from popflow.ingest import areas, cells, events, fx, population, sales, subscribers, tickets
 
 SOURCES = {spec.name: spec for spec in (
     areas.SOURCE, cells.SOURCE, subscribers.SOURCE, events.SOURCE, population.SOURCE,
+    tickets.SOURCE, sales.SOURCE, fx.SOURCE,
 )}

@@ -1,0 +1,57 @@
+"""Sales orders of a retailer's customers (pseudonymised), dated by local order time."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from popflow.ingest import checks as q
+from popflow.ingest.parsing import instant_sql, number_sql, text_sql
+from popflow.ingest.source import IngestContext, SourceSpec
+
+CHANNELS = ("online", "offline")
+
+
+def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
+    tz = ctx.timezone.replace("'", "")
+    channels = ", ".join(f"'{c}'" for c in CHANNELS)
+    checks = [
+        *q.missing("order_id", "person", "ordered_text", "region_id", "category", "amount_text", "currency"),
+        q.Check(q.UNPARSABLE_TIME, "ordered_at", "ordered_at IS NULL"),
+        q.Check(q.UNKNOWN_AREA, "region_id", "region_id NOT IN (SELECT area_id FROM areas)"),
+        q.Check(q.INVALID_VALUE, "amount", "amount IS NULL"),
+        q.Check(q.NEGATIVE_AMOUNT, "amount", "amount < 0"),
+        q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
+        q.Check(q.INVALID_VALUE, "channel", f"channel NOT IN ({channels})"),
+    ]
+    return f"""
+    WITH parsed AS (
+        SELECT line, * LIKE 'person%', {text_sql('order_id')} AS order_id,
+               ordered_at AS ordered_text, {instant_sql('ordered_at', types['ordered_at'])} AS ordered_at,
+               {text_sql('region_id')} AS region_id, {text_sql('category')} AS category,
+               amount AS amount_text, {number_sql('amount')} AS amount, upper({text_sql('currency')}) AS currency,
+               lower({text_sql('channel')}) AS channel
+        FROM raw
+    ), located AS (
+        SELECT *, timezone('{tz}', ordered_at) AS local FROM parsed
+    ), keyed AS (
+        SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
+    )
+    SELECT order_id, person, ordered_at, floor(epoch(local))::BIGINT AS t, region_id, category, amount,
+           currency, channel, local::DATE AS date, line,
+           to_json({{'order_id': order_id, 'person': person::VARCHAR, 'ordered_at': ordered_text::VARCHAR,
+                    'region_id': region_id, 'category': category, 'amount': amount_text::VARCHAR,
+                    'currency': currency, 'channel': channel}})::VARCHAR AS record,
+           {q.classify_sql(checks)}
+    FROM keyed
+    """
+
+
+SOURCE = SourceSpec(
+    name="sales",
+    required=("order_id", "customer_id", "ordered_at", "region_id", "category", "amount", "currency"),
+    optional=("channel",),
+    parse=parse,
+    key=("order_id",),
+    person_column="customer_id",
+    partition_by="date",
+)

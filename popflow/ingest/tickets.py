@@ -1,0 +1,72 @@
+"""Air and online tickets sold to travellers (pseudonymised), dated by local departure.
+
+Airports are checked against the IATA table and the destination country
+against the destination airport's country; currencies against ISO 4217.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from popflow.ingest import checks as q
+from popflow.ingest.parsing import instant_sql, number_sql, text_sql
+from popflow.ingest.source import IngestContext, SourceSpec
+
+CABINS = ("economy", "premium", "business", "first")
+
+
+def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
+    tz = ctx.timezone.replace("'", "")
+    cabins = ", ".join(f"'{cabin}'" for cabin in CABINS)
+    checks = [
+        *q.missing("ticket_id", "person", "bought_text", "departs_text", "origin", "destination",
+                   "destination_country", "fare_text", "currency"),
+        q.Check(q.UNPARSABLE_TIME, "purchased_at", "purchased_at IS NULL"),
+        q.Check(q.UNPARSABLE_TIME, "departs_at", "departs_at IS NULL"),
+        q.Check(q.DEPARTURE_BEFORE_PURCHASE, "departs_at", "departs_at < purchased_at"),
+        q.Check(q.UNKNOWN_AIRPORT, "origin", "origin NOT IN (SELECT iata FROM ref_airports)"),
+        q.Check(q.UNKNOWN_AIRPORT, "destination", "destination_airport_country IS NULL"),
+        q.Check(q.INVALID_VALUE, "destination_country", "destination_country <> destination_airport_country"),
+        q.Check(q.INVALID_VALUE, "fare", "fare IS NULL"),
+        q.Check(q.NEGATIVE_AMOUNT, "fare", "fare < 0"),
+        q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
+        q.Check(q.INVALID_VALUE, "cabin", f"cabin NOT IN ({cabins})"),
+    ]
+    return f"""
+    WITH parsed AS (
+        SELECT line, * LIKE 'person%', {text_sql('ticket_id')} AS ticket_id,
+               purchased_at AS bought_text, {instant_sql('purchased_at', types['purchased_at'])} AS purchased_at,
+               departs_at AS departs_text, {instant_sql('departs_at', types['departs_at'])} AS departs_at,
+               upper({text_sql('origin')}) AS origin, upper({text_sql('destination')}) AS destination,
+               upper({text_sql('destination_country')}) AS destination_country,
+               fare AS fare_text, {number_sql('fare')} AS fare, upper({text_sql('currency')}) AS currency,
+               lower({text_sql('cabin')}) AS cabin, {text_sql('channel')} AS channel
+        FROM raw
+    ), located AS (
+        SELECT p.*, a.country AS destination_airport_country, timezone('{tz}', p.departs_at) AS local
+        FROM parsed p LEFT JOIN ref_airports a ON a.iata = p.destination
+    ), keyed AS (
+        SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
+    )
+    SELECT ticket_id, person, purchased_at, departs_at, floor(epoch(local))::BIGINT AS t, origin, destination,
+           destination_country, fare, currency, coalesce(cabin, 'economy') AS cabin, channel,
+           local::DATE AS date, line,
+           to_json({{'ticket_id': ticket_id, 'person': person::VARCHAR, 'purchased_at': bought_text::VARCHAR,
+                    'departs_at': departs_text::VARCHAR, 'origin': origin, 'destination': destination,
+                    'destination_country': destination_country, 'fare': fare_text::VARCHAR,
+                    'currency': currency, 'cabin': cabin, 'channel': channel}})::VARCHAR AS record,
+           {q.classify_sql(checks)}
+    FROM keyed
+    """
+
+
+SOURCE = SourceSpec(
+    name="tickets",
+    required=("ticket_id", "traveller_id", "purchased_at", "departs_at", "origin", "destination",
+              "destination_country", "fare", "currency"),
+    optional=("cabin", "channel"),
+    parse=parse,
+    key=("ticket_id",),
+    person_column="traveller_id",
+    partition_by="date",
+)

@@ -21,7 +21,7 @@ from popflow import audit, indicators
 from popflow.disclosure.budget import months_of
 from popflow.disclosure.request import PrivacyRequest
 from popflow.engines import open_engine
-from popflow.geography import area_geometries, level_map
+from popflow.geography import area_geometries
 from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_suffix, sibling_path, write_table, zone_times
 from popflow.release_inputs import prepare_inputs
@@ -54,22 +54,17 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
         check_suffix(out)
     indicator = indicators.get(name)
     p = from_text(indicator.params, params or {})
-    contributions = indicator.define(p)
-    mechanism = privacy.mechanism(ws, name, len(contributions))
     started = time.perf_counter()
-    eng = open_engine(engine or ws.settings.engine, ws)
-    try:
-        rows = ws.area_rows()
-        window = prepare_inputs(eng, ws, p, level_map(rows, p.level), ws.settings.k_anonymity)
-        cost = _budget_cost(ws, indicator, p, window, privacy)
-        tables, notes = _publish(eng, indicator, contributions, mechanism, window.domains(p), ws.settings.timezone)
-    finally:
-        eng.close()
-    if cost:
-        ws.budget().charge(*cost)
-    manifest = _manifest(ws, indicator, p, window, mechanism, tables, notes, eng.name, started)
+    if indicator.derive:
+        source = make_release(ws, p.indicator, p.source_params(), None, privacy, engine, who)
+        tables = indicator.derive(source, p)
+        notes = {"derived_from": source.manifest["release_id"]}
+        mechanism_info, window, engine_name = (source.manifest[k] for k in ("privacy", "window", "engine"))
+    else:
+        tables, notes, mechanism_info, window, engine_name = _compute(ws, indicator, p, privacy, engine)
+    manifest = _manifest(ws, indicator, p, window, mechanism_info, tables, notes, engine_name, started)
     release = Release(tables, manifest)
-    _store(ws, release, rows, out)
+    _store(ws, release, ws.area_rows(), out)
     audit.append(ws.path / AUDIT_FILE, {
         "who": who or f"cli:{getpass.getuser()}", "release": manifest["release_id"], "indicator": name,
         "parameters": manifest["parameters"], "privacy": manifest["privacy"],
@@ -78,47 +73,77 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     return release
 
 
+def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None):
+    """Run the indicator's contributions through the mechanism on an engine."""
+    contributions = indicator.define(p)
+    mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
+    eng = open_engine(engine or ws.settings.engine, ws)
+    try:
+        window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings.k_anonymity, indicator.uses[0],
+                                indicator.lookback_days)
+        cost = _budget_cost(ws, indicator, p, window, privacy)
+        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window.domains(p),
+                                 ws.settings.timezone)
+    finally:
+        eng.close()
+    if cost:
+        ws.budget().charge(*cost)
+    span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
+    return tables, notes, mechanism.describe(), span, eng.name
+
+
 def _budget_cost(ws, indicator, p, window, privacy: PrivacyRequest):
     """(sources, months, ε, δ) a DP release charges, checked now before any work; None in k mode."""
     if privacy.mode != "dp":
         return None
     sources = [s for s in indicator.uses if s != "population"] + (["subscribers"] if p.by else [])
-    months = months_of(window.first, window.last)
+    months = months_of(window.first - datetime.timedelta(days=indicator.lookback_days), window.last)
     ws.budget().check(sources, months, privacy.epsilon)
     return sources, months, privacy.epsilon, privacy.delta
 
 
-def _publish(eng, indicator, contributions, mechanism, domains, timezone: str):
-    tables, notes = {}, {}
+def _publish(eng, indicator, p, contributions, mechanism, domains, timezone: str):
+    """Published tables (after any post-disclosure step) and the mechanism's notes per table."""
+    published, notes = {}, {}
     for contribution in contributions:
-        cells = "cells_" + contribution.table.replace("-", "_")
+        cells = "cells_" + _identifier(contribution.table)
         eng.materialize(cells, mechanism.cells_sql(contribution, f"({contribution.sql})", domains))
         table, notes[contribution.table] = mechanism.publish(eng, contribution, cells, domains)
-        if indicator.finish and _has_population(eng):
+        if indicator.finish and (indicator.finish_needs is None or _has_rows(eng, indicator.finish_needs)):
             eng.register("published", table)
             table = eng.table(indicator.finish("published"))
         columns = list(contribution.output_columns()) + [c for c in table.column_names
                                                          if c not in contribution.output_columns()]
-        table = table.select(columns).sort_by([(k, "ascending") for k in contribution.keys])
-        tables[contribution.table] = zone_times(table, timezone)
-    return tables, notes
+        table = table.select([c for c in columns if c in table.column_names])
+        published[contribution.table] = table.sort_by([(k, "ascending") for k in contribution.keys
+                                                       if k in table.column_names])
+    if indicator.combine:
+        for name, table in published.items():
+            eng.register("published_" + _identifier(name), table)
+        names = {name: "published_" + _identifier(name) for name in published}
+        published = {name: eng.table(sql) for name, sql in indicator.combine(names, p).items()}
+    return {name: zone_times(table, timezone) for name, table in published.items()}, notes
 
 
-def _has_population(eng) -> bool:
-    return eng.table("SELECT count(*) AS n FROM target_population").column("n")[0].as_py() > 0
+def _identifier(name: str) -> str:
+    return name.replace("-", "_")
 
 
-def _manifest(ws, indicator, p, window, mechanism, tables, notes, engine, started) -> dict:
+def _has_rows(eng, relation: str) -> bool:
+    return eng.table(f"SELECT count(*) AS n FROM {relation}").column("n")[0].as_py() > 0
+
+
+def _manifest(ws, indicator, p, window, privacy: dict, tables, notes, engine, started) -> dict:
     from popflow import __version__
 
     return {
         "release_id": datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8],
         "indicator": indicator.name,
         "parameters": to_json(p),
-        "window": {"from": window.first.isoformat(), "to": window.last.isoformat()},
-        "privacy": mechanism.describe(),
+        "window": window,
+        "privacy": privacy,
         "rows": {name: t.num_rows for name, t in tables.items()},
-        "suppressed" if mechanism.describe()["mode"] == "k" else "noise": notes,
+        "suppressed" if privacy["mode"] == "k" else "noise": notes,
         "inputs": _fingerprints(ws, indicator.uses),
         "engine": engine,
         "timezone": ws.settings.timezone,

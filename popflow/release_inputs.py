@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from popflow import reference_data
 from popflow.disclosure.domains import Domains
 from popflow.errors import PopflowError
+from popflow.geography import level_map
 
 EPOCH = datetime.date(1970, 1, 1)
 QUERY_SET_MESSAGE = "the requested window or filter covers too few people to release anything"
@@ -32,27 +34,55 @@ class ReleaseWindow:
         return Domains.for_window(self.calendar, self.area_map, getattr(p, "bin", None))
 
 
-def prepare_inputs(eng, ws, p, area_map: pa.Table, k: int) -> ReleaseWindow:
-    """Register events, subscribers, area_map, calendar, periods and target_population."""
-    first, last = _window(eng, p)
+def prepare_inputs(eng, ws, p, area_rows: list[dict], k: int, primary: str = "events",
+                   lookback_days: int = 0) -> ReleaseWindow:
+    """Register every relation of ``popflow.indicators.base`` for the release window.
+
+    ``primary`` is the dated source whose span gives the default window and whose
+    people the query-set check counts; ``lookback_days`` extends the calendar
+    before the window for indicators that compare with earlier periods.
+    """
+    first, last = _window(eng, p, primary)
+    area_map = level_map(area_rows, p.level)
     margin = math.ceil(getattr(p, "carry", 0) / 24)
     eng.create_view("events", (
         "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
         f"DATE '{first - datetime.timedelta(days=margin)}' AND DATE '{last + datetime.timedelta(days=1)}'"))
-    _refuse_small_query_set(eng, first, last, k)
+    for source in ("tickets", "sales", "fx"):
+        eng.create_view(source, f"SELECT * FROM lake_{source}")
+    _refuse_small_query_set(eng, primary, first, last, k)
     eng.create_view("subscribers", "SELECT person, gender, age_band, origin_region FROM lake_subscribers")
     eng.register("area_map", area_map)
-    calendar = calendar_table(first, last)
+    calendar = calendar_table(first - datetime.timedelta(days=lookback_days), last)
     eng.register("calendar", calendar)
     eng.register("periods", periods_table(calendar))
+    eng.register("release_window", pa.table({"first": pa.array([first], pa.date32()),
+                                              "last": pa.array([last], pa.date32())}))
+    eng.register("mcc_countries", reference_data.mcc_countries())
+    eng.register("area_ancestors", area_ancestors(area_rows))
     eng.create_view("target_population", _target_population_sql())
     return ReleaseWindow(first, last, calendar, area_map)
 
 
-def _window(eng, p) -> tuple[datetime.date, datetime.date]:
-    span = eng.table("SELECT min(date) AS first, max(date) AS last FROM lake_events").to_pylist()[0]
+def area_ancestors(rows: list[dict]) -> pa.Table:
+    """Every area paired with itself and each of its ancestors, with the ancestor's level."""
+    by_id = {r["area_id"]: r for r in rows}
+    pairs = []
+    for area in rows:
+        ancestor = area
+        for _ in range(len(rows)):
+            if ancestor is None:
+                break
+            pairs.append((area["area_id"], ancestor["area_id"], ancestor["level"]))
+            ancestor = by_id.get(ancestor["parent_id"]) if ancestor["parent_id"] else None
+    return pa.table({name: pa.array([p[i] for p in pairs], pa.string())
+                     for i, name in enumerate(("area_id", "ancestor_id", "level"))})
+
+
+def _window(eng, p, primary: str) -> tuple[datetime.date, datetime.date]:
+    span = eng.table(f"SELECT min(date) AS first, max(date) AS last FROM lake_{primary}").to_pylist()[0]
     if span["first"] is None:
-        raise PopflowError("no events in the workspace: ingest events first")
+        raise PopflowError(f"no {primary} in the workspace: ingest {primary} first")
     first = p.date_from or span["first"]
     last = p.date_to or span["last"]
     if first > last:
@@ -60,9 +90,9 @@ def _window(eng, p) -> tuple[datetime.date, datetime.date]:
     return first, last
 
 
-def _refuse_small_query_set(eng, first: datetime.date, last: datetime.date, k: int) -> None:
+def _refuse_small_query_set(eng, source: str, first: datetime.date, last: datetime.date, k: int) -> None:
     """Refuse a window holding fewer than k people, without saying how many it holds."""
-    in_window = f"FROM events WHERE date BETWEEN DATE '{first}' AND DATE '{last}'"
+    in_window = f"FROM {source} WHERE date BETWEEN DATE '{first}' AND DATE '{last}'"
     approx = eng.table(f"SELECT approx_count_distinct(person) AS n {in_window}").column("n")[0].as_py()
     if approx < 10 * k:
         exact = eng.table(f"SELECT count(DISTINCT person) AS n {in_window}").column("n")[0].as_py()
@@ -78,6 +108,7 @@ def calendar_table(first: datetime.date, last: datetime.date) -> pa.Table:
         "date": pa.array(days, pa.date32()),
         "period": pa.array([d.strftime("%Y-%m") for d in days], pa.string()),
         "weekday": pa.array([d.isoweekday() for d in days], pa.int32()),
+        "week": pa.array([f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}" for d in days], pa.string()),
     })
 
 

@@ -10,7 +10,10 @@ which the runner provides:
 - ``area_map(area_id, target_id)`` — finest area → area at the requested level;
 - ``calendar(day, date, period, weekday)`` — local day numbers since 1970-01-01,
   ``weekday`` 1 = Monday … 7 = Sunday;
-- ``periods(period, next_period)``.
+- ``periods(period, next_period)``;
+- ``tickets``, ``sales`` (lake columns, dates local), ``fx(date, currency, rate_to_base)``;
+- ``mcc_countries(mcc, country)``, ``area_ancestors(area_id, ancestor_id, level)`` (every area
+  with itself and each of its ancestors) and ``target_population(area_id, population)``.
 
 A contribution table has one row per person per released cell: ``person``, the
 cell's key columns and any per-person measures. The disclosure layer counts the
@@ -35,10 +38,11 @@ class Contribution:
     keys: tuple[str, ...]
     people: str = "people"
     sums: tuple[str, ...] = ()
+    medians: tuple[str, ...] = ()  # per-person measures whose median over the cell's people is released
     columns: tuple[str, ...] = ()  # output column order; default keys + people + sums
 
     def output_columns(self) -> tuple[str, ...]:
-        return self.columns or (*self.keys, self.people, *self.sums)
+        return self.columns or (*self.keys, self.people, *self.sums, *(f"{m}_median" for m in self.medians))
 
 
 @dataclass(frozen=True)
@@ -50,5 +54,13 @@ class Indicator:
     params: type
     define: Callable[..., list[Contribution]]
     description: str = ""
-    uses: tuple[str, ...] = ("events",)
+    uses: tuple[str, ...] = ("events",)  # person-level sources read; the first gives the default window
+    lookback_days: int = 0  # days of data before the window the indicator compares with
+    # Post-disclosure steps, over published cells only (never over person-level rows):
+    # ``finish(published_table) -> SQL`` reshapes one table, when ``finish_needs`` (a relation) has rows;
+    # ``combine({contribution table: published table}, params) -> {output table: SQL}`` merges tables.
     finish: Callable | None = field(default=None)
+    finish_needs: str | None = None
+    combine: Callable | None = None
+    # A derived indicator computes its table from another indicator's release: ``derive(release, params)``.
+    derive: Callable | None = None

@@ -29,11 +29,22 @@ def estimate_sql(published: str) -> str:
     Only published cells enter the denominator, so nothing suppressed can be
     recovered from the estimates.
     """
+    area_people = "sum(r.people) OVER (PARTITION BY r.period, r.area_id)"
     return f"""
-    SELECT r.*, round(r.people * t.population / sum(r.people) OVER (PARTITION BY r.period, r.area_id), 1)
-           AS estimate
+    SELECT r.*, {tenths("r.people * t.population", area_people)} AS estimate
     FROM {published} r LEFT JOIN target_population t ON t.area_id = r.area_id
     """
+
+
+def tenths(numerator: str, denominator: str) -> str:
+    """``numerator / denominator`` rounded half up to one decimal, for non-negative integers.
+
+    Rounded in integer arithmetic, so every engine gives the same number (the
+    ratio's floating-point rounding, as in ``round(x, 1)``, differs between
+    engines on ties such as 22712.55).
+    """
+    n, d = f"({numerator})", f"({denominator})"
+    return f"(10 * ({n} // {d}) + (20 * ({n} % {d}) + {d}) // (2 * {d})) / 10"
 
 
 INDICATOR = register(Indicator(
@@ -44,4 +55,5 @@ INDICATOR = register(Indicator(
     description=__doc__,
     uses=("events", "population"),
     finish=estimate_sql,
+    finish_needs="target_population",
 ))

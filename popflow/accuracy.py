@@ -29,7 +29,7 @@ def home_accuracy(ws, truth_homes: str, min_nights: int = 3) -> dict:
     truth = pa.table({"person": person, "period": truth["month"], "true_area": truth["home_area_id"]})
     engine = open_engine("duckdb", ws)
     try:
-        prepare_inputs(engine, ws, Homes(), ws.area_rows(), ws.settings.k_anonymity)
+        prepare_inputs(engine, ws, Homes(), ws.area_rows(), ws.settings)
         engine.register("truth", truth)
         row = engine.table(with_query(home_ctes(min_nights), """
             SELECT count(*) AS detected, count(*) FILTER (WHERE h.area_id = t.true_area) AS correct,

@@ -35,6 +35,8 @@ def check_suffix(path: Path) -> str:
 def zone_times(table: pa.Table, timezone: str) -> pa.Table:
     """Turn local-epoch ``time`` columns into timestamps with the workspace time zone."""
     for name in TIME_COLUMNS & set(table.column_names):
+        if not pa.types.is_integer(table.schema.field(name).type):
+            continue
         naive = pc.multiply(table[name].cast(pa.int64()), 1_000_000).cast(pa.timestamp("us"))
         zoned = pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
         table = table.set_column(table.column_names.index(name), name, zoned)

@@ -5,6 +5,7 @@ Every output path (CLI, Python API, HTTP) goes through ``make_release``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import getpass
 import hashlib
@@ -56,7 +57,9 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     p = from_text(indicator.params, params or {})
     started = time.perf_counter()
     if indicator.derive:
-        source = make_release(ws, p.indicator, p.source_params(), None, privacy, engine, who)
+        accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
+        source_params = {k: v for k, v in p.source_params().items() if k in accepted}
+        source = make_release(ws, p.indicator, source_params, None, privacy, engine, who)
         tables = indicator.derive(source, p)
         notes = {"derived_from": source.manifest["release_id"]}
         mechanism_info, window, engine_name = (source.manifest[k] for k in ("privacy", "window", "engine"))
@@ -79,7 +82,7 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None):
     mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
     eng = open_engine(engine or ws.settings.engine, ws)
     try:
-        window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings.k_anonymity, indicator.uses[0],
+        window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
                                 indicator.lookback_days)
         cost = _budget_cost(ws, indicator, p, window, privacy)
         tables, notes = _publish(eng, indicator, p, contributions, mechanism, window.domains(p),
@@ -96,7 +99,7 @@ def _budget_cost(ws, indicator, p, window, privacy: PrivacyRequest):
     """(sources, months, ε, δ) a DP release charges, checked now before any work; None in k mode."""
     if privacy.mode != "dp":
         return None
-    sources = [s for s in indicator.uses if s != "population"] + (["subscribers"] if p.by else [])
+    sources = [s for s in indicator.uses if s != "population"] + (["subscribers"] if getattr(p, "by", ()) else [])
     months = months_of(window.first - datetime.timedelta(days=indicator.lookback_days), window.last)
     ws.budget().check(sources, months, privacy.epsilon)
     return sources, months, privacy.epsilon, privacy.delta
@@ -111,12 +114,12 @@ def _publish(eng, indicator, p, contributions, mechanism, domains, timezone: str
         table, notes[contribution.table] = mechanism.publish(eng, contribution, cells, domains)
         if indicator.finish and (indicator.finish_needs is None or _has_rows(eng, indicator.finish_needs)):
             eng.register("published", table)
-            table = eng.table(indicator.finish("published"))
+            table = eng.table(indicator.finish("published", p))
         columns = list(contribution.output_columns()) + [c for c in table.column_names
                                                          if c not in contribution.output_columns()]
         table = table.select([c for c in columns if c in table.column_names])
-        published[contribution.table] = table.sort_by([(k, "ascending") for k in contribution.keys
-                                                       if k in table.column_names])
+        order = ["rank"] if "rank" in table.column_names else [k for k in contribution.keys if k in table.column_names]
+        published[contribution.table] = table.sort_by([(k, "ascending") for k in order])
     if indicator.combine:
         for name, table in published.items():
             eng.register("published_" + _identifier(name), table)

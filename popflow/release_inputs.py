@@ -17,6 +17,7 @@ from popflow.errors import PopflowError
 from popflow.geography import level_map
 
 EPOCH = datetime.date(1970, 1, 1)
+FIRST_MONDAY = datetime.date(1969, 12, 29)  # week_index counts ISO weeks from the one holding EPOCH
 QUERY_SET_MESSAGE = "the requested window or filter covers too few people to release anything"
 
 
@@ -34,7 +35,7 @@ class ReleaseWindow:
         return Domains.for_window(self.calendar, self.area_map, getattr(p, "bin", None))
 
 
-def prepare_inputs(eng, ws, p, area_rows: list[dict], k: int, primary: str = "events",
+def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "events",
                    lookback_days: int = 0) -> ReleaseWindow:
     """Register every relation of ``popflow.indicators.base`` for the release window.
 
@@ -43,14 +44,14 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], k: int, primary: str = "ev
     before the window for indicators that compare with earlier periods.
     """
     first, last = _window(eng, p, primary)
-    area_map = level_map(area_rows, p.level)
+    area_map = level_map(area_rows, getattr(p, "level", None))
     margin = math.ceil(getattr(p, "carry", 0) / 24)
     eng.create_view("events", (
         "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
         f"DATE '{first - datetime.timedelta(days=margin)}' AND DATE '{last + datetime.timedelta(days=1)}'"))
     for source in ("tickets", "sales", "fx"):
         eng.create_view(source, f"SELECT * FROM lake_{source}")
-    _refuse_small_query_set(eng, primary, first, last, k)
+    _refuse_small_query_set(eng, primary, first, last, settings.k_anonymity)
     eng.create_view("subscribers", "SELECT person, gender, age_band, origin_region FROM lake_subscribers")
     eng.register("area_map", area_map)
     calendar = calendar_table(first - datetime.timedelta(days=lookback_days), last)
@@ -59,6 +60,7 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], k: int, primary: str = "ev
     eng.register("release_window", pa.table({"first": pa.array([first], pa.date32()),
                                               "last": pa.array([last], pa.date32())}))
     eng.register("mcc_countries", reference_data.mcc_countries())
+    eng.register("home_mccs", pa.table({"mcc": pa.array(list(settings.home_mcc), pa.string())}))
     eng.register("area_ancestors", area_ancestors(area_rows))
     eng.create_view("target_population", _target_population_sql())
     return ReleaseWindow(first, last, calendar, area_map)
@@ -109,6 +111,7 @@ def calendar_table(first: datetime.date, last: datetime.date) -> pa.Table:
         "period": pa.array([d.strftime("%Y-%m") for d in days], pa.string()),
         "weekday": pa.array([d.isoweekday() for d in days], pa.int32()),
         "week": pa.array([f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}" for d in days], pa.string()),
+        "week_index": pa.array([(d - FIRST_MONDAY).days // 7 for d in days], pa.int64()),
     })
 
 

@@ -121,7 +121,7 @@ class Workspace:
         return report
 
     # -- releases ---------------------------------------------------------
-    def run(self, indicator: str, out: str | Path | None = None, privacy: str = "k",
+    def run(self, name: str, out: str | Path | None = None, privacy: str = "k",
             epsilon: float | None = None, delta: float | None = None, max_contrib: int | None = None,
             max_value: int | None = None, engine: str | None = None, who: str | None = None, **params):
         """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``.
@@ -134,7 +134,7 @@ class Workspace:
 
         options = {"delta": delta, "max_contrib": max_contrib, "max_value": max_value}
         request = PrivacyRequest(privacy, epsilon, **{k: v for k, v in options.items() if v is not None})
-        return make_release(self, indicator, params, Path(out) if out else None, request, engine, who)
+        return make_release(self, name, params, Path(out) if out else None, request, engine, who)
 
     def budget(self):
         """The privacy budget ledger (ε and δ spent per source and month)."""

@@ -18,7 +18,9 @@ Unit of privacy: one person and all their events in the release window.
    OpenDP's Laplace-with-threshold: only cells whose noisy count clears a
    threshold derived from δ are released.
 
-Noisy counts are rounded integers clamped at zero (post-processing).
+Noisy counts are rounded integers clamped at zero (post-processing). Money
+totals and medians (amounts, medians) are not released in dp mode: they are
+left empty.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class DifferentialPrivacy:
         order = "md5(concat_ws('|', '{}', person::VARCHAR, {}))".format(
             self.salt, ", ".join(f"{k}::VARCHAR" for k in contribution.keys))
         sums = "".join(f", sum(least({m}, {self.max_value}))::BIGINT AS {m}" for m in contribution.sums)
+        # Money totals and medians are released in k mode only.
+        sums += "".join(f", CAST(NULL AS DOUBLE) AS {m}" for m in contribution.amounts)
+        sums += "".join(f", CAST(NULL AS DOUBLE) AS {m}_median" for m in contribution.medians)
         return f"""
         SELECT {keys}, count(*) AS {contribution.people}{sums} FROM (
             SELECT *, row_number() OVER (PARTITION BY person ORDER BY {order}) AS kept FROM {contributions}

@@ -25,18 +25,27 @@ class KAnonymity:
         return {"mode": "k", "k": self.k, "dominance": self.dominance, "epsilon_spent": 0.0}
 
     def cells_sql(self, contribution: Contribution, contributions: str, domains=None) -> str:
-        """Cells with their people count, measure totals and largest single contributions."""
+        """Cells with their people count, measure totals, largest single contributions and medians."""
         keys = ", ".join(contribution.keys)
-        sums = "".join(f", sum({m})::BIGINT AS {m}, max({m}) AS {m}__largest" for m in contribution.sums)
-        return f"SELECT {keys}, count(*) AS {contribution.people}{sums} FROM {contributions} GROUP BY {keys}"
+        totals = [(m, "BIGINT") for m in contribution.sums] + [(m, "DOUBLE") for m in contribution.amounts]
+        sums = "".join(f", CAST(sum({m}) AS {kind}) AS {m}, max({m}) AS {m}__largest" for m, kind in totals)
+        medians = "".join(f", median({m}) AS {m}_median" for m in contribution.medians)
+        return (f"SELECT {keys}, count(*) AS {contribution.people}{sums}{medians} "
+                f"FROM {contributions} GROUP BY {keys}")
 
     def published_sql(self, contribution: Contribution, cells: str) -> str:
-        """Cells of at least k people, with dominated magnitudes withheld."""
+        """Cells of at least k people, with dominated magnitudes withheld and medians rounded.
+
+        A median is one person's value; it is rounded to three significant digits
+        and published only in cells of at least k people.
+        """
         measures = "".join(
-            f", CASE WHEN {m}__largest <= {self.dominance} * {m} THEN {m} END AS {m}" for m in contribution.sums
+            f", CASE WHEN {m}__largest <= {self.dominance} * {m} THEN {m} END AS {m}"
+            for m in (*contribution.sums, *contribution.amounts)
         )
+        medians = "".join(f", {_three_digits(f'{m}_median')} AS {m}_median" for m in contribution.medians)
         keys = ", ".join(contribution.keys)
-        return (f"SELECT {keys}, {contribution.people}{measures} FROM {cells} "
+        return (f"SELECT {keys}, {contribution.people}{measures}{medians} FROM {cells} "
                 f"WHERE {contribution.people} >= {self.k}")
 
     def publish(self, eng, contribution: Contribution, cells: str, domains=None):
@@ -49,7 +58,13 @@ class KAnonymity:
         """Counts of cells left out (below k) and of magnitudes withheld (dominance)."""
         dominated = " + ".join(
             f"count(*) FILTER (WHERE {contribution.people} >= {self.k} AND {m}__largest > {self.dominance} * {m})"
-            for m in contribution.sums
+            for m in (*contribution.sums, *contribution.amounts)
         ) or "0"
         return (f"SELECT count(*) FILTER (WHERE {contribution.people} < {self.k}) AS cells_below_k, "
                 f"{dominated} AS magnitudes_dominated FROM {cells}")
+
+
+def _three_digits(value: str) -> str:
+    """SQL rounding a positive number to three significant digits."""
+    return (f"CASE WHEN {value} > 0 THEN round({value}, 2 - CAST(floor(log10({value})) AS INT)) "
+            f"ELSE {value} END")

@@ -13,7 +13,8 @@ from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution, Indicator
 
 _REGISTRY: dict[str, Indicator] = {}
-_BUILT_IN = ("present_population", "residents", "workers", "od_flows", "migration")
+_BUILT_IN = ("present_population", "residents", "workers", "od_flows", "migration", "tourism",
+             "outbound_travel", "sales_penetration", "alerts")
 
 
 def register(indicator: Indicator) -> Indicator:

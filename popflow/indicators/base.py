@@ -37,12 +37,14 @@ class Contribution:
     sql: str
     keys: tuple[str, ...]
     people: str = "people"
-    sums: tuple[str, ...] = ()
+    sums: tuple[str, ...] = ()  # whole-number measures summed over the cell's people (e.g. trips)
+    amounts: tuple[str, ...] = ()  # real-valued measures summed (money); k mode only
     medians: tuple[str, ...] = ()  # per-person measures whose median over the cell's people is released
     columns: tuple[str, ...] = ()  # output column order; default keys + people + sums
 
     def output_columns(self) -> tuple[str, ...]:
-        return self.columns or (*self.keys, self.people, *self.sums, *(f"{m}_median" for m in self.medians))
+        medians = (f"{m}_median" for m in self.medians)
+        return self.columns or (*self.keys, self.people, *self.sums, *self.amounts, *medians)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Indicator:
     uses: tuple[str, ...] = ("events",)  # person-level sources read; the first gives the default window
     lookback_days: int = 0  # days of data before the window the indicator compares with
     # Post-disclosure steps, over published cells only (never over person-level rows):
-    # ``finish(published_table) -> SQL`` reshapes one table, when ``finish_needs`` (a relation) has rows;
+    # ``finish(published_table, params) -> SQL`` reshapes one table, when ``finish_needs`` (a relation) has rows;
     # ``combine({contribution table: published table}, params) -> {output table: SQL}`` merges tables.
     finish: Callable | None = field(default=None)
     finish_needs: str | None = None

@@ -102,17 +102,23 @@ def to_json(params) -> dict:
 
 
 @dataclasses.dataclass(frozen=True)
-class Window:
-    """Options every indicator takes."""
+class Dated:
+    """Options every indicator takes: the window of local dates."""
 
     date_from: datetime.date | None = option(None, "--from", "first local date, inclusive", parse_date)
     date_to: datetime.date | None = option(None, "--to", "last local date, inclusive", parse_date)
-    level: str | None = option(None, "--level", "area level (default: the finest)", parse_level)
-    by: tuple[str, ...] = option((), "--by", "breakdowns: gender, age_band, origin_region", parse_breakdowns)
 
     def __post_init__(self):
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise PopflowError("--from is after --to")
+
+
+@dataclasses.dataclass(frozen=True)
+class Window(Dated):
+    """Options of indicators over areas, with breakdowns."""
+
+    level: str | None = option(None, "--level", "area level (default: the finest)", parse_level)
+    by: tuple[str, ...] = option((), "--by", "breakdowns: gender, age_band, origin_region", parse_breakdowns)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,3 +141,71 @@ class Homes(Window):
         super().__post_init__()
         if self.period != "month":
             raise PopflowError("--period: only 'month' is supported")
+
+
+def parse_choice(*choices: str):
+    """A parser accepting one of ``choices``."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise PopflowError(f"'{text}' is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def parse_number(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError) as exc:
+        raise PopflowError(f"'{text}' is not a number") from exc
+    if value <= 0:
+        raise PopflowError(f"'{text}' must be positive")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Tourism(Homes):
+    """Options of the tourism indicator."""
+
+    bin: int = option(3600, "--bin", "bin length for same-day visits", parse_bin, "1h")
+    min_visit_bins: int = option(3, "--min-visit-bins", "observed bins in an area that make a same-day visit",
+                                 parse_positive_int)
+    max_visit_days: int = option(7, "--max-visit-days", "days seen in a month under which a person with no "
+                                 "usual environment counts as a visitor", parse_positive_int)
+    origin_level: str | None = option(None, "--origin-level", "area level of a domestic visitor's origin "
+                                      "(default: the coarsest)", parse_level)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outbound(Dated):
+    """Options of the outbound-travel indicator."""
+
+    rank: str | None = option(None, "--rank", "order destinations: spend (mean spend per traveller)",
+                              parse_choice("spend"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Retail(Dated):
+    """Options of the sales-penetration indicator."""
+
+    level: str | None = option(None, "--level", "area level of the regions (default: the finest)", parse_level)
+    rank: str | None = option(None, "--rank", "order regions: opportunity (potential − buyers)",
+                              parse_choice("opportunity"))
+    min_nights: int = option(3, "--min-nights", "nights needed to fix a resident's home", parse_positive_int)
+
+
+@dataclasses.dataclass(frozen=True)
+class Alerts(Dated):
+    """Options of the alerts indicator."""
+
+    indicator: str = option("present-population", "--indicator", "indicator whose series are watched")
+    measure: str | None = option(None, "--measure", "value watched (default: the indicator's people count)",
+                                 parse_level)
+    threshold: float = option(3.5, "--threshold", "robust z-score that raises an alert", parse_number)
+    level: str | None = option(None, "--level", "area level of the watched indicator", parse_level)
+
+    def source_params(self) -> dict:
+        """Options handed to the watched indicator."""
+        given = {"date_from": self.date_from, "date_to": self.date_to, "level": self.level}
+        return {k: v for k, v in given.items() if v is not None}

@@ -54,6 +54,6 @@ INDICATOR = register(Indicator(
     define=define,
     description=__doc__,
     uses=("events", "population"),
-    finish=estimate_sql,
+    finish=lambda published, p: estimate_sql(published),
     finish_needs="target_population",
 ))

@@ -106,3 +106,67 @@ def workspace(folder: Path, events: pd.DataFrame, subs: pd.DataFrame | None = No
         if source in paths:
             ws.ingest(source, [paths[source]])
     return ws
+
+
+DESTINATIONS = {"BKK": "TH", "NRT": "JP", "ICN": "KR", "SIN": "SG"}
+
+
+def traveller(i: int) -> str:
+    return f"TRV{i:09d}"
+
+
+def customer(i: int) -> str:
+    return f"CUS{i:09d}"
+
+
+def random_tickets(n_travellers: int, weeks: int, per_week: int, seed: int = 0,
+                   start: str = "2025-12-01") -> pd.DataFrame:
+    """Tickets departing over `weeks` weeks; some in USD; cabins mostly economy."""
+    rng = np.random.default_rng(seed)
+    n = weeks * per_week
+    departs = pd.Timestamp(start, tz=TIMEZONE) + pd.to_timedelta(rng.integers(0, weeks * 7 * 86400, n), unit="s")
+    bought = departs - pd.to_timedelta(rng.integers(1, 60, n), unit="D")
+    airports = np.array(list(DESTINATIONS))
+    dest = airports[rng.integers(0, len(airports), n)]
+    return pd.DataFrame({
+        "ticket_id": [f"TK{i:07d}" for i in range(n)],
+        "traveller_id": [traveller(i) for i in rng.integers(0, n_travellers, n)],
+        "purchased_at": bought.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+        "departs_at": departs.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+        "origin": "CAN", "destination": dest, "destination_country": [DESTINATIONS[d] for d in dest],
+        "fare": rng.gamma(4, 500, n).round(2),
+        "currency": np.where(rng.random(n) < 0.2, "USD", "CNY"),
+        "cabin": rng.choice(["economy", "premium", "business", "first"], n, p=[0.8, 0.1, 0.08, 0.02]),
+        "channel": "online",
+    })
+
+
+def random_sales(n_customers: int, days: int, per_day: int, seed: int = 0, start: str = "2026-01-20") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = days * per_day
+    ordered = pd.Timestamp(start, tz=TIMEZONE) + pd.to_timedelta(rng.integers(0, days * 86400, n), unit="s")
+    return pd.DataFrame({
+        "order_id": [f"OR{i:07d}" for i in range(n)],
+        "customer_id": [customer(i) for i in rng.integers(0, n_customers, n)],
+        "ordered_at": ordered.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+        "region_id": rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2]),
+        "category": rng.choice(["food", "tech"], n),
+        "amount": rng.gamma(2, 40, n).round(2),
+        "currency": "CNY",
+        "channel": rng.choice(["online", "offline"], n),
+    })
+
+
+def fx_rates(first: str, last: str) -> pd.DataFrame:
+    days = pd.date_range(first, last, freq="D").strftime("%Y-%m-%d")
+    return pd.concat([pd.DataFrame({"date": days, "currency": "CNY", "rate_to_base": 1.0}),
+                      pd.DataFrame({"date": days, "currency": "USD", "rate_to_base": 7.0})])
+
+
+def ingest_frames(ws: popflow.Workspace, folder: Path, **frames: pd.DataFrame) -> None:
+    """Write each frame as CSV and ingest it as the source of that name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, frame in frames.items():
+        path = folder / f"{source}.csv"
+        frame.to_csv(path, index=False)
+        ws.ingest(source, [path])

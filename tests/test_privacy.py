@@ -26,6 +26,9 @@ def test_workspace_holds_no_raw_identifier_or_key(tmp_path):
     events = scenario.random_events(n_people=30, days=3, per_day=6)
     subs = scenario.subscribers(30)
     ws = scenario.workspace(tmp_path, events, subs, k=2)
+    tickets = scenario.random_tickets(40, weeks=70, per_week=12, start="2025-01-06")
+    sales = scenario.random_sales(40, days=3, per_day=30)
+    scenario.ingest_frames(ws, tmp_path / "more", tickets=tickets, sales=sales)
     bad = tmp_path / "bad.csv"
     bad.write_text("subscriber_id,timestamp,cell_id\n+8613900000001,not-a-time,a1\n+8613900000002,2026-01-20\n")
     ws.ingest("events", [bad])  # quarantined rows must be pseudonymised too
@@ -35,7 +38,7 @@ def test_workspace_holds_no_raw_identifier_or_key(tmp_path):
             ws.run(indicator.name, out=ws.path / "releases" / f"{indicator.name}{suffix}", **params)
     key = (ws.path / "secret.key").read_bytes()
     assert stat.S_IMODE((ws.path / "secret.key").stat().st_mode) == 0o600
-    raw_ids = set(subs["subscriber_id"])
+    raw_ids = set(subs["subscriber_id"]) | set(tickets["traveller_id"]) | set(sales["customer_id"])
     scanned = 0
     for path in ws.path.rglob("*"):
         if not path.is_file() or path.name == "secret.key":

@@ -47,21 +47,24 @@ def finish_sql(published: str, p: Outbound) -> str:
     return f"""
     WITH weeks AS (SELECT DISTINCT week, week_index FROM calendar),
     cells AS (SELECT p.*, w.week_index FROM {published} p JOIN weeks w ON w.week = p.week),
+    previous AS (
+        SELECT c.week, c.destination_country, c.currency, avg(q.trips) AS mean_trips, count(*) AS weeks
+        FROM cells c JOIN cells q ON q.destination_country = c.destination_country AND q.currency = c.currency
+             AND q.week_index BETWEEN c.week_index - 4 AND c.week_index - 1
+        WHERE q.trips IS NOT NULL
+        GROUP BY c.week, c.destination_country, c.currency
+    ),
     changes AS (
-        SELECT c.*,
-               c.trips / y.trips - 1 AS change_vs_prev_year,
-               c.trips / avg(q.trips) - 1 AS change_vs_prev_4w,
-               count(q.trips) AS previous_weeks
+        SELECT c.*, c.trips / y.trips - 1 AS change_vs_prev_year,
+               CASE WHEN q.weeks = 4 THEN c.trips / q.mean_trips - 1 END AS change_vs_prev_4w
         FROM cells c
         LEFT JOIN cells y ON y.destination_country = c.destination_country AND y.currency = c.currency
              AND y.week = CAST(CAST(substr(c.week, 1, 4) AS INT) - 1 AS VARCHAR) || substr(c.week, 5)
-        LEFT JOIN cells q ON q.destination_country = c.destination_country AND q.currency = c.currency
-             AND q.week_index BETWEEN c.week_index - 4 AND c.week_index - 1
-        GROUP BY ALL
+        LEFT JOIN previous q ON q.week = c.week AND q.destination_country = c.destination_country
+             AND q.currency = c.currency
     )
     SELECT week, destination_country, trips, travellers, spend_total, spend_median,
-           premium_trips / trips AS premium_share, change_vs_prev_year,
-           CASE WHEN previous_weeks = 4 THEN change_vs_prev_4w END AS change_vs_prev_4w, currency
+           premium_trips / trips AS premium_share, change_vs_prev_year, change_vs_prev_4w, currency
            {', row_number() OVER (ORDER BY ' + order + ') AS rank' if rank else ''}
     FROM changes
     WHERE week IN (SELECT week FROM calendar, release_window WHERE date BETWEEN first AND last)

@@ -13,6 +13,7 @@ from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution, Indicator
 
 _REGISTRY: dict[str, Indicator] = {}
+_LOADED: list[bool] = []  # set once built-in and entry-point indicators are imported
 _BUILT_IN = ("present_population", "residents", "workers", "od_flows", "migration", "tourism",
              "outbound_travel", "sales_penetration", "alerts")
 
@@ -26,8 +27,9 @@ def register(indicator: Indicator) -> Indicator:
 
 
 def _load() -> None:
-    if _REGISTRY:
+    if _LOADED:
         return
+    _LOADED.append(True)
     for module in _BUILT_IN:
         importlib.import_module(f"popflow.indicators.{module}")
     for entry in entry_points(group="popflow.indicators"):

@@ -37,7 +37,8 @@ def derive(release, p: Alerts) -> dict[str, pa.Table]:
     frame = release.table.to_pandas()
     time = next(c for c in TIME_COLUMNS if c in frame.columns)
     measure = p.measure or next(c for c in COUNT_COLUMNS if c in frame.columns)
-    keys = [c for c in frame.columns if c != time and frame[c].dtype == object and c != "currency"]
+    keys = [c for c in frame.columns
+            if c not in (time, "currency") and not pd.api.types.is_numeric_dtype(frame[c])]
     frame = frame.dropna(subset=[measure]).assign(slot=_slots(frame[time]), lag=_lag(frame[time]))
     series = f"{release.manifest['indicator']}:{measure}"
     groups = frame.groupby(keys) if keys else [((), frame)]

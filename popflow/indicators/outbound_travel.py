@@ -37,7 +37,8 @@ def define(p: Outbound) -> list[Contribution]:
     """
     return [Contribution("outbound-travel", with_query([("trips", trips)], select),
                          ("week", "destination_country", "currency"), people="travellers",
-                         sums=("trips", "spend_total", "premium_trips"), medians=("spend",))]
+                         sums=("trips", "premium_trips"), amounts=("spend_total",), medians=("spend",),
+                         columns=COLUMNS)]
 
 
 def finish_sql(published: str, p: Outbound) -> str:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from popflow import Workspace, accuracy, synth
+from popflow.demo import ingest_scenario
 
 
 def build(folder: Path, people: int, days: int) -> Workspace:
@@ -23,9 +24,7 @@ def build(folder: Path, people: int, days: int) -> Workspace:
     inputs = folder / "inputs"
     synth.generate(inputs, people=people, days=days, seed=5, start=datetime.date(2026, 1, 19))
     ws = Workspace.init(folder / "ws", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
-    for source in ("areas", "cells", "subscribers", "population"):
-        ws.ingest(source, sorted(inputs.glob(f"{source}.*")))
-    ws.ingest("events", [inputs / "events"])
+    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "population", "events"))
     return ws
 
 

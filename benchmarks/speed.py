@@ -73,11 +73,11 @@ def scenario(folder: Path, people: int, days: int) -> Path:
 def popflow_part(inputs: Path, workspace: Path) -> dict:
     """Ingest and run the indicators through popflow; runs in a child process."""
     import popflow
+    from popflow.demo import ingest_scenario
 
     shutil.rmtree(workspace, ignore_errors=True)
     ws = popflow.Workspace.init(workspace, timezone="Asia/Shanghai", home_mcc=("460",), k=K)
-    for source in ("areas", "cells", "subscribers", "population"):
-        ws.ingest(source, sorted(inputs.glob(f"{source}.*")))
+    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "population"))
     started = time.perf_counter()
     report = ws.ingest("events", [inputs / "events"])
     ingest_s = time.perf_counter() - started

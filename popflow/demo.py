@@ -15,19 +15,36 @@ from popflow.workspace import Workspace
 # A Monday; 35 days then cover the last two weeks of January and most of February,
 # so that migrant workers arriving during the period show up as February arrivals.
 START = datetime.date(2026, 1, 19)
-DIMENSIONS = ("areas", "cells", "subscribers", "population")
+# Sources ingested in dependency order: areas before cells, cells before events.
+SOURCES = ("areas", "cells", "subscribers", "population", "fx", "events", "tickets", "sales")
 
-# (indicator, output file, parameters): every indicator, each released under k-anonymity.
+# (report table, indicator, output file, parameters): every indicator, each released under k-anonymity.
 RELEASES = (
-    ("present-population", "present-population.parquet", {}),
-    ("present-population", "present-population-carry3.parquet", {"carry": 3}),
-    ("present-population", "present-population-city-by-age.csv", {"level": "city", "by": "age_band"}),
-    ("residents", "residents.geojson", {}),
-    ("residents", "residents-by-gender.csv", {"by": "gender"}),
-    ("workers", "workers.csv", {}),
-    ("od-flows", "od-flows.csv", {}),
-    ("migration", "migration.csv", {"level": "city"}),
+    ("present-population", "present-population", "present-population.parquet", {}),
+    ("presence-carry-3h", "present-population", "present-population-carry3.parquet", {"carry": 3}),
+    (None, "present-population", "present-population-city-by-age.csv", {"level": "city", "by": "age_band"}),
+    ("residents", "residents", "residents.geojson", {}),
+    (None, "residents", "residents-by-gender.csv", {"by": "gender"}),
+    ("workers", "workers", "workers.csv", {}),
+    ("od-flows", "od-flows", "od-flows.csv", {}),
+    ("migration", "migration", "migration.csv", {"level": "city"}),
+    ("tourism", "tourism", "tourism.csv", {}),
+    ("outbound-travel", "outbound-travel", "outbound-travel.csv", {}),
+    (None, "outbound-travel", "outbound-travel-high-spenders.csv", {"rank": "spend"}),
+    ("sales-penetration", "sales-penetration", "sales-penetration.geojson", {"rank": "opportunity"}),
+    ("alerts", "alerts", "alerts-outbound.csv", {"indicator": "outbound-travel", "measure": "trips"}),
 )
+
+
+def _inputs_of(inputs: Path, source: str) -> list[Path]:
+    """A source's files or folder in a synthetic scenario."""
+    folder = inputs / source
+    return [folder] if folder.is_dir() else sorted(inputs.glob(f"{source}.*"))
+
+
+def ingest_scenario(ws: Workspace, inputs: Path, sources: tuple[str, ...] = SOURCES) -> list[dict]:
+    """Ingest every input a synthetic scenario holds, in dependency order; returns the quality reports."""
+    return [ws.ingest(source, _inputs_of(inputs, source)) for source in sources if _inputs_of(inputs, source)]
 
 
 def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
@@ -39,24 +56,37 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
     say(f"synthetic region: {people:,} people × {days} days → {inputs}")
     summary = synth.generate(inputs, people=people, days=days, seed=seed, start=START, progress=progress)
     ws = Workspace.init(workspace, timezone="Asia/Shanghai", home_mcc=("460",), k=15)
-    quality = [ws.ingest(source, sorted(inputs.glob(f"{source}.*"))) for source in DIMENSIONS]
-    say(f"ingesting {summary['events']:,} events")
-    quality.append(ws.ingest("events", [inputs / "events"]))
+    say(f"ingesting {summary['events']:,} events and every other input")
+    quality = ingest_scenario(ws, inputs)
     tables = {}
-    for name, filename, params in RELEASES:
+    for table_name, name, filename, params in RELEASES:
         release = ws.run(name, out=outputs / filename, **params)
         say(f"{name} {params or ''} → {outputs / filename}: {release.manifest['rows']}")
-        for table_name, table in release.tables.items():
-            tables.setdefault(table_name, table)
-    truth = inputs / "truth"
-    scores = {**accuracy.home_accuracy(ws, str(truth / "homes.csv")), "presence_error": {
-        "carry_0h": accuracy.presence_error(tables["present-population"], str(truth / "presence.parquet")),
-        "carry_3h": accuracy.presence_error(
-            ws.run("present-population", carry=3).table, str(truth / "presence.parquet")),
-    }}
+        if table_name:
+            tables[table_name] = release.table
+            tables.update({t: v for t, v in release.tables.items() if t != name})
+    scores = _accuracy(ws, inputs / "truth", tables)
     areas = ws.area_rows()
     geometries = area_geometries(areas)
     areas = [{**a, "geometry": geometries.get(a["area_id"])} for a in areas]
-    report = build_report(out / "report.html", tables, areas, scores, quality,
-                          k_anonymity=ws.settings.k_anonymity)
+    report = build_report(out / "report.html", {k: v for k, v in tables.items() if k != "presence-carry-3h"},
+                          areas, scores, quality, k_anonymity=ws.settings.k_anonymity)
     return {"workspace": workspace, "outputs": outputs, "report": report, "accuracy": scores}
+
+
+def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
+    """Accuracy of the releases against the scenario's ground truth (aggregate scores only)."""
+    presence = str(truth / "presence.parquet")
+    scores = {**accuracy.home_accuracy(ws, str(truth / "homes.csv")), "presence_error": {
+        "carry_0h": accuracy.presence_error(tables["present-population"], presence),
+        "carry_3h": accuracy.presence_error(tables["presence-carry-3h"], presence),
+    }}
+    if (truth / "outbound_shock.json").exists():
+        scores["outbound"] = accuracy.shock_detection(tables["alerts"], tables["outbound-travel"],
+                                                      str(truth / "outbound_shock.json"))
+    if (truth / "sales_penetration.csv").exists():
+        scores["retail"] = accuracy.penetration_error(tables["sales-penetration"],
+                                                      str(truth / "sales_penetration.csv"))
+    if (truth / "tourism.csv").exists():
+        scores["tourism"] = accuracy.tourism_error(tables["tourism"], str(truth / "tourism.csv"))
+    return scores

@@ -109,3 +109,23 @@ def bar(index: int, text: str, value: float, x: LinearScale, unit: str) -> Marku
         void("rect", x=x.px_lo, y=top, width=max(x(value) - x.px_lo, 1), height=BAR_HEIGHT - 6, class_="bar"),
         el("text", fmt_number(value), x=x(value) + 6, y=middle, class_="value", dominant_baseline="middle"),
     )
+
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 28, 3
+
+
+def sparkline(values: list[float | None], label: str) -> Markup:
+    """A small trend line between the lowest and highest value, gaps where a value is missing.
+
+    The last published value is marked with a dot so the reader sees where the line ends.
+    """
+    published = [v for v in values if v is not None]
+    x = LinearScale(0, max(len(values) - 1, 1), SPARK_PAD, SPARK_WIDTH - SPARK_PAD)
+    y = LinearScale(min(published, default=0), max(published, default=1), SPARK_HEIGHT - SPARK_PAD, SPARK_PAD)
+    points = list(enumerate(values))
+    last = next(((i, v) for i, v in reversed(points) if v is not None), None)
+    marks = [void("circle", cx=x(px), cy=y(py), r=1.6, class_="spark-dot") for px, py in isolated_points(points)]
+    if last is not None:
+        marks.append(void("circle", cx=x(last[0]), cy=y(last[1]), r=2.2, class_="spark-dot"))
+    path = void("path", d=line_path(points, x, y), class_="spark")
+    return svg_root(SPARK_WIDTH, SPARK_HEIGHT, path, *marks, label=label, class_="sparkline")

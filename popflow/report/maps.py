@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import shapely
@@ -70,30 +71,38 @@ def area_path_data(geometry: shapely.Geometry, project: Projection) -> str:
     return " ".join(commands)
 
 
-def choropleth(shapes: list[AreaShape], values: dict[str, float], label: str, unit: str = "people") -> Markup:
-    """One filled path per area coloured by its class; areas without a value are hatched grey."""
+Format = Callable[[float], str]
+
+
+def choropleth(shapes: list[AreaShape], values: dict[str, float], label: str, unit: str = "people",
+               fmt: Format = fmt_number) -> Markup:
+    """One filled path per area coloured by its class; areas without a value are hatched grey.
+
+    ``fmt`` writes a value for the tooltips and the legend (e.g. as a percentage).
+    """
     project = fit_projection([s.geometry for s in shapes])
     breaks = class_breaks([values[s.area_id] for s in shapes if s.area_id in values])
-    paths = [choropleth_area(s, values.get(s.area_id), breaks, project, unit) for s in shapes]
+    paths = [choropleth_area(s, values.get(s.area_id), breaks, project, unit, fmt) for s in shapes]
     legend_top = project.height + 8
     return svg_root(WIDTH, legend_top + LEGEND_HEIGHT, hatch_pattern(), el("g", *paths, class_="areas"),
-                    class_legend(breaks, min(values.values(), default=0), legend_top), label=label, class_="map")
+                    class_legend(breaks, min(values.values(), default=0), legend_top, fmt), label=label,
+                    class_="map")
 
 
 def choropleth_area(shape: AreaShape, value: float | None, breaks: list[float], project: Projection,
-                    unit: str) -> Markup:
+                    unit: str, fmt: Format = fmt_number) -> Markup:
     """One area of the choropleth, with a tooltip giving its name and value."""
     fill = NO_VALUE_FILL if value is None else class_colour(value, breaks)
-    tip = f"{shape.name}: {TOO_FEW}" if value is None else f"{shape.name}: {fmt_number(value)} {unit}"
+    tip = f"{shape.name}: {TOO_FEW}" if value is None else f"{shape.name}: {fmt(value)} {unit}".rstrip()
     return el("path", el("title", tip), d=area_path_data(shape.geometry, project), fill=fill,
               class_="area", data_area=shape.area_id)
 
 
-def class_legend(breaks: list[float], lowest: float, top: float) -> Markup:
+def class_legend(breaks: list[float], lowest: float, top: float, fmt: Format = fmt_number) -> Markup:
     """Legend swatches, one per value class, then the hatched 'too few to show' swatch."""
     entries, lower = [], lowest
     for upper in breaks:
-        text = fmt_number(upper) if lower == upper else f"{fmt_number(lower)} – {fmt_number(upper)}"
+        text = fmt(upper) if lower == upper else f"{fmt(lower)} – {fmt(upper)}"
         entries.append((class_colour(upper, breaks), text))
         lower = upper
     entries.append((NO_VALUE_FILL, TOO_FEW))

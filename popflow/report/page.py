@@ -18,7 +18,7 @@ h2 { font-size: 1.3rem; margin: 0 0 8px; }
 h3 { font-size: 1.05rem; margin: 20px 0 6px; }
 .generated, .note { color: var(--muted); font-size: 0.9rem; }
 .privacy { background: #eef5fb; border-left: 4px solid var(--accent); padding: 10px 14px; }
-nav ol { display: flex; flex-wrap: wrap; gap: 4px 18px; padding-left: 18px; margin: 8px 0 0; }
+nav ol { display: flex; flex-wrap: wrap; gap: 4px 22px; padding-left: 0; margin: 8px 0 0; list-style-position: inside; }
 nav a { color: var(--accent); text-decoration: none; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px;
           margin: 18px 0; }
@@ -37,6 +37,11 @@ svg .swatch { stroke: #9aa3ad; stroke-width: 0.5; }
 svg .flow { stroke: #d55e00; stroke-opacity: 0.6; stroke-linecap: round; }
 svg .flow:hover { stroke-opacity: 1; }
 svg .centre { fill: var(--ink); }
+svg.sparkline { display: inline-block; width: 120px; height: 28px; margin: 0; vertical-align: middle; }
+svg .spark { fill: none; stroke: var(--accent); stroke-width: 1.5; stroke-linejoin: round; }
+svg .spark-dot { fill: var(--accent); }
+.up { color: #b34700; white-space: nowrap; }
+.down { color: var(--accent); white-space: nowrap; }
 ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 18px; padding: 0; margin: 4px 0; }
 ul.legend .swatch { display: inline-block; width: 14px; height: 4px; margin-right: 6px; vertical-align: middle; }
 .table-wrap { overflow-x: auto; }

@@ -4,75 +4,43 @@ when the table it needs is absent (the section is then left out)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pandas as pd
-import pyarrow as pa
-import shapely
 
-from popflow.columns import AREA_ID, DATE, GEOMETRY, LEVEL, NAME, ORIGIN_REGION
+from popflow.columns import AREA_ID, DATE, ORIGIN_REGION
+from popflow.report.alerts import alerts
 from popflow.report.charts import Series, bar_chart, legend, line_chart
-from popflow.report.maps import AreaShape, choropleth, flow_map
+from popflow.report.inputs import (
+    DESTINATION,
+    FROM_AREA,
+    HOME_AREA,
+    ORIGIN,
+    PEOPLE,
+    PERIOD,
+    PERIOD_FROM,
+    PERIOD_TO,
+    TIME,
+    TO_AREA,
+    TRAVELLERS,
+    TRIPS,
+    WORK_AREA,
+    ReportInputs,
+    Section,
+    no_geometry,
+    note,
+    published_total,
+)
+from popflow.report.maps import choropleth, flow_map
 from popflow.report.markup import MISSING, Markup, el, fmt_number, join
+from popflow.report.outbound import outbound_travel
+from popflow.report.retail import retail
 from popflow.report.tables import accuracy_table, html_table, quality_table
-
-# Columns of the released tables the report reads (as the indicators name them).
-TIME, PEOPLE, PERIOD = "time", "people", "period"
-ORIGIN, DESTINATION, TRIPS, TRAVELLERS = "origin", "destination", "trips", "travellers"
-HOME_AREA, WORK_AREA = "home_area_id", "work_area_id"
-PERIOD_FROM, PERIOD_TO, FROM_AREA, TO_AREA = "period_from", "period_to", "from_area", "to_area"
+from popflow.report.tourism import tourism
 
 BUSIEST_AREAS = 6
 TOP_FLOWS = 20
 TOP_WORKER_PAIRS = 15
 TOP_MOVES = 15
-
-
-@dataclass(frozen=True)
-class ReportInputs:
-    """Everything a section may draw from."""
-
-    tables: dict[str, pa.Table]
-    areas: dict[str, dict]
-    accuracy: dict | None
-    quality: list[dict]
-
-    def name(self, area_id: object) -> str:
-        """Display name of an area (its id when it has no name)."""
-        area = self.areas.get(area_id) or {}
-        return str(area.get(NAME) or area_id)
-
-    def frame(self, table: str) -> pd.DataFrame | None:
-        """A released table as a DataFrame, or None when it was not given."""
-        found = self.tables.get(table)
-        return None if found is None else found.to_pandas()
-
-    def shapes(self, area_ids: set[str]) -> list[AreaShape]:
-        """Drawable areas at the level(s) of ``area_ids``, including areas of that level with no row."""
-        levels = {self.areas[a].get(LEVEL) for a in area_ids if a in self.areas}
-        chosen = [a for a in self.areas.values() if a.get(LEVEL) in levels or a[AREA_ID] in area_ids]
-        return [AreaShape(a[AREA_ID], self.name(a[AREA_ID]), shapely.from_wkt(a[GEOMETRY]))
-                for a in sorted(chosen, key=lambda a: str(a[AREA_ID])) if a.get(GEOMETRY)]
-
-
-@dataclass(frozen=True)
-class Section:
-    """A titled part of the report."""
-
-    anchor: str
-    heading: str
-    draw: Callable[[ReportInputs], Markup | None]
-
-
-def note(text: str) -> Markup:
-    """A small explanatory paragraph under a chart or table."""
-    return el("p", text, class_="note")
-
-
-def no_geometry() -> Markup:
-    """Said instead of a map when no area to draw has a geometry."""
-    return note("No area has a geometry, so there is nothing to draw.")
 
 
 # 2. Present population ------------------------------------------------------------------------
@@ -149,9 +117,7 @@ def top_flows(df: pd.DataFrame) -> pd.DataFrame:
 
 def trips_text(trips: float, withheld: bool) -> str:
     """Summed trips, marked as a lower bound when some days' trips were withheld."""
-    if pd.isna(trips):
-        return "withheld"
-    return f"≥ {fmt_number(int(trips))}" if withheld else fmt_number(int(trips))
+    return published_total(trips, withheld)
 
 
 def od_flows(inputs: ReportInputs) -> Markup | None:
@@ -222,7 +188,10 @@ def migration(inputs: ReportInputs) -> Markup | None:
     return None if all(p is None for p in parts) else join(parts)
 
 
-# 7. Accuracy and data quality -----------------------------------------------------------------
+# 7–10. Tourism, outbound travel, retail and alerts live in their own modules.
+
+
+# 11. Accuracy and data quality -----------------------------------------------------------------
 
 def accuracy(inputs: ReportInputs) -> Markup | None:
     """Accuracy measures against the synthetic ground truth."""
@@ -247,6 +216,10 @@ SECTIONS = (
     Section("od-flows", "Top origin–destination flows", od_flows),
     Section("workers", "Workers: home → work", workers),
     Section("migration", "Migration and arrivals", migration),
+    Section("tourism", "Tourism: visitors", tourism),
+    Section("outbound-travel", "Outbound travel", outbound_travel),
+    Section("retail", "Retail: sales penetration", retail),
+    Section("alerts", "Alerts: values that break their pattern", alerts),
     Section("accuracy", "Accuracy against ground truth", accuracy),
     Section("data-quality", "Data quality", data_quality),
 )

@@ -9,8 +9,10 @@ from popflow.report.markup import MISSING, Markup, el, fmt_number
 
 
 def cell(value: object, numeric: bool = False) -> Markup:
-    """A table cell: numbers right-aligned with thousands separators, anything else as escaped text."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+    """A table cell: numbers right-aligned with thousands separators, yes/no for flags, other text escaped."""
+    if isinstance(value, bool):
+        return el("td", "yes" if value else "no", class_="num")
+    if isinstance(value, numbers.Real):
         return el("td", fmt_number(value), class_="num")
     return el("td", MISSING if value is None else value, class_="num" if numeric else None)
 

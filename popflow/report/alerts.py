@@ -1,0 +1,61 @@
+"""Alerts section: published values that break their series' pattern, strongest first."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from popflow.report.countries import country_name, is_country_code
+from popflow.report.inputs import EXPECTED, KEY, SCORE, SERIES, TIME, VALUE, ReportInputs, note
+from popflow.report.markup import MISSING, Markup, el, fmt_number, join
+from popflow.report.tables import html_table
+
+TOP_ALERTS = 30
+EXPLANATION = ("Score: the robust z-score (value − median of the same slot in the previous 4 periods) ÷ "
+               "(1.4826 × median absolute deviation of those 4 values), the deviation floored at 10 % of the "
+               "median and at 1 so that flat or tiny series do not alarm on noise. “Expected” is that median.")
+
+
+def alerts(inputs: ReportInputs) -> Markup | None:
+    """Table of alerts sorted by |score|; None without an alerts table."""
+    df = inputs.frame("alerts")
+    if df is None:
+        return None
+    if df.empty:
+        return join([note("No published value broke its pattern."), note(EXPLANATION)])
+    ranked = df.assign(strength=df[SCORE].abs()).sort_values("strength", ascending=False, kind="stable")
+    rows = [(direction(r[SCORE]), series_name(r[SERIES]), str(r[TIME]).replace("T", " "), key_name(inputs, r[KEY]),
+             r[VALUE], r[EXPECTED], score_text(r[SCORE])) for _, r in ranked.head(TOP_ALERTS).iterrows()]
+    more = len(ranked) - len(rows)
+    return join([
+        el("p", f"{fmt_number(len(ranked))} published value(s) broke their pattern"
+                + (f"; the {len(rows)} strongest are shown." if more else ".")),
+        html_table(("Direction", "Series", "Time", "Key", "Value", "Expected", "Score"), rows,
+                   numeric=frozenset({4, 5, 6})),
+        note(EXPLANATION),
+    ])
+
+
+def direction(score: float) -> Markup:
+    """An arrow saying whether the value was above or below what was expected."""
+    if pd.isna(score):
+        return Markup(MISSING)
+    return el("span", "▲ above", class_="up") if score > 0 else el("span", "▼ below", class_="down")
+
+
+def score_text(score: float) -> str:
+    """A signed score with one decimal."""
+    return MISSING if pd.isna(score) else f"{score:+.1f}"
+
+
+def series_name(series: object) -> str:
+    """``outbound-travel:trips`` → ``outbound-travel › trips``."""
+    return " › ".join(str(series).split(":", 1))
+
+
+def key_name(inputs: ReportInputs, key: object) -> str:
+    """A series key for readers: area ids as names, country codes as country names, parts joined by ' · '."""
+    def part_name(part: str) -> str:
+        if part in inputs.areas:
+            return inputs.name(part)
+        return f"{country_name(part)} ({part})" if is_country_code(part) else part
+    return " · ".join(part_name(p) for p in str(key).split("|"))

@@ -1,0 +1,121 @@
+"""Tourism section: daily visitors by visitor type, overnight stays per area and the top origins."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from popflow.columns import AREA_ID, DATE
+from popflow.report.charts import Series, legend, line_chart
+from popflow.report.countries import country_name
+from popflow.report.inputs import (
+    NIGHTS,
+    ORIGIN,
+    TOO_FEW,
+    VISITOR_TYPE,
+    VISITORS,
+    ReportInputs,
+    no_geometry,
+    note,
+    published_total,
+)
+from popflow.report.maps import choropleth
+from popflow.report.markup import Markup, el, join
+from popflow.report.tables import html_table
+
+INTERNATIONAL = "international"
+VISITOR_TYPES = {"domestic_overnight": "Domestic overnight", "domestic_sameday": "Domestic same-day",
+                 INTERNATIONAL: "International"}
+TOP_ORIGINS = 15
+
+
+def tourism(inputs: ReportInputs) -> Markup | None:
+    """Daily visitors chart, overnight-stays map and top-origins table; None without a tourism table."""
+    df = inputs.frame("tourism")
+    if df is None:
+        return None
+    df = df.dropna(subset=[VISITORS])
+    if df.empty:
+        return note("No visitor count was large enough to publish.")
+    span = f"{df[DATE].min()} to {df[DATE].max()}"
+    return join([
+        el("p", f"Visitors — people outside their usual environment (home and workplace) — on the days {span}. "
+                "Counts are summed over published cells only, so each total is a lower bound."),
+        daily_visitors(df), overnight_map(inputs, df, span), top_origins(inputs, df),
+    ])
+
+
+def daily_visitors(df: pd.DataFrame) -> Markup:
+    """One line per visitor type: visitors per day summed over areas and origins, gaps where none was published."""
+    days = pd.date_range(pd.Timestamp(df[DATE].min()), pd.Timestamp(df[DATE].max()), freq="D")
+    per_day = df.assign(day=pd.to_datetime(df[DATE])).groupby([VISITOR_TYPE, "day"])[VISITORS].sum()
+    types = [t for t in VISITOR_TYPES if t in set(df[VISITOR_TYPE])]
+    types += sorted(set(df[VISITOR_TYPE]) - set(types))
+    xs = [d.timestamp() for d in days]
+    series = [Series(VISITOR_TYPES.get(t, str(t)), [(x, None if pd.isna(v) else float(v)) for x, v in
+                                                    zip(xs, per_day[t].reindex(days), strict=True)])
+              for t in types]
+    return join([el("h3", "Visitors per day by visitor type"),
+                 line_chart(series, day_ticks(days), label="Visitors per day by visitor type"),
+                 legend([s.label for s in series]),
+                 note("A visitor is counted once per day and area visited. Days with no published cell for a "
+                      "visitor type are gaps in its line, not zeros.")])
+
+
+def day_ticks(days: pd.DatetimeIndex, most: int = 10) -> list[tuple[float, str]]:
+    """Axis ticks on about ``most`` evenly spaced days."""
+    step = max(1, math.ceil(len(days) / most))
+    return [(d.timestamp(), d.strftime("%a %d %b")) for d in days[::step]]
+
+
+def overnight_map(inputs: ReportInputs, df: pd.DataFrame, span: str) -> Markup:
+    """Choropleth of visitor-nights per area over the window; areas with every night withheld are hatched."""
+    shapes = inputs.shapes(set(df[AREA_ID].dropna()))
+    heading = el("h3", "Overnight visitors per area")
+    if not shapes:
+        return join([heading, no_geometry()])
+    stays = df.groupby(AREA_ID)[NIGHTS].agg(total=lambda s: s.sum(min_count=1), withheld=lambda s: s.isna().any())
+    values = {a: float(v) for a, v in stays["total"].dropna().items() if v > 0}
+    partial = sum(1 for a in values if stays.at[a, "withheld"])
+    hidden = sum(1 for s in shapes if s.area_id not in values)
+    return join([
+        heading,
+        choropleth(shapes, values, label=f"Overnight visitors per area, {span}", unit="visitor-nights"),
+        note(f"Visitor-nights summed over the days {span}: every visitor, domestic or international, counts "
+             f"once for each night spent in the area. {hidden} of {len(shapes)} areas had no overnight visitors "
+             f"large enough to publish ({TOO_FEW}, hatched); in {partial} more some nights were withheld, so "
+             "their totals are lower bounds."),
+    ])
+
+
+def origin_kind(inputs: ReportInputs, origin: object, visitor_type: object) -> tuple[str, str]:
+    """(kind, display name) of an origin: a country, an area here, or a region code elsewhere."""
+    text = str(origin)
+    if visitor_type == INTERNATIONAL:
+        name = country_name(text)
+        return "Country", text if name == text else f"{name} ({text})"
+    if text in inputs.areas:
+        return "Area", inputs.name(text)
+    if text.isdigit():
+        return "Region elsewhere", f"Region {text}"
+    return "Unknown" if text == "unknown" else "Other", text
+
+
+def top_origins(inputs: ReportInputs, df: pd.DataFrame) -> Markup:
+    """The origins sending the most visitors, with their nights (a lower bound when some were withheld)."""
+    kinds = [origin_kind(inputs, o, t) for o, t in zip(df[ORIGIN], df[VISITOR_TYPE], strict=True)]
+    df = df.assign(kind=[k for k, _ in kinds], shown=[n for _, n in kinds], withheld=df[NIGHTS].isna())
+    summed = df.groupby(["kind", "shown"]).agg(
+        visitors=(VISITORS, "sum"), nights=(NIGHTS, lambda s: s.sum(min_count=1)), withheld=("withheld", "any"))
+    top = summed.sort_values("visitors", ascending=False, kind="stable").head(TOP_ORIGINS).reset_index()
+    rows = [(i + 1, r["shown"], r["kind"], int(r["visitors"]), published_total(r["nights"], r["withheld"]))
+            for i, r in top.iterrows()]
+    return join([
+        el("h3", f"Top {len(rows)} origins"),
+        html_table(("#", "Origin", "Kind", "Visitors (sum of daily counts)", "Nights"), rows,
+                   numeric=frozenset({0, 3, 4})),
+        note("Origins are a domestic visitor's home area, the 6-digit region code of visitors registered "
+             "elsewhere, or an international visitor's country. “≥” marks nights where some cells were withheld; "
+             "“withheld” means none was published."),
+    ])

@@ -37,7 +37,8 @@ def outbound(tickets: pd.DataFrame, fx: pd.DataFrame | None, k: int) -> pd.DataF
     rate = 1.0
     if fx is not None:
         rates = fx.set_index(["date", "currency"])["rate_to_base"]
-        keys = list(zip(t["departs"].dt.strftime("%Y-%m-%d"), t["currency"], strict=True))
+        bought = local(tickets["purchased_at"]).dt.strftime("%Y-%m-%d")  # fares convert on the purchase date
+        keys = list(zip(bought, t["currency"], strict=True))
         rate = pd.Series([rates.get(key, 1.0) for key in keys], index=t.index)
     t["spend"] = t["fare"] * rate
     t["premium"] = t["cabin"].isin(PREMIUM).astype(int)

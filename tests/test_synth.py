@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import shapely
 from shapely.geometry import shape
 
 from popflow.synth import generate
+from popflow.synth.roamers import ROAMER_SHARE
 
 PEOPLE, DAYS, SEED = 1000, 4, 7
 START = datetime.date(2026, 1, 30)  # Friday: weekdays, a weekend and a month boundary
@@ -100,9 +102,13 @@ def _header(path) -> list[str]:
 def test_writes_exactly_the_contracted_files(scenario):
     folder, summary, _ = scenario
     written = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    expected = ["areas.geojson", "cells.csv", "population.csv", "subscribers.csv",
-                *(f"events/events-{name}.csv.gz" for name in DAY_NAMES),
-                "truth/homes.csv", "truth/presence.parquet"]
+    monthly = [name for name in written if name.startswith(("tickets/", "sales/"))]
+    assert all(re.fullmatch(r"(tickets/tickets|sales/sales)-\d{4}-\d\d\.csv\.gz", name) for name in monthly)
+    assert ["sales/sales-2026-01.csv.gz", "sales/sales-2026-02.csv.gz"] == [m for m in monthly if "sales" in m]
+    expected = ["areas.geojson", "cells.csv", "population.csv", "subscribers.csv", "fx.csv",
+                *(f"events/events-{name}.csv.gz" for name in DAY_NAMES), *monthly,
+                "truth/homes.csv", "truth/presence.parquet", "truth/tourism.csv", "truth/scenic.json",
+                "truth/outbound_weekly.csv", "truth/outbound_shock.json", "truth/sales_penetration.csv"]
     assert written == sorted(expected)
     assert sorted(summary["files"]) == sorted(expected)
 
@@ -153,8 +159,9 @@ def test_every_tower_lies_inside_one_district(folder, cell_district, districts):
     assert len(cells) <= 4000
 
 
-def test_subscribers_look_like_a_register(subscribers):
-    assert len(subscribers) == PEOPLE and subscribers.subscriber_id.is_unique
+def test_subscribers_look_like_a_register(scenario, subscribers):
+    visitors = scenario[1]["domestic_visitors"]  # tourists from other provinces, besides the residents
+    assert len(subscribers) == PEOPLE + visitors and subscribers.subscriber_id.is_unique
     assert subscribers.subscriber_id.str.fullmatch(r"\+861\d{10}").all()
     assert set(subscribers.gender) <= {"F", "M", "other", "unknown"}
     assert subscribers.gender.isin(["F", "M"]).mean() > 0.9
@@ -185,7 +192,8 @@ def test_summary_counts_match_the_files(scenario, events, cell_district):
     _, summary, stages = scenario
     assert summary["events"] == len(events)
     assert summary["cells"] == len(cell_district)
-    assert summary["subscribers"] == PEOPLE
+    assert summary["residents"] == PEOPLE
+    assert summary["subscribers"] == PEOPLE + summary["domestic_visitors"]
     assert summary["areas"] >= 28 and summary["days"] == DAYS
     assert stages[-1][0] == "truth" and ("events", 1.0) in stages
 
@@ -217,7 +225,7 @@ def test_parquet_events_hold_the_same_events_as_csv(events, tmp_path):
     assert frame.cell_id.tolist() == events.cell_id.tolist()
 
 
-def test_presence_truth_counts_everyone_present(scenario, subscribers, events):
+def test_presence_truth_counts_everyone_present(scenario, subscribers, homes, events):
     folder, summary, _ = scenario
     table = pq.read_table(folder / "truth" / "presence.parquet")
     assert table.schema.names == ["time", "area_id", "people"]
@@ -226,15 +234,16 @@ def test_presence_truth_counts_everyone_present(scenario, subscribers, events):
     presence = table.to_pandas()
     per_hour = presence.groupby("time").people.sum()
     assert len(per_hour) == 24 * DAYS and presence.groupby("time").size().eq(24).all()
-    registered = pd.to_datetime(subscribers.registered_on).dt.date
+    residents = subscribers[subscribers.subscriber_id.isin(homes.subscriber_id)]
+    registered = pd.to_datetime(residents.registered_on).dt.date
     settled = int((registered < START).sum())
-    assert per_hour.iloc[0] == settled  # before any migrant or roamer arrives
-    roamers = summary["roamers"]
-    assert roamers == round(0.005 * PEOPLE)
+    assert per_hour.iloc[0] == settled  # before any migrant or visitor arrives
+    roamers, visitors = summary["roamers"], summary["domestic_visitors"]
+    assert roamers == round(ROAMER_SHARE * PEOPLE) and len(subscribers) == len(residents) + visitors
     for hour, total in per_hour.items():
         arrived_before = int((registered < hour.date()).sum())
         arrived_by = int((registered <= hour.date()).sum())
-        assert arrived_before <= total <= arrived_by + roamers
+        assert arrived_before <= total <= arrived_by + roamers + visitors
     callers = events.groupby(_local_times(events).dt.floor("h")).subscriber_id.nunique()
     assert (callers.to_numpy() <= per_hour.reindex(callers.index).to_numpy()).all()
 

@@ -34,7 +34,7 @@ def travel(tmp_path_factory):
     ws = scenario.workspace(root, scenario.random_events(10, 2, 3), k=K)
     # 70 weeks from early January 2025: crosses the ISO year boundary (2025-12-29 is 2026-W01).
     tickets = scenario.random_tickets(30, weeks=70, per_week=25, start="2025-01-06")
-    fx = scenario.fx_rates("2024-12-01", "2026-06-30")
+    fx = scenario.fx_rates("2024-10-01", "2026-06-30")
     scenario.ingest_frames(ws, root / "in", tickets=tickets, fx=fx)
     return ws, tickets, fx
 

@@ -28,7 +28,7 @@ def define(p: Outbound) -> list[Contribution]:
     SELECT t.person, c.week, t.destination_country, {currency_sql('t.currency')} AS currency,
            {converted_sql('t.fare')} AS spend,
            CASE WHEN t.cabin IN {PREMIUM} THEN 1 ELSE 0 END AS premium
-    FROM tickets t JOIN calendar c ON c.date = t.date{fx_join('t.currency', 't.date')}
+    FROM tickets t JOIN calendar c ON c.date = t.date{fx_join('t.currency', 'CAST(t.purchased_at AS DATE)')}
     """
     select = """
     SELECT person, week, destination_country, currency, count(*) AS trips, sum(spend) AS spend_total,

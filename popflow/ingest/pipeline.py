@@ -19,8 +19,7 @@ import pyarrow.compute as pc
 
 from popflow import columns as c
 from popflow import reference_data
-from popflow.datasets import SCHEMAS
-from popflow.errors import InputError
+from popflow.datasets import SCHEMAS, empty_select
 from popflow.ingest import checks as q
 from popflow.ingest.quality import QualityTally
 from popflow.ingest.readers import (
@@ -269,13 +268,9 @@ class BatchWriter:
 
 
 def _empty(source: str) -> str:
-    from popflow.datasets import empty_select
-
     return empty_select(SCHEMAS[source])
 
 
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
-
-__all__ = ["ingest", "InputError"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,8 +18,6 @@ class IngestContext:
     timezone: str
     keys: KeyRing
     area_lookup: Callable[[pa.Array, pa.Array], pa.Array] | None = None
-    h3_resolution: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

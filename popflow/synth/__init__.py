@@ -2,44 +2,82 @@
 
 `generate(out, people=..., days=...)` writes into `out/`:
 
-* `areas.geojson` - a province, 3-4 cities and 24 districts tiling 60 km x 40 km;
+* `areas.geojson` - a province, 3-4 cities and 24 districts tiling 60 km x 40 km,
+  3-4 of them scenic (hills, lakes, old towns);
 * `cells.csv` - cell towers inside the districts;
-* `subscribers.csv` - the operator's subscribers (residents and migrant workers);
+* `subscribers.csv` - the operator's subscribers: `people` residents (migrant
+  workers among them) and domestic visitors from other provinces;
 * `events/events-YYYY-MM-DD.csv.gz` (or `.parquet`) - one file of network events
-  per local day, subscribers and international roamers alike;
+  per local day, subscribers and international roamers alike; residents make
+  weekend and holiday trips to the scenic districts, visitors and roamers mostly
+  sleep there;
 * `population.csv` - a census table scaled from the subscribers by market share;
-* `truth/homes.csv` and `truth/presence.parquet` - where each subscriber truly
-  lives and works per month, and how many people truly are in each district
-  each hour.
+* `tickets/tickets-YYYY-MM.csv.gz` - a travel seller's outbound air tickets over
+  about two years up to the last day, by month of purchase, with seasons and a
+  travel-advisory collapse of trips to one country;
+* `fx.csv` - daily CNY rates of USD and EUR over the ticket span;
+* `sales/sales-YYYY-MM.csv.gz` - a retailer's orders over the period, by month,
+  its penetration differing from district to district;
+* `truth/` - what the indicators should find: `homes.csv` (true home and work
+  per subscriber and month), `presence.parquet` (true people per district and
+  hour), `tourism.csv` and `scenic.json` (visitors and nights per date, district
+  and visitor type; the scenic districts), `outbound_weekly.csv` and
+  `outbound_shock.json` (trips, travellers and spend per ISO week and country;
+  the shocked country and week), `sales_penetration.csv` (buyers, orders,
+  revenue and adult residents per month and district).
 
 Everything is deterministic for a given seed and size. Each kind of people has
-its own module (`residents`, `roamers`) producing movement profiles that the
-daily simulation treats alike; new sources plug in the same way.
+its own module (`residents`, `domestic_visitors`, `roamers`) producing movement
+profiles that the daily simulation treats alike; residents' trips are planned in
+`excursions`. Tickets (`outbound_demand`, `tickets`, `fx`) and sales (`sales`)
+are drawn from their own random streams, so adding a source changes no other.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from popflow.synth.census import write_census
+import numpy as np
+import pyarrow as pa
+
+from popflow.synth.census import census_table, write_census
 from popflow.synth.clock import Period, build_period
+from popflow.synth.counting import distinct
 from popflow.synth.csv_files import write_csv
-from popflow.synth.daily_simulation import World, simulate_period
+from popflow.synth.daily_simulation import Simulation, World, simulate_period
+from popflow.synth.domestic_visitors import DomesticVisitors, build_domestic_visitors, visitor_table
 from popflow.synth.event_files import FORMATS, EventLabels
+from popflow.synth.excursions import plan_excursions
+from popflow.synth.fx import draw_fx, write_fx
 from popflow.synth.geography import build_geography, write_areas
 from popflow.synth.gravity import trip_choices
 from popflow.synth.ground_truth import write_homes
-from popflow.synth.profiles import concat_profiles
+from popflow.synth.outbound_demand import build_demand, load_airports
+from popflow.synth.profiles import ROAMER, concat_profiles
 from popflow.synth.random_streams import stream
 from popflow.synth.residents import Subscribers, build_subscribers, subscriber_table
 from popflow.synth.roamers import build_roamers
+from popflow.synth.sales import build_market, draw_orders, write_sales, write_sales_truth
+from popflow.synth.scenic import pick_scenic, write_scenic
+from popflow.synth.tickets import MAX_LEAD_DAYS, draw_tickets, write_outbound_truth, write_tickets
 from popflow.synth.towers import place_towers, write_cells
 
 __all__ = ["generate"]
 
 Progress = Callable[[str, float], None]
+MONTHLY_FOLDERS = {"tickets": "tickets-*.csv.gz", "sales": "sales-*.csv.gz"}
+
+
+@dataclass(frozen=True)
+class Population:
+    """The people of the scenario by kind, besides the world they move in."""
+
+    subscribers: Subscribers
+    visitors: DomesticVisitors
+    scenic: np.ndarray
 
 
 def _no_progress(stage: str, fraction: float) -> None:
@@ -47,12 +85,14 @@ def _no_progress(stage: str, fraction: float) -> None:
 
 
 def _prepare_folders(out: Path) -> None:
-    """Create the output folders and drop event files of an earlier scenario there."""
-    for folder in (out, out / "events", out / "truth"):
+    """Create the output folders and drop dated files of an earlier scenario there."""
+    for folder in (out, out / "events", out / "truth", *(out / name for name in MONTHLY_FOLDERS)):
         folder.mkdir(parents=True, exist_ok=True)
-    for suffix in FORMATS.values():
-        for stale in (out / "events").glob(f"events-*{suffix}"):
-            stale.unlink()
+    stale = [f"events/events-*{suffix}" for suffix in FORMATS.values()]
+    stale += [f"{folder}/{pattern}" for folder, pattern in MONTHLY_FOLDERS.items()]
+    for pattern in stale:
+        for path in out.glob(pattern):
+            path.unlink()
 
 
 def _check_arguments(people: int, days: int, seed: int, events_format: str) -> None:
@@ -76,64 +116,109 @@ def generate(
     events_format: str = "csv",
     progress: Progress | None = None,
 ) -> dict:
-    """Write a synthetic scenario of `people` subscribers over `days` local days from `start`.
+    """Write a synthetic scenario of `people` resident subscribers over `days` local days from `start`.
 
     `events_format` is "csv" (gzip CSV, local ISO 8601 timestamps) or "parquet"
-    (epoch seconds). Event files of an earlier scenario in `out/events` are removed.
-    `progress(stage, fraction)` is called as the stages "areas", "cells",
-    "subscribers", "events" (once per day) and "truth" advance. Returns counts of
-    what was generated and the written files, relative to `out`.
+    (epoch seconds). Dated files of an earlier scenario in `out/events`,
+    `out/tickets` and `out/sales` are removed. `progress(stage, fraction)` is
+    called as the stages "areas", "cells", "subscribers", "events" (once per
+    day), "tickets", "sales" and "truth" advance. Returns counts of what was
+    generated and the written files, relative to `out`.
     """
     _check_arguments(people, days, seed, events_format)
     out, report = Path(out), progress or _no_progress
     _prepare_folders(out)
     period = build_period(start, days, timezone)
-    world, subscribers = _build_world(seed, people, period, out, report)
+    world, population = _build_world(seed, people, period, out, report)
     labels = EventLabels(world.people.ids, world.people.mcc, world.towers.ids)
-    events, presence, event_files = simulate_period(
-        seed, world, out / "events", events_format, labels, report
-    )
-    presence.write(world.geo, out / "truth" / "presence.parquet")
+    simulation = simulate_period(seed, world, out / "events", events_format, labels, report)
+    travel = _write_outbound(seed, people, period, out)
+    report("tickets", 1.0)
+    retail = _write_sales(seed, world, population.subscribers, out)
+    report("sales", 1.0)
+    simulation.presence.write(world.geo, out / "truth" / "presence.parquet")
+    simulation.tourism.write(world.geo, out / "truth" / "tourism.csv")
     report("truth", 1.0)
-    return _summary(world, subscribers, events, event_files)
+    return _summary(world, population, simulation, travel, retail, out)
 
 
-def _build_world(
-    seed: int, people: int, period: Period, out: Path, report: Progress
-) -> tuple[World, Subscribers]:
+def _build_world(seed: int, people: int, period: Period, out: Path, report: Progress) -> tuple[World, Population]:
     """Draw the region, its towers and its people; write the inputs that describe them."""
     geo = build_geography(stream(seed, "geography"))
+    scenic = pick_scenic(stream(seed, "scenic"), geo)
     write_areas(geo, out / "areas.geojson")
+    write_scenic(geo, scenic, out / "truth" / "scenic.json")
     report("areas", 1.0)
     towers = place_towers(stream(seed, "towers"), geo, people)
     write_cells(towers, out / "cells.csv")
     report("cells", 1.0)
-    choices = trip_choices(geo)
+    choices = trip_choices(geo, scenic)
     subscribers = build_subscribers(stream(seed, "subscribers"), people, period, geo, choices)
-    roamers = build_roamers(stream(seed, "roamers"), people, period, geo)
-    write_csv(subscriber_table(subscribers), out / "subscribers.csv")
+    visitors = build_domestic_visitors(stream(seed, "domestic visitors"), people, period, scenic)
+    roamers = build_roamers(stream(seed, "roamers"), people, period, geo, scenic)
+    write_csv(pa.concat_tables([subscriber_table(subscribers), visitor_table(visitors)]), out / "subscribers.csv")
     write_census(subscribers, period, geo, out / "population.csv")
     write_homes(subscribers, period, geo, out / "truth" / "homes.csv")
     report("subscribers", 1.0)
-    everyone = concat_profiles([subscribers.profiles, roamers])
-    return World(period, geo, towers, choices, everyone), subscribers
+    everyone = concat_profiles([subscribers.profiles, visitors.profiles, roamers])
+    trips = plan_excursions(stream(seed, "excursions"), subscribers.profiles, period, geo, scenic)
+    world = World(period, geo, towers, choices, everyone, trips)
+    return world, Population(subscribers, visitors, scenic)
 
 
-def _summary(world: World, subscribers: Subscribers, events: int, event_files: list) -> dict:
+def _write_outbound(seed: int, people: int, period: Period, out: Path) -> dict:
+    """Write fx.csv, the monthly ticket files and the outbound truth."""
+    last = period.days[-1].date
+    airports = load_airports()
+    demand = build_demand(stream(seed, "outbound demand"), airports, people, last)
+    fx = draw_fx(stream(seed, "fx"), demand.first - datetime.timedelta(days=MAX_LEAD_DAYS), last)
+    write_fx(fx, out / "fx.csv")
+    tickets = draw_tickets(stream(seed, "tickets"), demand, airports, fx, people)
+    files = write_tickets(stream(seed, "ticket ids"), tickets, airports, people, period.timezone, out / "tickets")
+    write_outbound_truth(tickets, demand, airports, fx, out / "truth")
+    return {"tickets": len(tickets), "travellers": len(distinct(tickets.traveller)), "files": files}
+
+
+def _write_sales(seed: int, world: World, subscribers: Subscribers, out: Path) -> dict:
+    """Write the monthly sales files and the penetration truth."""
+    adults = census_table(subscribers, world.period, world.geo).column("adults").to_numpy()
+    market = build_market(stream(seed, "market"), world.geo, adults)
+    orders = draw_orders(stream(seed, "orders"), market, world.period)
+    files = write_sales(stream(seed, "order ids"), orders, market, world.geo, world.period.timezone, out / "sales")
+    write_sales_truth(orders, market, subscribers, world.period, world.geo, out / "truth" / "sales_penetration.csv")
+    return {"orders": len(orders.customer), "customers": len(market.customer_district),
+            "buyers": len(distinct(orders.customer)), "files": files}
+
+
+def _summary(world: World, population: Population, simulation: Simulation, travel: dict, retail: dict,
+             out: Path) -> dict:
     """Counts of what was generated, and the files written relative to the output folder."""
-    days = len(world.period.days)
+    days, subscribers = len(world.period.days), population.subscribers
+    trips = world.excursions
+    dated = [*simulation.files, *travel["files"], *retail["files"]]
     return {
         "people": len(world.people),
-        "subscribers": len(subscribers),
+        "subscribers": len(subscribers) + len(population.visitors),
+        "residents": len(subscribers),
         "migrants": int(subscribers.migrant.sum()),
         "movers": int((subscribers.profiles.move_day < days).sum()),
-        "roamers": len(world.people) - len(subscribers),
-        "events": events,
+        "domestic_visitors": len(population.visitors),
+        "roamers": int((world.people.kind == ROAMER).sum()),
+        "resident_overnight_trips": int((trips.nights > 0).sum()),
+        "resident_sameday_trips": int((trips.nights == 0).sum()),
+        "scenic_districts": len(population.scenic),
+        "events": simulation.events,
         "cells": len(world.towers),
         "areas": world.geo.districts + len(world.geo.city_ids) + 1,
         "districts": world.geo.districts,
         "days": days,
-        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv",
-                  *(f"events/{path.name}" for path in event_files),
-                  "truth/homes.csv", "truth/presence.parquet"],
+        "tickets": travel["tickets"],
+        "travellers": travel["travellers"],
+        "customers": retail["customers"],
+        "buyers": retail["buyers"],
+        "orders": retail["orders"],
+        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv", "fx.csv",
+                  *(str(path.relative_to(out)) for path in dated),
+                  "truth/homes.csv", "truth/presence.parquet", "truth/tourism.csv", "truth/scenic.json",
+                  "truth/outbound_weekly.csv", "truth/outbound_shock.json", "truth/sales_penetration.csv"],
     }

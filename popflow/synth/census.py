@@ -23,16 +23,23 @@ MARKET_SHARE = 0.4
 ADULT_AGE = 18
 
 
+def scaled_count(homes: np.ndarray, districts: int) -> np.ndarray:
+    """Subscribers per home district scaled to the whole population (int64)."""
+    return np.round(np.bincount(homes, minlength=districts) / MARKET_SHARE).astype(np.int64)
+
+
+def is_adult(subscribers: Subscribers, period: Period) -> np.ndarray:
+    """Aged 18 or more in the period's start year."""
+    return period.start.year - subscribers.birth_year.astype(np.int64) >= ADULT_AGE
+
+
 def census_table(subscribers: Subscribers, period: Period, geo: Geography) -> pa.Table:
     """area_id, population, adults for every district."""
     home = subscribers.profiles.home
-    adult = period.start.year - subscribers.birth_year.astype(np.int64) >= ADULT_AGE
-    residents = np.bincount(home, minlength=geo.districts)
-    adults = np.bincount(home[adult], minlength=geo.districts)
     return pa.table({
         col.AREA_ID: pa.array(geo.district_ids),
-        col.POPULATION: pa.array(np.round(residents / MARKET_SHARE).astype(np.int64)),
-        col.ADULTS: pa.array(np.round(adults / MARKET_SHARE).astype(np.int64)),
+        col.POPULATION: pa.array(scaled_count(home, geo.districts)),
+        col.ADULTS: pa.array(scaled_count(home[is_adult(subscribers, period)], geo.districts)),
     })
 
 

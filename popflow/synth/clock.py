@@ -4,15 +4,20 @@ Every behaviour in the scenario follows local wall-clock time. A local day is th
 span between two local midnights; its hour slots are the UTC hours inside that span
 (23 or 25 of them on a daylight-saving change, 24 otherwise), each labelled with
 its local hour of day. Slots are numbered consecutively over the whole period.
+Records outside the hourly simulation (tickets, sales) are stamped with local
+dates and seconds of the day, written as ISO 8601 with the zone's UTC offset.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 SECONDS_PER_HOUR = 3600
 
@@ -107,3 +112,36 @@ def build_period(start: datetime.date, days: int, timezone: str) -> Period:
         built.append(day)
         first_slot += day.slots
     return Period(start, timezone, tuple(built))
+
+
+def offset_text(seconds: int) -> str:
+    """A UTC offset as `+08:00`."""
+    sign = "-" if seconds < 0 else "+"
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@functools.cache
+def clock_texts() -> pa.Array:
+    """`THH:MM:SS` for every second of a day."""
+    return pa.array([f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)])
+
+
+def local_iso_texts(dates: np.ndarray, seconds: np.ndarray, timezone: str) -> pa.Array:
+    """ISO 8601 local times with UTC offset (`2026-01-25T08:13:05+08:00`).
+
+    `dates` are local dates (datetime64[D]), `seconds` the local seconds after midnight.
+    """
+    zone = ZoneInfo(timezone)
+    days, position = np.unique(dates.astype("datetime64[D]"), return_inverse=True)
+    calendar = [datetime.date.fromisoformat(str(day)) for day in days]
+    date_texts = pa.array([day.isoformat() for day in calendar])
+    offsets = [
+        offset_text(int(datetime.datetime.combine(day, datetime.time(hour), tzinfo=zone).utcoffset().total_seconds()))
+        for day in calendar for hour in range(24)
+    ]
+    hour_of = position.astype(np.int64) * 24 + seconds // SECONDS_PER_HOUR
+    return pc.binary_join_element_wise(
+        date_texts.take(pa.array(position)), clock_texts().take(pa.array(seconds)),
+        pa.array(offsets).take(pa.array(hour_of)), "",
+    )

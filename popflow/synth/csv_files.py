@@ -11,6 +11,7 @@ import io
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -50,3 +51,16 @@ class GzipCsvFile:
     def close(self) -> None:
         self._handle.write(self._deflate.flush())
         self._handle.close()
+
+
+def write_gzip_csv(table: pa.Table, path: Path) -> None:
+    """Write a whole table as one gzip CSV file with a header row."""
+    file = GzipCsvFile(path, table.column_names)
+    file.write(table)
+    file.close()
+
+
+def month_slices(months: np.ndarray) -> list[tuple[str, slice]]:
+    """(`YYYY-MM`, rows) of each month of `months` (datetime64[M], rows in month order)."""
+    starts = np.concatenate([[0], np.flatnonzero(months[1:] != months[:-1]) + 1, [len(months)]]).tolist()
+    return [(str(months[begin]), slice(begin, end)) for begin, end in zip(starts[:-1], starts[1:], strict=True)]

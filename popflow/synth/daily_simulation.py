@@ -1,10 +1,11 @@
-"""The day-by-day simulation: whereabouts, phone events and true presence.
+"""The day-by-day simulation: whereabouts, phone events, true presence and tourism.
 
 For each local day, people are processed in chunks: their hourly districts and
 hourly event counts are drawn into two (slots, people) matrices (int16 and uint8,
-so a million people take about 75 MB per day). Events are then expanded slot by
-slot in batches of about a million, written in time order to the day's file on a
-background thread while the next batch is drawn. Random streams are keyed by day,
+so a million people take about 75 MB per day), and the chunk's tourists are
+counted from its districts. Events are then expanded slot by slot in batches of
+about a million, written in time order to the day's file on a background thread
+while the next batch is drawn. Random streams are keyed by day,
 chunk and batch, so output depends only on the seed and the scenario size.
 """
 
@@ -20,12 +21,14 @@ import numpy as np
 
 from popflow.synth.clock import Day, Period
 from popflow.synth.event_files import EventFile, EventLabels, event_file_name, open_event_file
+from popflow.synth.excursions import Excursions
 from popflow.synth.geography import Geography
 from popflow.synth.gravity import TripChoices
 from popflow.synth.ground_truth import PresenceTally
 from popflow.synth.phone_activity import draw_counts, expand_events
 from popflow.synth.profiles import NO_DISTRICT, Profiles
 from popflow.synth.random_streams import stream
+from popflow.synth.tourism_truth import TourismTally
 from popflow.synth.towers import Towers
 from popflow.synth.whereabouts import locate_day
 
@@ -43,6 +46,17 @@ class World:
     towers: Towers
     choices: TripChoices
     people: Profiles
+    excursions: Excursions  # residents' trips to scenic districts, numbered like `people`
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What the simulation of the period produced."""
+
+    events: int
+    presence: PresenceTally
+    tourism: TourismTally
+    files: list[Path]
 
 
 @dataclass
@@ -71,8 +85,10 @@ class BackgroundWriter:
         self._pool.shutdown()
 
 
-def simulate_day(seed: int, world: World, day: Day, away_last_night: np.ndarray) -> DayState:
-    """Draw the day's whereabouts and event counts; update who sleeps away tonight."""
+def simulate_day(
+    seed: int, world: World, day: Day, away_last_night: np.ndarray, tourism: TourismTally
+) -> DayState:
+    """Draw the day's whereabouts and event counts; update who sleeps away tonight; count tourists."""
     count = len(world.people)
     state = DayState(
         where=np.empty((day.slots, count), dtype=np.int16),
@@ -83,8 +99,9 @@ def simulate_day(seed: int, world: World, day: Day, away_last_night: np.ndarray)
         people = world.people.rows(begin, end)
         where, away = locate_day(
             stream(seed, "whereabouts", day.index, chunk), people, day, world.choices,
-            away_last_night[begin:end],
+            away_last_night[begin:end], world.excursions.on_day(day.index, begin, end),
         )
+        tourism.add(day, where, people)
         state.where[:, begin:end] = where
         state.counts[:, begin:end] = draw_counts(
             stream(seed, "activity", day.index, chunk), people.rate, day.local_hours, where >= 0
@@ -123,14 +140,15 @@ def write_day_events(
 def simulate_period(
     seed: int, world: World, folder: Path, events_format: str, labels: EventLabels,
     progress: Callable[[str, float], None],
-) -> tuple[int, PresenceTally, list[Path]]:
-    """Simulate every day; write event files; return event count, presence and files."""
+) -> Simulation:
+    """Simulate every day; write event files; return event count, true presence and tourism, files."""
     tally = PresenceTally(world.period, world.geo.districts)
+    tourism = TourismTally(world.period, world.geo.districts)
     away_last_night = np.full(len(world.people), NO_DISTRICT, dtype=np.int16)
     writer, events, files = BackgroundWriter(), 0, []
     try:
         for day in world.period.days:
-            state = simulate_day(seed, world, day, away_last_night)
+            state = simulate_day(seed, world, day, away_last_night, tourism)
             tally.add(day, state.where)
             file = open_event_file(folder, day, labels, events_format)
             files.append(folder / event_file_name(day, events_format))
@@ -138,4 +156,4 @@ def simulate_period(
             progress("events", (day.index + 1) / len(world.period.days))
     finally:
         writer.finish()
-    return events, tally, files
+    return Simulation(events, tally, tourism, files)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from popflow import columns as col
-from popflow.synth.clock import SECONDS_PER_HOUR, Day
+from popflow.synth.clock import SECONDS_PER_HOUR, Day, offset_text
 from popflow.synth.csv_files import GzipCsvFile
 from popflow.synth.phone_activity import EVENT_TYPES, EventBatch
 
@@ -48,13 +48,6 @@ class EventFile(Protocol):
 
 def event_file_name(day: Day, events_format: str) -> str:
     return f"events-{day.date.isoformat()}{FORMATS[events_format]}"
-
-
-def offset_text(seconds: int) -> str:
-    """A UTC offset as `+08:00`."""
-    sign = "-" if seconds < 0 else "+"
-    minutes = abs(seconds) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def local_timestamp_texts(day: Day) -> pa.Array:

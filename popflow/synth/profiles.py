@@ -2,8 +2,9 @@
 
 A profile row exists for everyone who carries a phone in the region during the
 period: local subscribers, migrant workers and visitors alike. Each source of
-people (residents, roamers, later domestic tourists) builds its own profiles, and
-the daily simulation treats them all the same way.
+people (residents, domestic visitors from other provinces, international roamers)
+builds its own profiles, marked with its kind, and the daily simulation treats
+them all the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import numpy as np
 import pyarrow as pa
 
 NO_DISTRICT = -1
+# Kinds of people: residents have a usual environment (home, work) in the region;
+# visitors from other provinces and international roamers only stay a few days.
+RESIDENT, DOMESTIC_VISITOR, ROAMER = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -22,8 +26,9 @@ class Profiles:
     """Column-wise traits, one element per person."""
 
     ids: pa.Array  # raw phone number (string)
+    kind: np.ndarray  # int8 RESIDENT, DOMESTIC_VISITOR or ROAMER
     mcc: pa.Array  # home-network mobile country code (string)
-    home: np.ndarray  # int16 district where the person sleeps (first home)
+    home: np.ndarray  # int16 district where the person sleeps (first home, or a visitor's hotel)
     new_home: np.ndarray  # int16 district slept in from `move_day` on (= home if no move)
     move_day: np.ndarray  # int16 day index of the move (number of days: never)
     work: np.ndarray  # int16 workplace or school district, NO_DISTRICT if none

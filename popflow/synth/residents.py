@@ -22,7 +22,7 @@ from popflow.synth.clock import Period
 from popflow.synth.geography import Geography
 from popflow.synth.gravity import TripChoices
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import NO_DISTRICT, Profiles
+from popflow.synth.profiles import NO_DISTRICT, RESIDENT, Profiles
 
 SUBSCRIBER_ID = col.RAW_PERSON_ID["subscribers"]
 LOCAL_REGION = "440000"
@@ -162,6 +162,7 @@ def build_subscribers(
     work = draw_workplaces(rng, homes, ages, migrant, choices)
     profiles = Profiles(
         ids=phone_numbers(rng, people),
+        kind=np.full(people, RESIDENT, dtype=np.int8),
         mcc=pa.array(np.full(people, HOME_MCC)),
         home=homes, new_home=new_home, move_day=move_day, work=work,
         leave_hour=leave, work_hours=hours,
@@ -180,12 +181,21 @@ def build_subscribers(
     )
 
 
-def subscriber_table(subscribers: Subscribers) -> pa.Table:
-    """The `subscribers` input: subscriber_id, gender, birth_year, origin_region, registered_on."""
+def register_table(
+    ids: pa.Array, gender: pa.Array, birth_year: np.ndarray, origin_region: pa.Array,
+    registered_on: np.ndarray,
+) -> pa.Table:
+    """Rows of the `subscribers` input: subscriber_id, gender, birth_year, origin_region, registered_on."""
     return pa.table({
-        SUBSCRIBER_ID: subscribers.profiles.ids,
-        col.GENDER: subscribers.gender,
-        col.BIRTH_YEAR: subscribers.birth_year,
-        col.ORIGIN_REGION: subscribers.origin_region,
-        col.REGISTERED_ON: pa.array(subscribers.registered_on.astype("datetime64[D]")),
+        SUBSCRIBER_ID: ids,
+        col.GENDER: gender,
+        col.BIRTH_YEAR: birth_year,
+        col.ORIGIN_REGION: origin_region,
+        col.REGISTERED_ON: pa.array(registered_on.astype("datetime64[D]")),
     })
+
+
+def subscriber_table(subscribers: Subscribers) -> pa.Table:
+    """The register rows of the local subscribers."""
+    return register_table(subscribers.profiles.ids, subscribers.gender, subscribers.birth_year,
+                          subscribers.origin_region, subscribers.registered_on)

@@ -3,8 +3,9 @@
 About 0.5 % as many roamers as subscribers. Each has a foreign number and its
 network's mobile country code (USA 310, Japan 440, Germany 262, UK 234, Korea 450),
 arrives on a random day of the period between 10:00 and 21:00, stays 2-6 nights
-at a hotel in a central district, tours by day, and leaves between 08:00 and 16:00
-(or stays past the end of the period). Roamers are not operator subscribers, so
+at a hotel - in a scenic district for about two thirds of them, else in a central
+district - tours scenic and central districts by day, and leaves between 08:00 and
+16:00 (or stays past the end of the period). Roamers are not operator subscribers, so
 they appear only in the events and in the true presence.
 """
 
@@ -16,9 +17,9 @@ import pyarrow as pa
 from popflow.synth.clock import Period
 from popflow.synth.geography import Geography
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import NO_DISTRICT, Profiles
+from popflow.synth.profiles import NO_DISTRICT, ROAMER, Profiles
 
-ROAMER_SHARE = 0.005
+ROAMER_SHARE = 0.03
 # Home network: mobile country code, number prefix, digits after it, share of roamers.
 HOME_NETWORKS = (
     ("310", "+1", 10, 0.3),
@@ -28,6 +29,7 @@ HOME_NETWORKS = (
     ("450", "+8210", 8, 0.15),
 )
 HOTEL_ATTRACTION_POWER = 1.5
+SCENIC_HOTEL_SHARE = 0.65
 
 
 def foreign_numbers(rng: np.random.Generator, networks: np.ndarray) -> list[str]:
@@ -58,19 +60,27 @@ def draw_stays(rng: np.random.Generator, count: int, period: Period) -> tuple:
     return arrive, depart
 
 
+def draw_hotels(rng: np.random.Generator, count: int, geo: Geography, scenic: np.ndarray) -> np.ndarray:
+    """Hotel district of each roamer: a scenic one, or else one weighted toward the centres."""
+    attraction = geo.density**HOTEL_ATTRACTION_POWER
+    central = rng.choice(geo.districts, size=count, p=attraction / attraction.sum())
+    in_scenic = scenic[rng.integers(0, len(scenic), count)]
+    return np.where(rng.random(count) < SCENIC_HOTEL_SHARE, in_scenic, central).astype(np.int16)
+
+
 def build_roamers(
-    rng: np.random.Generator, subscribers: int, period: Period, geo: Geography
+    rng: np.random.Generator, subscribers: int, period: Period, geo: Geography, scenic: np.ndarray
 ) -> Profiles:
     """Draw the roamers visiting during the period."""
     count = round(subscribers * ROAMER_SHARE)
     shares = np.array([network[3] for network in HOME_NETWORKS])
     networks = rng.choice(len(HOME_NETWORKS), size=count, p=shares)
-    attraction = geo.density**HOTEL_ATTRACTION_POWER
-    hotel = rng.choice(geo.districts, size=count, p=attraction / attraction.sum()).astype(np.int16)
+    hotel = draw_hotels(rng, count, geo, scenic)
     arrive, depart = draw_stays(rng, count, period)
     codes = np.array([network[0] for network in HOME_NETWORKS])
     return Profiles(
         ids=pa.array(foreign_numbers(rng, networks), type=pa.string()),
+        kind=np.full(count, ROAMER, dtype=np.int8),
         mcc=pa.array(codes[networks], type=pa.string()),
         home=hotel, new_home=hotel.copy(),
         move_day=np.full(count, len(period.days), dtype=np.int16),

@@ -10,8 +10,10 @@ not in the region (before arrival, after departure). Rules, applied in order:
 * leisure outings to a district chosen by a gravity model: after work on 15 % of
   working days, by day on 35 % of other weekdays and 55 % of weekend days, always
   back home by 22:00;
-* visitors tour central districts by day (two stops) and sleep at their hotel;
-* on 1 % of nights a resident sleeps elsewhere, from 22:00 to 06:00 the next day.
+* visitors tour central and scenic districts by day (two stops) and sleep at their hotel;
+* on 4 % of nights a resident sleeps elsewhere, from 22:00 to 06:00 the next day;
+* residents on a planned trip to a scenic district (see `excursions`) spend its
+  hours there, whatever else they would have done.
 
 Positions are evaluated at the middle of each hour slot.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from popflow.synth.clock import Day
+from popflow.synth.excursions import Excursions
 from popflow.synth.gravity import TripChoices
 from popflow.synth.profiles import NO_DISTRICT, Profiles
 
@@ -37,9 +40,12 @@ OUTING_WEEKEND = (0.55, 9.5, 15.0, 2.0, 6.0)
 
 def locate_day(
     rng: np.random.Generator, people: Profiles, day: Day, choices: TripChoices,
-    away_last_night: np.ndarray,
+    away_last_night: np.ndarray, trips: Excursions,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """District per (slot, person) for `day`, and where each person sleeps tonight if away."""
+    """District per (slot, person) for `day`, and where each person sleeps tonight if away.
+
+    `trips` are the excursions under way on `day`, numbered like `people`.
+    """
     hours = (day.local_hours.astype(np.float32) + 0.5)[:, None]
     home = np.where(day.index >= people.move_day, people.new_home, people.home).astype(np.int16)
     last_home = np.where(day.index > people.move_day, people.new_home, people.home)
@@ -49,6 +55,7 @@ def locate_day(
     go_on_outings(rng, where, hours, people, day, home, back_home, choices)
     go_sightseeing(rng, where, hours, people, choices)
     away_tonight = sleep_away(rng, where, hours, people, home, away_last_night, choices)
+    trips.apply(where, hours, day.index)
     mark_absent(where, people, day)
     return where, away_tonight
 

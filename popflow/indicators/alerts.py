@@ -7,8 +7,9 @@ the same hour of the week for hourly series (the four previous weeks), the
 same weekday for daily series, and the four previous weeks, months or
 periods otherwise. ``expected`` is their median and ``score`` the robust
 z-score (value − median) ÷ (1.4826 × median absolute deviation), the
-deviation floored at 10 % of the median and at 1 so that tiny or flat series
-do not alarm on noise. Points with |score| ≥ ``--threshold`` are listed.
+deviation floored at 10 % of the median, at its square root (the Poisson
+noise of a count) and at 1, so that small or flat series do not alarm on
+noise. Points with |score| ≥ ``--threshold`` are listed.
 Alerts only read published cells, so they add no disclosure risk; a slot
 that was suppressed is simply missing.
 """
@@ -80,7 +81,8 @@ def _score(group: pd.DataFrame, time: str, measure: str, threshold: float) -> pd
         if any(h is None for h in history):
             continue
         expected = float(np.median(history))
-        spread = max(MAD_TO_SIGMA * float(np.median(np.abs(np.array(history) - expected))), 0.1 * expected, 1.0)
+        mad = MAD_TO_SIGMA * float(np.median(np.abs(np.array(history) - expected)))
+        spread = max(mad, 0.1 * expected, float(np.sqrt(max(expected, 0.0))), 1.0)
         score = (value - expected) / spread
         if abs(score) >= threshold:
             rows.append({"time": group.loc[group["slot"] == slot, time].iloc[0], "value": value,

@@ -66,5 +66,5 @@ class KAnonymity:
 
 def _three_digits(value: str) -> str:
     """SQL rounding a positive number to three significant digits."""
-    return (f"CASE WHEN {value} > 0 THEN round({value}, 2 - CAST(floor(log10({value})) AS INT)) "
-            f"ELSE {value} END")
+    magnitude = f"pow(10, floor(log10({value})))"
+    return f"CASE WHEN {value} > 0 THEN round({value} / {magnitude}, 2) * {magnitude} ELSE {value} END"

@@ -1,0 +1,146 @@
+"""HTTP request and response models; each indicator's request is generated from its parameter object.
+
+The parameter dataclass stays the one source of truth: its fields give the
+names, JSON types, help texts and defaults here, and its parsers validate the
+values (as they do for the CLI's options).
+"""
+
+import dataclasses
+import datetime
+import types
+import typing
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+SMALL_INT = Annotated[int, Field(ge=0, le=1_000_000)]
+SHORT_TEXT = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _json_type(hint) -> Any:
+    """The request type accepted for a parameter field of type ``hint`` (text is always accepted)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    base = args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
+    if base is datetime.date:
+        return datetime.date
+    if base is int:
+        return SMALL_INT | SHORT_TEXT
+    if typing.get_origin(base) is tuple:
+        return Annotated[list[SHORT_TEXT], Field(max_length=8)] | SHORT_TEXT
+    return SHORT_TEXT
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+def describe_field(f: dataclasses.Field) -> str:
+    default = f.metadata.get("shown") or f.default
+    return f"{f.metadata['help']} (CLI {f.metadata['flag']}; default: {default if default not in (None, ()) else '—'})"
+
+
+def parameter_model(indicator) -> type[BaseModel]:
+    """A pydantic model of the indicator's parameters (all optional, unknown names refused)."""
+    hints = typing.get_type_hints(indicator.params)
+    fields = {f.name: (_json_type(hints[f.name]) | None, Field(None, description=describe_field(f)))
+              for f in dataclasses.fields(indicator.params)}
+    return create_model(f"{_camel(indicator.name)}Parameters", __config__=ConfigDict(extra="forbid"),
+                        __doc__=f"Parameters of {indicator.name}: {indicator.summary}", **fields)
+
+
+class ReleaseOptions(BaseModel):
+    """Privacy options every release request takes."""
+
+    model_config = ConfigDict(extra="forbid")
+    privacy: Literal["k", "dp"] = Field("k", description="k: suppress cells under k people; dp: differential privacy")
+    epsilon: float | None = Field(None, gt=0, le=100, description="dp: privacy loss ε of this release")
+    delta: float | None = Field(None, gt=0, lt=1, description="dp: δ for data-dependent keys")
+    max_contrib: int | None = Field(None, ge=1, le=10_000, description="dp: cells kept per person per table")
+    max_value: int | None = Field(None, ge=1, le=1_000_000, description="dp: clip each person's measure per cell")
+
+
+def release_request_model(indicators: list) -> Any:
+    """One request model per indicator, told apart by the ``indicator`` field."""
+    models = []
+    for indicator in indicators:
+        params = parameter_model(indicator)
+        models.append(create_model(
+            f"{_camel(indicator.name)}Release", __base__=ReleaseOptions,
+            __doc__=f"Create a {indicator.name} release: {indicator.summary}",
+            indicator=(Literal[indicator.name], ...),
+            parameters=(params, Field(default_factory=params, description="indicator parameters")),
+        ))
+    if len(models) == 1:
+        return models[0]
+    return Annotated[typing.Union[tuple(models)], Field(discriminator="indicator")]  # noqa: UP007
+
+
+def parameter_values(request: BaseModel) -> dict[str, Any]:
+    """Given parameters as values the dataclass parsers accept (lists become tuples)."""
+    values = request.parameters.model_dump(exclude_none=True)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+class Error(BaseModel):
+    detail: str
+
+
+class ParameterInfo(BaseModel):
+    name: str
+    flag: str
+    help: str
+    default: Any = None
+    type: str
+
+
+class IndicatorInfo(BaseModel):
+    name: str
+    summary: str
+    description: str
+    parameters: list[ParameterInfo]
+    request_schema: dict[str, Any]
+
+
+class Job(BaseModel):
+    id: str
+    indicator: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float | None = Field(None, ge=0, le=1, description="estimated share done (from earlier run times)")
+    stage: str
+    submitted_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    release_id: str | None = None
+    error: str | None = None
+
+
+class ReleaseSummary(BaseModel):
+    release_id: str
+    indicator: str
+    level: str | None
+    parameters: dict[str, Any]
+    window: dict[str, Any]
+    privacy: dict[str, Any]
+    rows: dict[str, int]
+    suppressed: dict[str, Any] | None = None
+    created_at: str | None = None
+    tables: list[str]
+
+
+class Level(BaseModel):
+    name: str
+    areas: int
+    finest: bool
+
+
+class Caller(BaseModel):
+    name: str
+    role: str
+    indicators: list[str] | None
+    min_level: str | None
+    expires_at: str | None
+
+
+ERRORS = {status: {"model": Error, "description": text} for status, text in (
+    (401, "missing, invalid, expired or revoked token"), (403, "outside the token's role or scope"),
+    (429, "rate limit exceeded"), (413, "request body too large"))}

@@ -24,7 +24,11 @@ def iso_week(day) -> str:
 
 
 def three_digits(x: float) -> float:
-    return x if x <= 0 else round(x, 2 - math.floor(math.log10(x)))
+    """Three significant digits: the mantissa rounded to two decimals, as the SQL does."""
+    if x <= 0:
+        return x
+    magnitude = 10 ** math.floor(math.log10(x))
+    return round(x / magnitude, 2) * magnitude
 
 
 def dominated(largest: pd.Series, total: pd.Series, dominance: float = 0.5) -> pd.Series:

@@ -19,6 +19,7 @@ from rich.table import Table
 from popflow import indicators
 from popflow.errors import PopflowError
 from popflow.ingest.registry import SOURCES
+from popflow.live.commands import stream
 from popflow.service.commands import serve, token  # imports no FastAPI until `serve` runs
 from popflow.workspace import Workspace, default_path
 
@@ -189,6 +190,7 @@ def print_release(release) -> None:
 app.add_command(RunGroup("run", help="Run an indicator and publish its disclosure-controlled result."))
 app.add_command(serve)
 app.add_command(token)
+app.add_command(stream)
 
 
 @app.command()

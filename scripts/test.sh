@@ -13,6 +13,7 @@ need() {
 }
 need java openjdk-17-jre-headless   # PySpark local mode for the Spark engine tests
 need chromium chromium              # headless browser for the dashboard tests (driven by Playwright)
+need nats-server nats-server        # JetStream for the live-mode tests (they start their own server)
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip

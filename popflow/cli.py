@@ -291,9 +291,19 @@ def synth(out, people, days, seed, fmt, start):
 @click.option("--people", type=int, default=20_000, show_default=True)
 @click.option("--days", type=int, default=35, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-def demo(out, people, days, seed):
-    """Synthesise a region, ingest it, run every indicator and write a report."""
-    from popflow.demo import run_demo
+@click.option("--live", is_flag=True, help="replay the region's events into a live stream and serve the dashboard")
+@click.option("--speedup", type=float, default=3600.0, show_default=True,
+              help="with --live: event seconds replayed per wall-clock second")
+@click.option("--port", type=int, default=8000, show_default=True, help="with --live: dashboard port")
+@click.option("--seconds", type=float, default=None, help="with --live: stop after this many seconds")
+def demo(out, people, days, seed, live, speedup, port, seconds):
+    """Synthesise a region, ingest it, run every indicator and write a report (or, with --live, stream it)."""
+    from popflow.demo import run_demo, run_live_demo
+
+    if live:
+        run_live_demo(out, people=min(people, 5_000), days=min(days, 2), seed=seed, speedup=speedup, port=port,
+                      say=lambda m: console.print(m, highlight=False), seconds=seconds)
+        return
 
     result = run_demo(out, people=people, days=days, seed=seed, say=lambda m: console.print(m, highlight=False))
     scores = result["accuracy"]

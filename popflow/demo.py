@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,3 +91,50 @@ def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
     if (truth / "tourism.csv").exists():
         scores["tourism"] = accuracy.tourism_error(tables["tourism"], str(truth / "tourism.csv"))
     return scores
+
+
+def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, speedup: float = 3600.0,
+                  port: int = 8000, say: Callable[[str], None] = print, seconds: float | None = None) -> dict:
+    """Replay a synthetic region into a live stream and serve the dashboard's Live page.
+
+    A fresh workspace gets areas, cells and subscribers; a stream reads a landing
+    directory while the replay writes the region's events into it at
+    ``speedup`` event seconds per second. Runs until Ctrl-C, or ``seconds``.
+    """
+    import threading
+
+    from popflow.live import replay
+    from popflow.live.options import LiveOptions
+    from popflow.live.stream import run_stream
+    from popflow.service.app import create_app
+    from popflow.service.background import running
+    from popflow.service.tokens import TokenStore
+
+    if out.exists():
+        shutil.rmtree(out)
+    inputs, landing = out / "inputs", out / "landing"
+    synth.generate(inputs, people=people, days=days, seed=seed, start=START)
+    ws = Workspace.init(out / "workspace", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
+    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "population"))
+    landing.mkdir()
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=run_stream, args=(ws, f"dir:{landing}", LiveOptions(checkpoint_every=2.0), stop),
+                         daemon=True),
+        threading.Thread(target=replay, args=(inputs, f"dir:{landing}", speedup), kwargs={"stop": stop},
+                         daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    raw, _ = TokenStore(ws.path).create("live-demo", "viewer")
+    deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        with running(create_app(ws), port=port) as url:
+            say(f"live view: {url}/#live  (sign in with the token {raw}); Ctrl-C to stop")
+            while not stop.wait(0.5) and (deadline is None or time.monotonic() < deadline):
+                pass
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    return {"workspace": ws.path, "landing": landing}

@@ -114,3 +114,15 @@ def test_demo_end_to_end(tmp_path):
     for name in ("present-population.parquet", "residents.geojson", "workers.csv", "od-flows.csv",
                  "migration.csv", "migration.arrivals.csv"):
         assert name in outputs
+
+
+@pytest.mark.slow
+def test_live_demo_streams_and_publishes(tmp_path):
+    from popflow.live import LiveView
+    from popflow.service.background import free_port
+
+    popflow("demo", "--live", "--out", tmp_path / "live", "--people", "800", "--days", "1",
+            "--seconds", "25", "--speedup", "20000", "--port", free_port())
+    snapshot = LiveView(tmp_path / "live" / "workspace").snapshot(bin=None)
+    assert snapshot.freshness["events"]["accepted"] > 0 and snapshot.freshness["k"] == 15
+    assert (snapshot.cells.column("people").to_numpy() >= 15).all()

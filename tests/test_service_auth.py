@@ -86,6 +86,8 @@ MATRIX = [
     ("GET", "/api/budget", None, DENIED + (403, 200, 200, 200)),
     ("GET", "/api/audit", None, DENIED + (403, 403, 403, 200)),
     ("GET", "/api/audit/verify", None, DENIED + (403, 403, 403, 200)),
+    ("GET", "/api/live", None, DENIED + (404, 403, 404, 404)),
+    ("GET", "/api/live/events", None, DENIED + (404, 403, 404, 404)),
 ]
 
 

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 
 from popflow import __version__, dashboard
 from popflow.errors import PopflowError
-from popflow.service import routes_admin, routes_read
+from popflow.live.view import LiveView
+from popflow.service import routes_admin, routes_live, routes_read
 from popflow.service.areas import AreaCatalogue
 from popflow.service.config import ServiceConfig
 from popflow.service.jobs import JobRunner
@@ -48,6 +49,7 @@ class Service:
     releases: ReleaseStore
     jobs: JobRunner
     buckets: TokenBuckets
+    live: LiveView
 
 
 def make_service(workspace: Workspace, config: ServiceConfig) -> Service:
@@ -55,7 +57,7 @@ def make_service(workspace: Workspace, config: ServiceConfig) -> Service:
     return Service(ws=workspace, config=config, tokens=TokenStore(workspace.path), areas=areas,
                    releases=ReleaseStore(workspace, areas.geometries, config.cache_entries),
                    jobs=JobRunner(run_release(workspace), config.workers),
-                   buckets=TokenBuckets(config.rate, config.burst))
+                   buckets=TokenBuckets(config.rate, config.burst), live=LiveView(workspace))
 
 
 def create_app(workspace: Workspace | str | Path, config: ServiceConfig | None = None) -> FastAPI:
@@ -72,7 +74,7 @@ def create_app(workspace: Workspace | str | Path, config: ServiceConfig | None =
     app = FastAPI(title="popflow", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.state.service = svc
-    for router in (routes_read.router, job_router(), routes_admin.router):
+    for router in (routes_read.router, routes_live.router, job_router(), routes_admin.router):
         app.include_router(router)
     app.add_exception_handler(PopflowError, _refused)
     add_docs(app)

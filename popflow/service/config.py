@@ -16,3 +16,5 @@ class ServiceConfig:
     max_pending: int = 4               # queued or running jobs per token (429 beyond)
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
     cache_entries: int = 64            # serialised release tables kept in memory
+    live_poll: float = 0.25            # how often an open live event stream looks for a new snapshot (s)
+    live_keepalive: float = 15.0       # seconds between keep-alive comments on an idle live event stream

@@ -144,3 +144,12 @@ class Caller(BaseModel):
 ERRORS = {status: {"model": Error, "description": text} for status, text in (
     (401, "missing, invalid, expired or revoked token"), (403, "outside the token's role or scope"),
     (429, "rate limit exceeded"), (413, "request body too large"))}
+
+
+class LiveSnapshotModel(BaseModel):
+    """The latest published live snapshot (as ``LiveSnapshot.to_json()``)."""
+
+    freshness: dict[str, Any] = Field(description="published_at (UTC), newest_event, lag_seconds, bins, levels, k, …")
+    by: list[str] = Field(description="the breakdowns of the cells")
+    level: str | None = Field(description="the area level asked for (null: the finest areas)")
+    cells: list[dict[str, Any]] = Field(description="time (bin start, ISO 8601 local), area_id, breakdowns, people")

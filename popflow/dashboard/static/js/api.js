@@ -71,3 +71,28 @@ export async function createRelease(body, onProgress) {
   if (job.status === "failed") throw new ApiError(400, job.error);
   return job.release_id;
 }
+
+// Read a server-sent event stream with fetch() (the token rides in the Authorization header, which
+// EventSource cannot send): calls onData(text) for each event's data; resolves when the server ends the stream.
+export async function openStream(path, signal, onData) {
+  const response = await request(path, { signal, headers: { Accept: "text/event-stream" } });
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    const blocks = buffer.split(/\r?\n\r?\n/);
+    buffer = blocks.pop();
+    for (const block of blocks) {
+      const data = sseData(block);
+      if (data !== null) await onData(data);
+    }
+  }
+}
+
+// The data of one SSE block ("data:" lines joined by newlines), or null for a comment-only block.
+function sseData(block) {
+  const lines = block.split(/\r?\n/).filter((line) => line.startsWith("data:"));
+  return lines.length ? lines.map((line) => line.slice(5).replace(/^ /, "")).join("\n") : null;
+}

@@ -2,6 +2,7 @@
 import { getJSON, releaseTable, token } from "./api.js";
 import { BreakdownsView } from "./breakdowns.js";
 import { FlowsView } from "./flows.js";
+import { LiveView } from "./live.js";
 import { ChoroplethView } from "./mapview.js";
 import { FLOW_INDICATORS, NO_MAP } from "./model.js";
 import { ReleasesView, renderAudit } from "./releases.js";
@@ -36,6 +37,7 @@ function makeView(name) {
   if (name === "flows") return new FlowsView(ctx);
   if (name === "breakdowns") return new BreakdownsView(ctx);
   if (name === "releases") return new ReleasesView(ctx);
+  if (name === "live") return new LiveView(ctx, $("view-live"));
   if (name === "audit") return { start: renderAudit, state: () => ({}) };
   return topicView(ctx, name);
 }

@@ -1,0 +1,125 @@
+// The Live view: areas coloured by the latest live present population, updated from /api/live/events.
+// EventSource cannot send the Authorization header, so events are read with fetch() and a small SSE parser:
+// the token stays in the header, never in a URL.
+import { ApiError, getJSON, openStream } from "./api.js";
+import { AreaMap, describeValue } from "./areamap.js";
+import { renderLegend } from "./colors.js";
+import { fillSelect } from "./mapview.js";
+import { formatNumber, formatTime } from "./model.js";
+
+const RETRY_MS = 3000; // wait before asking again when no stream has published, or a connection dropped
+const NO_STREAM = "No live stream yet: start one with popflow stream --source …";
+
+export class LiveView {
+  constructor(ctx, section) {
+    section.innerHTML = `<div class="controls">
+        <label>Level <select id="live-level"></select></label>
+        <span id="live-bin" class="live-bin"></span>
+        <span id="live-fresh" class="live-fresh"></span>
+      </div>
+      <div class="map-wrap"><div id="live-map" class="map" aria-label="live map of areas"></div>
+        <div id="live-legend" class="legend"></div><div id="live-message" class="map-message" hidden></div></div>`;
+    this.ctx = ctx;
+    this.el = (name) => section.querySelector(`#live-${name}`);
+    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, "people") });
+    this.snapshot = null;
+    this.updates = 0;
+    this.el("level").onchange = () => this.follow();
+    this.clock = setInterval(() => this.showFreshness(), 1000);
+  }
+
+  async start() {
+    const levels = this.ctx.allowedLevels();
+    fillSelect(this.el("level"), levels.map((l) => [l.name, l.name]));
+    if (levels.length) this.el("level").value = levels[levels.length - 1].name;
+    await this.follow();
+  }
+
+  // (Re)start following the live view at the chosen level: areas first, then the current snapshot.
+  async follow() {
+    this.abort?.abort();
+    const abort = (this.abort = new AbortController());
+    const level = this.el("level").value;
+    await this.area.setAreas(await this.ctx.areas(level));
+    const query = `?bin=latest&level=${encodeURIComponent(level)}`;
+    try {
+      await this.show(await getJSON(`/api/live${query}`));
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      this.showMissing();
+    }
+    this.listen(query, abort.signal);
+  }
+
+  // Read the event stream until aborted; reconnect after a dropped connection or while nothing is published.
+  async listen(query, signal) {
+    while (!signal.aborted) {
+      try {
+        await openStream(`/api/live/events${query}`, signal, (data) => this.show(JSON.parse(data)));
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ApiError && error.status === 404) this.showMissing();
+        else if (error instanceof ApiError && [401, 403].includes(error.status)) return this.message(error.message);
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+
+  showMissing() {
+    this.snapshot = null;
+    this.message(NO_STREAM);
+    this.area.setValues(new Map(), { min: 0, max: 0 });
+    this.el("legend").innerHTML = "";
+    this.el("bin").textContent = "";
+    this.el("fresh").textContent = "";
+  }
+
+  message(text) {
+    const box = this.el("message");
+    box.hidden = !text;
+    box.textContent = text || "";
+  }
+
+  // Colour the areas by a snapshot's cells (the newest bin); areas without a cell are hatched.
+  async show(snapshot) {
+    this.snapshot = snapshot;
+    this.updates += 1;
+    this.message("");
+    const values = new Map(snapshot.cells.map((c) => [c.area_id, c.people]));
+    const people = [...values.values()];
+    this.domain = { min: people.length ? Math.min(...people) : 0, max: people.length ? Math.max(...people) : 0 };
+    await this.area.setValues(values, this.domain);
+    const shown = this.area.areaIds.filter((id) => values.has(id)).length;
+    renderLegend(this.el("legend"), { title: "live present population: people", ...this.domain,
+      shown, suppressed: this.area.areaIds.length - shown, format: formatNumber });
+    const bins = snapshot.freshness.bins || [];
+    const time = snapshot.cells[0]?.time ?? bins[bins.length - 1]?.time;
+    const final = bins.find((b) => b.time === time)?.final;
+    this.el("bin").textContent = time ? `Bin ${formatTime(time)}${final === false ? " (still open)" : ""}` : "No bin yet";
+    this.showFreshness();
+  }
+
+  showFreshness() {
+    const fresh = this.snapshot?.freshness;
+    if (!fresh?.published_at) return;
+    const ago = Math.max(0, Math.round((Date.now() - Date.parse(fresh.published_at)) / 1000));
+    const lag = fresh.lag_seconds === null || fresh.lag_seconds === undefined ? "—" : duration(fresh.lag_seconds);
+    this.el("fresh").textContent = `updated ${ago} s ago · lag behind newest event ${lag}`;
+  }
+
+  resize() { this.area.resize(); }
+
+  state() {
+    return { level: this.el("level").value, updates: this.updates, published: this.snapshot?.freshness?.published_at ?? null,
+      time: this.snapshot?.cells?.[0]?.time ?? null, cells: this.snapshot?.cells?.length ?? 0,
+      missing: !this.el("message").hidden && this.el("message").textContent === NO_STREAM,
+      bin: this.el("bin").textContent, fresh: this.el("fresh").textContent, ...this.domain, ...this.area.drawn() };
+  }
+}
+
+// 42 → "42 s", 5400 → "1.5 h", 23319033 → "269.9 d".
+export function duration(seconds) {
+  const units = [[86400, "d"], [3600, "h"], [60, "min"]];
+  const [size, name] = units.find(([size]) => Math.abs(seconds) >= size) || [1, "s"];
+  return `${formatNumber(Math.round((seconds / size) * 10) / 10)} ${name}`;
+}

@@ -1,0 +1,150 @@
+"""The dashboard's Live page in headless Chromium: no stream yet, then a live map that follows new snapshots.
+
+A landing-directory stream runs in a thread over the 12-district grid of
+test_dashboard_browser; the page must colour the areas the live view
+publishes (hatching the rest) and update when new events land, with no reload.
+Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+from test_dashboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, COLUMNS, ROWS, district, grid_inputs
+
+import popflow
+from popflow.live import LiveOptions, LiveView, run_stream
+from popflow.service import ServiceConfig, create_app
+from popflow.service.background import running
+from popflow.service.tokens import TokenStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+AREAS = COLUMNS * ROWS
+K = 3
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A served grid workspace with areas, cells and subscribers but no events, a viewer token, a landing dir."""
+    folder = tmp_path_factory.mktemp("dashboard-live")
+    paths = grid_inputs(folder / "inputs", people=60, days=1)
+    ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=K)
+    for source in ("areas", "cells", "subscribers"):
+        ws.ingest(source, [paths[source]])
+    raw, _ = TokenStore(ws.path).create("vic", "viewer")
+    landing = folder / "landing"
+    landing.mkdir()
+    with running(create_app(ws, ServiceConfig(live_poll=0.1)), access_log=False) as url:
+        yield {"url": url, "token": raw, "ws": ws, "landing": landing}
+
+
+@pytest.fixture(scope="module")
+def page(site):
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 1280, "height": 820})
+    tab = context.new_page()
+    tab.problems, tab.requests = [], []
+    tab.on("pageerror", lambda error: tab.problems.append(str(error)))
+    tab.on("request", lambda r: tab.requests.append(r.url))
+    yield tab
+    context.close()
+    browser.close()
+    playwright.stop()
+
+
+def land(folder: Path, name: str, crowd: dict[str, int], first: int) -> None:
+    """One event per person at 08:mm local in the given districts, written then renamed into place."""
+    lines, person = [], first
+    for area, count in crowd.items():
+        for _ in range(count):
+            lines.append(f"+86139{person:08d},2026-03-02T08:{person % 50:02d}:00+08:00,c{area}")
+            person += 1
+    part = folder / f".{name}"
+    part.write_text("subscriber_id,timestamp,cell_id\n" + "\n".join(lines) + "\n")
+    part.rename(folder / name)
+
+
+def settled(view: LiveView, after: int | None = None, quiet: float = 0.8, timeout: float = 30.0) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, "no settled live snapshot"
+        version = view.version()
+        if version is not None and version != after:
+            time.sleep(quiet)
+            if view.version() == version:
+                return version
+        time.sleep(0.05)
+
+
+def live_state(tab, condition: str, arg=None, timeout: int = 30000) -> dict:
+    script = f"([arg]) => {{ const s = window.popflow.state('live'); return !!s && ({condition}); }}"
+    try:
+        tab.wait_for_function(script, arg=[arg], timeout=timeout)
+    except PlaywrightTimeout:
+        state = tab.evaluate("() => window.popflow.state('live')")
+        raise AssertionError(f"live: {condition} with arg={arg} never held; state {state}; {tab.problems}") from None
+    return tab.evaluate("() => window.popflow.state('live')")
+
+
+def published(view: LiveView) -> dict[str, int]:
+    return {c["area_id"]: c["people"] for c in view.snapshot(bin="latest").to_json()["cells"]}
+
+
+def test_live_page_follows_the_stream(site, page):
+    page.goto(site["url"] + "/")
+    page.fill("#token", site["token"])
+    page.click("#sign-in-form button[type=submit]")
+    page.wait_for_function("() => document.body.dataset.ready === 'map'", timeout=30000)
+    page.click("#nav a[data-view=live]")
+    page.wait_for_function("() => document.body.dataset.ready === 'live'", timeout=30000)
+    assert live_state(page, "s.missing")["coloured"] == 0
+    assert "No live stream yet" in page.text_content("#live-message")
+
+    stop = threading.Event()
+    options = LiveOptions(checkpoint_every=0.2, poll=0.05, refresh=0.2)
+    runner = threading.Thread(target=run_stream, args=(site["ws"], f"dir:{site['landing']}", options, stop))
+    runner.start()
+    try:
+        view = LiveView(site["ws"].path)
+        land(site["landing"], "events-1.csv", {district(0, 0): 10, district(1, 0): 6, district(2, 0): 2}, 0)
+        first = published(view) if settled(view) else {}
+        assert first == {district(0, 0): 10, district(1, 0): 6}  # the district with 2 people is suppressed
+        state = live_state(page, "!s.missing && s.coloured === arg[0] && s.coloured + s.suppressed === arg[1]",
+                           [len(first), AREAS])
+        assert state["level"] == "district" and state["time"].startswith("2026-03-02T08:00:00")
+        legend = page.locator("#live-legend")
+        assert legend.locator("[data-min]").text_content() == "6"
+        assert legend.locator("[data-max]").text_content() == "10"
+        assert legend.locator("[data-shown]").text_content() == f"{len(first)} areas shown"
+        assert legend.locator("[data-suppressed]").text_content().strip() == f"{AREAS - len(first)} too few to show"
+        assert "2026-03-02 08:00" in page.text_content("#live-bin")
+        assert "updated" in page.text_content("#live-fresh") and "lag" in page.text_content("#live-fresh")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"))
+
+        updates = state["updates"]
+        before = view.version()
+        land(site["landing"], "events-2.csv", {district(0, 1): 5, district(1, 1): 7}, 20)
+        second = published(view) if settled(view, before) else {}
+        assert len(second) == len(first) + 2
+        state = live_state(page, "s.coloured === arg[0] && s.updates > arg[1]", [len(second), updates])
+        assert state["suppressed"] == AREAS - len(second) and state["max"] == 10 and state["min"] == 5
+        page.screenshot(path=str(ARTIFACTS / "dashboard-live-updated.png"))
+
+        page.select_option("#live-level", "city")
+        cities = {c["area_id"]: c["people"] for c in view.snapshot(bin="latest", level="city").to_json()["cells"]}
+        state = live_state(page, "s.level === 'city' && s.coloured === arg && s.coloured + s.suppressed === 3",
+                           len(cities))
+        assert state["max"] == max(cities.values())
+    finally:
+        stop.set()
+        runner.join(30)
+    assert page.problems == []
+    assert all(site["token"] not in url for url in page.requests)
+    assert all(u.startswith((site["url"], "data:", "blob:")) for u in page.requests)

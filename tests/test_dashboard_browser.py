@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 
 import popflow
 from popflow.service.background import free_port
 from popflow.service.tokens import TokenStore
+
+from browser_support import ARTIFACTS, browser_tab
 
 MARKER = "browser: end-to-end tests in headless Chromium (Debian chromium + playwright)"
 
@@ -40,10 +41,6 @@ def _register_marker() -> None:
 
 _register_marker()
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-CHROMIUM = os.environ.get("POPFLOW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 COLUMNS, ROWS = 4, 3  # a grid of 12 districts in 3 cities (one per row) of one province
 
 
@@ -143,18 +140,8 @@ def wait_until_up(url: str, process) -> None:
 
 @pytest.fixture(scope="module")
 def page(site):
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    context = browser.new_context(viewport={"width": 1280, "height": 820})
-    tab = context.new_page()
-    tab.problems, tab.requests = [], []
-    tab.on("pageerror", lambda error: tab.problems.append(str(error)))
-    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
-    tab.on("request", lambda r: tab.requests.append(r.url))
-    yield tab
-    context.close()
-    browser.close()
-    playwright.stop()
+    with browser_tab() as tab:
+        yield tab
 
 
 def shot(tab, name: str) -> None:

@@ -9,19 +9,20 @@ Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
-from test_dashboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, COLUMNS, ROWS, district, grid_inputs
 
 import popflow
 from popflow.live import LiveOptions, LiveView, run_stream
 from popflow.service import ServiceConfig, create_app
 from popflow.service.background import running
 from popflow.service.tokens import TokenStore
+
+from browser_support import ARTIFACTS, browser_tab
+from test_dashboard_browser import COLUMNS, ROWS, district, grid_inputs
+from test_live_support import settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 AREAS = COLUMNS * ROWS
@@ -45,17 +46,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(site):
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    context = browser.new_context(viewport={"width": 1280, "height": 820})
-    tab = context.new_page()
-    tab.problems, tab.requests = [], []
-    tab.on("pageerror", lambda error: tab.problems.append(str(error)))
-    tab.on("request", lambda r: tab.requests.append(r.url))
-    yield tab
-    context.close()
-    browser.close()
-    playwright.stop()
+    with browser_tab(console_errors=False) as tab:
+        yield tab
 
 
 def land(folder: Path, name: str, crowd: dict[str, int], first: int) -> None:
@@ -68,18 +60,6 @@ def land(folder: Path, name: str, crowd: dict[str, int], first: int) -> None:
     part = folder / f".{name}"
     part.write_text("subscriber_id,timestamp,cell_id\n" + "\n".join(lines) + "\n")
     part.rename(folder / name)
-
-
-def settled(view: LiveView, after: int | None = None, quiet: float = 0.8, timeout: float = 30.0) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert time.monotonic() < deadline, "no settled live snapshot"
-        version = view.version()
-        if version is not None and version != after:
-            time.sleep(quiet)
-            if view.version() == version:
-                return version
-        time.sleep(0.05)
 
 
 def live_state(tab, condition: str, arg=None, timeout: int = 30000) -> dict:

@@ -129,3 +129,16 @@ def assert_live_matches_batch(ws: popflow.Workspace, by: tuple[str, ...] = (), l
     actual = live.set_index(keys)["people"].sort_index()
     pd.testing.assert_series_equal(actual, expected, check_dtype=False)
     return len(expected)
+
+
+def settled(view: LiveView, after: int | None = None, quiet: float = 0.8, timeout: float = 30.0) -> int:
+    """Wait for a snapshot newer than ``after`` that then stays unchanged for ``quiet`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, "no settled live snapshot"
+        version = view.version()
+        if version is not None and version != after:
+            time.sleep(quiet)
+            if view.version() == version:
+                return version
+        time.sleep(0.05)

@@ -23,6 +23,7 @@ from popflow.service.tokens import TokenStore
 
 import scenario
 from scenario import phone
+from test_live_support import settled
 
 pytestmark = pytest.mark.timeout(120)
 CALLERS = ("none", "bad", "expired", "revoked", "viewer", "analyst_out", "analyst", "admin", "city_only")
@@ -91,19 +92,6 @@ def land(folder: Path, name: str, people: range, cell: str, minute: int = 0) -> 
     part = folder / f".{name}"
     part.write_text("subscriber_id,timestamp,cell_id\n" + "\n".join(lines) + "\n")
     part.rename(folder / name)
-
-
-def settled(view: LiveView, after: int | None = None, quiet: float = 0.8, timeout: float = 30.0) -> int:
-    """Wait for a snapshot newer than ``after`` that then stays unchanged for ``quiet`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        assert time.monotonic() < deadline, "no settled live snapshot"
-        version = view.version()
-        if version is not None and version != after:
-            time.sleep(quiet)
-            if view.version() == version:
-                return version
-        time.sleep(0.05)
 
 
 def as_json(snapshot) -> dict:

@@ -9,6 +9,12 @@ import time
 
 import pandas as pd
 import pytest
+
+import popflow
+from popflow.live import LiveOptions, replay, run_stream
+from popflow.live.directory import is_final_name
+
+from scenario import CELLS, phone, subscribers, write_inputs
 from test_live_support import (
     assert_live_matches_batch,
     finish,
@@ -20,12 +26,6 @@ from test_live_support import (
     synthetic_inputs,
     workspace_with_dimensions,
 )
-
-import popflow
-from popflow.live import LiveOptions, replay, run_stream
-from popflow.live.directory import is_final_name
-
-from scenario import CELLS, phone, subscribers, write_inputs
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ import random
 
 import pandas as pd
 import pytest
-from test_live_support import assert_live_matches_batch, lake_events
 
 import popflow
 from popflow.errors import PopflowError
@@ -15,6 +14,7 @@ from popflow.live.engine import LiveEngine
 from popflow.live.wire import decode
 
 from scenario import phone, subscribers, write_inputs
+from test_live_support import assert_live_matches_batch, lake_events
 
 HEADER = "subscriber_id,timestamp,cell_id\n"
 

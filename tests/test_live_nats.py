@@ -11,6 +11,13 @@ import time
 
 import duckdb
 import pytest
+
+from popflow import audit
+from popflow.live import LiveOptions, replay, run_stream
+from popflow.live.nats_source import connect, ensure_stream
+from popflow.live.options import SourceAddress
+from popflow.workspace import AUDIT_FILE
+
 from test_live_support import (
     assert_live_matches_batch,
     finish,
@@ -23,12 +30,6 @@ from test_live_support import (
     synthetic_inputs,
     workspace_with_dimensions,
 )
-
-from popflow import audit
-from popflow.live import LiveOptions, replay, run_stream
-from popflow.live.nats_source import connect, ensure_stream
-from popflow.live.options import SourceAddress
-from popflow.workspace import AUDIT_FILE
 
 pytestmark = pytest.mark.slow
 

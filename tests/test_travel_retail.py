@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-import reference_travel as reft
 
 from popflow.indicators.alerts import derive
 from popflow.indicators.params import Alerts
 
 import reference as ref
+import reference_travel as reft
 import scenario
 
 K = 2

@@ -140,20 +140,37 @@ def indicator_command(indicator) -> click.Command:
                      help="dp: cells kept per person per table [default: one per time slot, at most 24]"),
         click.Option(["--max-value"], type=int, default=None,
                      help="dp: clip each person's summed measure per cell to this [default: 5]"),
-        click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None),
+        click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None,
+                     help="engine [default: from popflow.toml]"),
+        click.Option(["--master"], default=None, help="spark: master URL (local[*], spark://…, yarn, sc://… for "
+                     "Spark Connect)"),
+        click.Option(["--spark-conf"], multiple=True, help="spark: a setting key=value (repeatable)"),
         click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),
     ]
 
-    def callback(out, privacy, epsilon, delta, max_contrib, max_value, engine, workspace, **values):
+    def callback(out, privacy, epsilon, delta, max_contrib, max_value, engine, master, spark_conf, workspace,
+                 **values):
         given = {k: v for k, v in values.items() if v is not None}
+        options = _engine_options(master, spark_conf)
         with console.status(f"running {indicator.name}"):
             release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, epsilon=epsilon,
                                                delta=delta, max_contrib=max_contrib, max_value=max_value,
-                                               engine=engine, **given)
+                                               engine=engine, engine_options=options, **given)
         print_release(release)
 
     return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,
                          short_help=indicator.summary)
+
+
+def _engine_options(master: str | None, settings: tuple[str, ...]) -> dict:
+    """Spark options from --master and --spark-conf key=value."""
+    conf = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise PopflowError(f"--spark-conf '{setting}' is not key=value")
+        conf[key.strip()] = value.strip()
+    return {k: v for k, v in (("master", master), ("conf", conf)) if v}
 
 
 def _help(f) -> str:

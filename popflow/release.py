@@ -48,7 +48,7 @@ class Release:
 
 def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
                  privacy: PrivacyRequest | None = None, engine: str | None = None,
-                 who: str | None = None) -> Release:
+                 who: str | None = None, engine_options: dict | None = None) -> Release:
     """Run ``name`` with ``params`` on the workspace and publish the safe result."""
     privacy = privacy or PrivacyRequest()
     if out is not None:
@@ -59,12 +59,13 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     if indicator.derive:
         accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
         source_params = {k: v for k, v in p.source_params().items() if k in accepted}
-        source = make_release(ws, p.indicator, source_params, None, privacy, engine, who)
+        source = make_release(ws, p.indicator, source_params, None, privacy, engine, who, engine_options)
         tables = indicator.derive(source, p)
         notes = {"derived_from": source.manifest["release_id"]}
         mechanism_info, window, engine_name = (source.manifest[k] for k in ("privacy", "window", "engine"))
     else:
-        tables, notes, mechanism_info, window, engine_name = _compute(ws, indicator, p, privacy, engine)
+        tables, notes, mechanism_info, window, engine_name = _compute(ws, indicator, p, privacy, engine,
+                                                                      engine_options or {})
     manifest = _manifest(ws, indicator, p, window, mechanism_info, tables, notes, engine_name, started)
     release = Release(tables, manifest)
     _store(ws, release, ws.area_rows(), out)
@@ -76,11 +77,11 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     return release
 
 
-def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None):
+def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict):
     """Run the indicator's contributions through the mechanism on an engine."""
     contributions = indicator.define(p)
     mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
-    eng = open_engine(engine or ws.settings.engine, ws)
+    eng = open_engine(engine or ws.settings.engine, ws, **engine_options)
     try:
         window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
                                 indicator.lookback_days)

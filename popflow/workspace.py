@@ -123,18 +123,20 @@ class Workspace:
     # -- releases ---------------------------------------------------------
     def run(self, name: str, out: str | Path | None = None, privacy: str = "k",
             epsilon: float | None = None, delta: float | None = None, max_contrib: int | None = None,
-            max_value: int | None = None, engine: str | None = None, who: str | None = None, **params):
+            max_value: int | None = None, engine: str | None = None, who: str | None = None,
+            engine_options: dict | None = None, **params):
         """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``.
 
         ``privacy="dp"`` with ``epsilon`` (and optionally ``delta``, ``max_contrib``,
         ``max_value``) releases with differential privacy and charges the budget.
+        ``engine_options`` go to the engine (Spark: ``master``, ``conf``).
         """
         from popflow.disclosure.request import PrivacyRequest
         from popflow.release import make_release
 
         options = {"delta": delta, "max_contrib": max_contrib, "max_value": max_value}
         request = PrivacyRequest(privacy, epsilon, **{k: v for k, v in options.items() if v is not None})
-        return make_release(self, name, params, Path(out) if out else None, request, engine, who)
+        return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options)
 
     def budget(self):
         """The privacy budget ledger (ε and δ spent per source and month)."""

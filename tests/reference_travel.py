@@ -28,7 +28,7 @@ def three_digits(x: float) -> float:
     if x <= 0:
         return x
     magnitude = 10 ** math.floor(math.log10(x))
-    return round(x / magnitude, 2) * magnitude
+    return math.floor(x / magnitude * 100 + 0.5) / 100 * magnitude
 
 
 def dominated(largest: pd.Series, total: pd.Series, dominance: float = 0.5) -> pd.Series:

@@ -67,4 +67,5 @@ class KAnonymity:
 def _three_digits(value: str) -> str:
     """SQL rounding a positive number to three significant digits."""
     magnitude = f"pow(10, floor(log10({value})))"
-    return f"CASE WHEN {value} > 0 THEN round({value} / {magnitude}, 2) * {magnitude} ELSE {value} END"
+    # floor(x + 0.5) on IEEE doubles, not round(): engines round exact halves differently.
+    return f"CASE WHEN {value} > 0 THEN floor({value} / {magnitude} * 100 + 0.5) / 100 * {magnitude} ELSE {value} END"

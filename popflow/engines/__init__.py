@@ -7,6 +7,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from popflow.errors import PopflowError
+from popflow.settings import ENGINES
 
 
 class Engine(Protocol):
@@ -30,10 +31,19 @@ class Engine(Protocol):
         """Release the engine's resources."""
 
 
-def open_engine(name: str, workspace) -> Engine:
-    """The engine called ``name`` over a workspace's lake."""
+def open_engine(name: str, workspace, **options) -> Engine:
+    """The engine called ``name`` over a workspace's lake.
+
+    Options go to the engine: ``memory_limit`` for DuckDB; ``master`` (default
+    ``local[*]``, or ``sc://host:port`` for Spark Connect) and ``conf`` (a dict of
+    Spark settings, as ``--spark-conf key=value``) for Spark.
+    """
     if name == "duckdb":
         from popflow.engines.duckdb_engine import DuckDBEngine
 
-        return DuckDBEngine(workspace)
-    raise PopflowError(f"engine '{name}' is not available (engines: duckdb)")
+        return DuckDBEngine(workspace, **options)
+    if name == "spark":
+        from popflow.engines.spark_engine import SparkEngine
+
+        return SparkEngine(workspace, **options)
+    raise PopflowError(f"engine '{name}' is not available (engines: {', '.join(ENGINES)})")

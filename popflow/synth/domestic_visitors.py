@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from popflow.synth.clock import Period
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import DOMESTIC_VISITOR, NO_DISTRICT, Profiles
+from popflow.synth.profiles import DOMESTIC_VISITOR, Profiles, visitor_profiles
 from popflow.synth.public_holidays import holidays_between, rest_days
 from popflow.synth.residents import GENDER_SHARES, GENDERS, HOME_MCC, register_table
 
@@ -101,20 +101,8 @@ def build_domestic_visitors(
     hotel = scenic[rng.integers(0, len(scenic), count)].astype(np.int16)
     arrive, depart = draw_visits(rng, count, period)
     ages = np.clip(rng.normal(36, 12, count), 18, 75).astype(np.int64)
-    profiles = Profiles(
-        ids=visitor_numbers(rng, count),
-        kind=np.full(count, DOMESTIC_VISITOR, dtype=np.int8),
-        mcc=pa.array(np.full(count, HOME_MCC)),
-        home=hotel, new_home=hotel.copy(),
-        move_day=np.full(count, len(period.days), dtype=np.int16),
-        work=np.full(count, NO_DISTRICT, dtype=np.int16),
-        leave_hour=np.zeros(count, dtype=np.float32),
-        work_hours=np.zeros(count, dtype=np.float32),
-        works_saturday=np.zeros(count, dtype=bool),
-        sightseer=np.ones(count, dtype=bool),
-        arrive_slot=arrive, depart_slot=depart,
-        rate=draw_rates(rng, count),
-    )
+    profiles = visitor_profiles(visitor_numbers(rng, count), DOMESTIC_VISITOR, pa.array(np.full(count, HOME_MCC)),
+                                hotel, arrive, depart, len(period.days), draw_rates(rng, count))
     regions = rng.choice(len(VISITOR_REGIONS), size=count, p=VISITOR_REGION_SHARES)
     return DomesticVisitors(
         gender=pa.array(np.array(GENDERS)[rng.choice(4, size=count, p=GENDER_SHARES)]),

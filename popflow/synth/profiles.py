@@ -60,3 +60,21 @@ def concat_profiles(parts: list[Profiles]) -> Profiles:
         else:
             merged[field.name] = np.concatenate(values)
     return Profiles(**merged)
+
+
+def visitor_profiles(ids: pa.Array, kind: int, mcc: pa.Array, hotel: np.ndarray, arrive: np.ndarray,
+                     depart: np.ndarray, days: int, rates: np.ndarray) -> Profiles:
+    """Profiles of people staying at a hotel district between two slots: no home here, no work, sightseeing."""
+    count = len(hotel)
+    return Profiles(
+        ids=ids, kind=np.full(count, kind, dtype=np.int8), mcc=mcc,
+        home=hotel, new_home=hotel.copy(),
+        move_day=np.full(count, days, dtype=np.int16),
+        work=np.full(count, NO_DISTRICT, dtype=np.int16),
+        leave_hour=np.zeros(count, dtype=np.float32),
+        work_hours=np.zeros(count, dtype=np.float32),
+        works_saturday=np.zeros(count, dtype=bool),
+        sightseer=np.ones(count, dtype=bool),
+        arrive_slot=arrive, depart_slot=depart,
+        rate=rates,
+    )

@@ -17,7 +17,7 @@ import pyarrow as pa
 from popflow.synth.clock import Period
 from popflow.synth.geography import Geography
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import NO_DISTRICT, ROAMER, Profiles
+from popflow.synth.profiles import ROAMER, Profiles, visitor_profiles
 
 ROAMER_SHARE = 0.03
 # Home network: mobile country code, number prefix, digits after it, share of roamers.
@@ -78,17 +78,6 @@ def build_roamers(
     hotel = draw_hotels(rng, count, geo, scenic)
     arrive, depart = draw_stays(rng, count, period)
     codes = np.array([network[0] for network in HOME_NETWORKS])
-    return Profiles(
-        ids=pa.array(foreign_numbers(rng, networks), type=pa.string()),
-        kind=np.full(count, ROAMER, dtype=np.int8),
-        mcc=pa.array(codes[networks], type=pa.string()),
-        home=hotel, new_home=hotel.copy(),
-        move_day=np.full(count, len(period.days), dtype=np.int16),
-        work=np.full(count, NO_DISTRICT, dtype=np.int16),
-        leave_hour=np.zeros(count, dtype=np.float32),
-        work_hours=np.zeros(count, dtype=np.float32),
-        works_saturday=np.zeros(count, dtype=bool),
-        sightseer=np.ones(count, dtype=bool),
-        arrive_slot=arrive, depart_slot=depart,
-        rate=draw_rates(rng, count),
-    )
+    return visitor_profiles(pa.array(foreign_numbers(rng, networks), type=pa.string()), ROAMER,
+                            pa.array(codes[networks], type=pa.string()), hotel, arrive, depart,
+                            len(period.days), draw_rates(rng, count))

@@ -204,6 +204,8 @@ def test_options_reach_the_session_and_its_master_is_fixed_per_process(ws, sessi
         eng.close()
     with pytest.raises(PopflowError, match="already running"):
         open_engine("spark", ws, master="local[3]")
+    with pytest.raises(PopflowError, match="spark.executor.memory"):
+        open_engine("spark", ws, conf={"spark.executor.memory": "64g"})
 
 
 def test_unknown_engine_is_refused(ws):

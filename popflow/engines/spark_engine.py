@@ -32,7 +32,7 @@ from popflow.lake import DATA
 DEFAULT_MASTER = "local[*]"
 MASTER_ENV = "POPFLOW_SPARK_MASTER"  # used when the caller passes no master
 CONNECT = "sc://"
-SHUFFLE_BYTES = 16 * 2**20  # lake bytes per shuffle partition (adaptive execution coalesces small ones)
+SHUFFLE_BYTES = 16 * 2**20  # Parquet bytes of events per shuffle partition
 SPARK_TYPES = {"VARCHAR": "string", "BIGINT": "bigint", "INTEGER": "int", "DOUBLE": "double",
                "DATE": "date", "TIMESTAMPTZ": "timestamp"}
 # Settings a popflow driver starts with unless the caller overrides them.
@@ -145,10 +145,21 @@ def shared_session(master: str | None = None, conf: dict[str, str] | None = None
     with _lock:
         if _base is None or _base.sparkContext._jsc is None:
             _base = _start(pyspark_sql.SparkSession.builder, master or os.environ.get(MASTER_ENV), conf or {})
-        elif master and _base.sparkContext.master != master:
-            raise PopflowError(f"a Spark session with master {_base.sparkContext.master} is already running "
-                               f"in this process; it cannot switch to {master}")
+        else:
+            _refuse_changes(_base, master, conf or {})
         return _base
+
+
+def _refuse_changes(session, master: str | None, conf: dict[str, str]) -> None:
+    """A running session keeps its master and start-up settings; only ``spark.sql.*`` change per engine."""
+    running = session.sparkContext.getConf()
+    if master and session.sparkContext.master != master:
+        raise PopflowError(f"a Spark session with master {session.sparkContext.master} is already running "
+                           f"in this process; it cannot switch to {master}")
+    for key, value in conf.items():
+        if not key.startswith("spark.sql.") and running.get(key) != value:
+            raise PopflowError(f"the running Spark session has {key}={running.get(key)}; start a new process "
+                               f"to use {value}")
 
 
 def stop_shared_session() -> None:
@@ -208,16 +219,17 @@ def session_conf(spark, workspace, conf: dict[str, str], connect: bool = False) 
 
 
 def _sizing(spark, workspace) -> dict[str, str]:
-    """Scans split so that every core gets a share; shuffle partitions from the events' size unless set at start."""
+    """Work split so that every core gets a share, with shuffle partitions sized to the events."""
     cores = spark.sparkContext.defaultParallelism
     sizing = {
         "spark.sql.files.minPartitionNum": str(8 * cores),
-        # Keep every shuffle partition: merging them by bytes leaves CPU-heavy window stages on one core.
-        "spark.sql.adaptive.coalescePartitions.enabled": "false",
+        # Adaptive execution may merge small shuffle partitions, but not below 4 per core: merging by bytes
+        # alone leaves a CPU-heavy window stage on one or two tasks.
+        "spark.sql.adaptive.coalescePartitions.minPartitionNum": str(4 * cores),
     }
-    if not spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
+    if not spark.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):  # else set at start
         events = sum(f.stat().st_size for f in workspace.lake.data_files("events"))
-        sizing["spark.sql.shuffle.partitions"] = str(max(2 * cores, math.ceil(events / SHUFFLE_BYTES)))
+        sizing["spark.sql.shuffle.partitions"] = str(max(4 * cores, math.ceil(events / SHUFFLE_BYTES)))
     return sizing
 
 

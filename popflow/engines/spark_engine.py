@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -205,6 +206,7 @@ def _start_conf(master: str | None, conf: dict[str, str]) -> dict[str, str]:
     settings = dict(BASE_CONF)
     if master and master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python tasks run where popflow is installed
         memory = os.environ.get("POPFLOW_MEMORY", "6GB").lower().removesuffix("b")
         settings |= LOCAL_CONF | {"spark.driver.memory": memory}
     return settings | conf

@@ -20,7 +20,17 @@ from sqlglot import exp
 @lru_cache(maxsize=512)
 def to_spark_sql(sql: str) -> str:
     """Translate one DuckDB-dialect statement to Spark SQL."""
-    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+    return sqlglot.parse_one(sql, read="duckdb").transform(_exact_quantile).sql(dialect="spark")
+
+
+def _exact_quantile(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``quantile_cont(x, p)`` as Spark's ``percentile(x, p)``: both exact, interpolating linearly.
+
+    (SQLGlot writes ``percentile_cont(x, p)``, which Spark only knows as an ordered-set aggregate.)
+    """
+    if isinstance(node, exp.PercentileCont) and node.expression is not None:
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), node.expression.copy()])
+    return node
 
 
 @dataclass(frozen=True)

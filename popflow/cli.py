@@ -67,19 +67,30 @@ def init(directory, timezone, home_mcc, k):
     stdout.print(f"workspace created at {ws.path} (k={k}, timezone {timezone})")
 
 
+# Spark options shared by `ingest` and `run` (declarations and attributes).
+MASTER = (["--master"], {"default": None, "help": "spark: master URL (local[*], spark://…, yarn, sc://… for "
+                                                  "Spark Connect)"})
+SPARK_CONF = (["--spark-conf"], {"multiple": True, "help": "spark: a setting key=value (repeatable)"})
+
+
 @app.command()
 @click.argument("source", type=click.Choice(list(SOURCES)))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
               help="input format (default: by file suffix)")
 @click.option("--h3", type=int, default=None, help="areas only: use an H3 grid of this resolution")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="spark: events read, pseudonymised and checked by Spark tasks, one per file")
+@click.option(*MASTER[0], **MASTER[1])
+@click.option(*SPARK_CONF[0], **SPARK_CONF[1])
 @workspace_option
-def ingest(source, paths, fmt, h3, workspace):
+def ingest(source, paths, fmt, h3, engine, master, spark_conf, workspace):
     """Validate, pseudonymise and add input files (or directories) to the lake."""
     ws = Workspace(workspace)
     with progress_bar() as bar:
         task = bar.add_task(f"ingest {source}", total=None)
-        report = ws.ingest(source, list(paths), fmt=fmt, h3=h3,
+        report = ws.ingest(source, list(paths), fmt=fmt, h3=h3, engine=engine,
+                           engine_options=_engine_options(master, spark_conf),
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     print_quality(report)
 
@@ -142,9 +153,7 @@ def indicator_command(indicator) -> click.Command:
                      help="dp: clip each person's summed measure per cell to this [default: 5]"),
         click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None,
                      help="engine [default: from popflow.toml]"),
-        click.Option(["--master"], default=None, help="spark: master URL (local[*], spark://…, yarn, sc://… for "
-                     "Spark Connect)"),
-        click.Option(["--spark-conf"], multiple=True, help="spark: a setting key=value (repeatable)"),
+        click.Option(MASTER[0], **MASTER[1]), click.Option(SPARK_CONF[0], **SPARK_CONF[1]),
         click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),
     ]
 

@@ -90,14 +90,20 @@ class Pseudonymiser:
     HMAC-SHA256 (RFC 2104) is computed from two SHA-256 states pre-keyed with
     the inner and outer pads, which is the same function as ``hmac.new`` but
     avoids re-deriving the pads per identifier. Pseudonyms already computed are
-    kept in memory (never on disk) up to CACHE_LIMIT identifiers.
+    kept in memory (never on disk) up to CACHE_LIMIT identifiers. A pickled
+    pseudonymiser (sent to a Spark executor inside a task) carries the key and
+    no cache.
     """
 
     def __init__(self, key: bytes):
+        self._key = key
         block = key.ljust(hashlib.sha256().block_size, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._cache: dict[str, int] = {}
+
+    def __reduce__(self):
+        return Pseudonymiser, (self._key,)
 
     def one(self, raw: str) -> int:
         """The pseudonym of one raw identifier."""

@@ -58,8 +58,13 @@ class Workspace:
 
     # -- ingest -----------------------------------------------------------
     def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
-               h3: int | None = None, progress=None) -> dict:
-        """Ingest files of one source (SPEC §2); returns the data-quality report."""
+               h3: int | None = None, progress=None, engine: str = "duckdb",
+               engine_options: dict | None = None) -> dict:
+        """Ingest files of one source (SPEC §2); returns the data-quality report.
+
+        ``engine="spark"`` ingests events with Spark tasks, one per file (see
+        ``popflow.ingest.spark_load``); ``engine_options`` take ``master`` and ``conf``.
+        """
         if source not in SOURCES:
             raise PopflowError(f"unknown source '{source}' (sources: {', '.join(SOURCES)})")
         if h3 is not None:
@@ -69,7 +74,8 @@ class Workspace:
         ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path))
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
-        return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress)
+        return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress,
+                          _loader(engine, engine_options or {}))
 
     def h3_resolution(self) -> int | None:
         """The H3 resolution when areas are an H3 grid, else None."""
@@ -167,6 +173,17 @@ class Workspace:
     def catalogue(self) -> list[dict]:
         """Committed ingest batches, oldest first."""
         return self.lake.batches()
+
+
+def _loader(engine: str, options: dict):
+    """How an ingest reads and writes its files: here (None), or in Spark tasks."""
+    if engine == "duckdb":
+        return None
+    if engine == "spark":
+        from popflow.ingest.spark_load import spark_loader
+
+        return spark_loader(**options)
+    raise PopflowError(f"engine '{engine}' cannot ingest (engines: duckdb, spark)")
 
 
 __all__ = ["Workspace", "KEY_FILE", "default_path"]

@@ -35,27 +35,26 @@ from popflow.lake import Lake, StagedBatch
 from popflow.lake_views import register_lake
 
 Progress = Callable[[int, int], None]
+# Writes the rows of new files into a staged batch and returns the data-quality report.
+Loader = Callable[..., dict]
 
 
 def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
-           fmt: str | None = None, progress: Progress | None = None,
-           con: duckdb.DuckDBPyConnection | None = None) -> dict:
-    """Ingest files into ``source``; returns the data-quality report."""
+           fmt: str | None = None, progress: Progress | None = None, load: Loader | None = None) -> dict:
+    """Ingest files into ``source``; returns the data-quality report.
+
+    ``load(spec, files, skipped, batch, ctx, fmt, progress)`` does the reading,
+    checking and writing into the staged batch: by default here, with DuckDB
+    and Arrow (``load_locally``); ``popflow.ingest.spark_load`` does it on Spark.
+    """
     spec = SOURCES[source]
     files = expand_paths(paths)
     new, skipped = _new_files(lake, source, files, "" if spec.partition_by else ctx.keys.schedule_id)
-    con = con or duckdb.connect()
-    con.execute(f"SET TimeZone = '{ctx.timezone}'")
-    register_lake(con, lake)
-    for name, table in (("ref_airports", reference_data.airports()), ("ref_currencies", reference_data.currencies())):
-        con.register(name, table)
-    tally = QualityTally(source, [str(f) for f in skipped])
     if not new:
-        return tally.report(con)
+        return QualityTally(source, [str(f) for f in skipped]).report(None)
     batch = lake.new_batch(source)
     try:
-        _ingest_files(con, spec, new, batch, ctx, fmt, tally, progress)
-        report = tally.report(con)
+        report = (load or load_locally)(spec, new, skipped, batch, ctx, fmt, progress)
         batch.commit({
             "id": batch.id, "source": source,
             "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
@@ -66,6 +65,25 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
         batch.abandon()
         raise
     return report
+
+
+def load_locally(spec: SourceSpec, files: dict[Path, str], skipped: list[Path], batch: StagedBatch,
+                 ctx: IngestContext, fmt: str | None, progress: Progress | None) -> dict:
+    """Read, pseudonymise and check the files in this process, writing the batch with DuckDB."""
+    con = checking_connection(batch.lake, ctx)
+    tally = QualityTally(spec.name, [str(f) for f in skipped])
+    _ingest_files(con, spec, files, batch, ctx, fmt, tally, progress)
+    return tally.report(con)
+
+
+def checking_connection(lake: Lake, ctx: IngestContext) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with what the sources' checks read: the lake and reference tables."""
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{ctx.timezone}'")
+    register_lake(con, lake)
+    for name, table in (("ref_airports", reference_data.airports()), ("ref_currencies", reference_data.currencies())):
+        con.register(name, table)
+    return con
 
 
 def _new_files(lake: Lake, source: str, files: list[Path], keys: str) -> tuple[dict[Path, str], list[Path]]:
@@ -102,7 +120,7 @@ def _prepared_batches(spec: SourceSpec, files: list[Path], fmt, ctx: IngestConte
     """(path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
     for path in files:
         malformed = MalformedRows()
-        for table in _read(spec, path, fmt, malformed):
+        for table in read_source(spec, path, fmt, malformed):
             yield path, malformed, _prepare(spec, table, ctx)
         yield path, malformed, None
 
@@ -144,7 +162,8 @@ def prefetched(items, depth: int = 1):
                 thread.join(0.05)
 
 
-def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
+def read_source(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
+    """A source's input file as Arrow tables with ``line``; malformed CSV rows are collected apart."""
     if spec.read:
         yield spec.read(path)
         return
@@ -180,6 +199,11 @@ def _pseudonymise(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.T
 def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
     text = pc.utf8_trim_whitespace(values.cast(pa.string()))
     return pc.if_else(pc.equal(text, ""), None, text)
+
+
+def check_batch(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:
+    """Pseudonymise and check a raw batch; returns the name of the checked temp table."""
+    return _check(con, spec, _prepare(spec, table, ctx), ctx)
 
 
 def _check(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:

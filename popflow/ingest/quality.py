@@ -60,35 +60,42 @@ class QualityTally:
         con.execute(f"{verb} {query}")
 
     def report(self, con) -> dict:
-        quarantined = sum(self.reasons.values())
-        report = {
-            "source": self.source,
-            "rows": {"read": self.accepted + quarantined, "accepted": self.accepted,
-                     "quarantined": quarantined},
-            "quarantined_by_reason": dict(sorted(self.reasons.items())),
-            "files_already_ingested": self.skipped_files,
-        }
-        if self.source == "cells":
-            report["cells_outside_every_area"] = self.outside_areas
-        if self.has_time:
-            first, last = con.execute("SELECT min(first), max(last) FROM quality_span").fetchall()[0]
-            report["time_span"] = {"first": _iso(first), "last": _iso(last)}
-        if self.has_people:
-            report.update(_people(con))
-        return report
+        span = con.execute(SPAN_SQL.format(spans="quality_span")).fetchall()[0] if self.has_time else None
+        people = con.execute(people_sql("quality_people")).fetchall()[0] if self.has_people else None
+        return quality_report(self.source, self.accepted, self.reasons, self.skipped_files, span, people,
+                              self.outside_areas if self.source == "cells" else None)
 
 
-def _people(con) -> dict:
+SPAN_SQL = "SELECT min(first), max(last) FROM {spans}"
+
+
+def people_sql(per_person: str) -> str:
+    """Distinct people and percentiles of records per person, from rows ``(person, n)`` of ``per_person``."""
     quantiles = ", ".join(f"quantile_cont(n, {p})" for p in PERCENTILES)
-    row = con.execute(
-        f"SELECT count(*), {quantiles} FROM "
-        "(SELECT person, sum(n) AS n FROM quality_people GROUP BY person)"
-    ).fetchall()[0]
-    return {
-        "distinct_people": row[0],
-        "records_per_person": {f"p{round(p * 100)}": (None if v is None else round(v, 1))
-                               for p, v in zip(PERCENTILES, row[1:], strict=True)},
+    return f"SELECT count(*), {quantiles} FROM (SELECT person, sum(n) AS n FROM {per_person} GROUP BY person)"
+
+
+def quality_report(source: str, accepted: int, reasons: Counter, skipped_files: list[str],
+                   span: tuple | None = None, people: tuple | None = None,
+                   outside_areas: int | None = None) -> dict:
+    """The report: rows read, accepted and quarantined by reason; time span ``(first, last)``;
+    ``people`` as the row of ``people_sql``; cells outside every area."""
+    quarantined = sum(reasons.values())
+    report = {
+        "source": source,
+        "rows": {"read": accepted + quarantined, "accepted": accepted, "quarantined": quarantined},
+        "quarantined_by_reason": dict(sorted(reasons.items())),
+        "files_already_ingested": skipped_files,
     }
+    if outside_areas is not None:
+        report["cells_outside_every_area"] = outside_areas
+    if span is not None:
+        report["time_span"] = {"first": _iso(span[0]), "last": _iso(span[1])}
+    if people is not None:
+        report["distinct_people"] = people[0]
+        report["records_per_person"] = {f"p{round(p * 100)}": (None if v is None else round(v, 1))
+                                        for p, v in zip(PERCENTILES, people[1:], strict=True)}
+    return report
 
 
 def _iso(value) -> str | None:

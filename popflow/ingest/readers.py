@@ -76,7 +76,7 @@ def read_batches(
 ) -> Iterator[pa.Table]:
     """Batches of the wanted columns (absent optional ones are null), with ``line``."""
     reader = _parquet_batches if fmt == "parquet" else _csv_batches
-    columns = _check_columns(path, _header(path, fmt), required)
+    columns = check_header(path, fmt, required)
     wanted = [c for c in required + optional if c in columns]
     numbering = LineNumbers(first=1 if fmt == "parquet" else 2, skipped=malformed.rows)
     for batch in reader(path, wanted, malformed):
@@ -115,7 +115,9 @@ def _header(path: Path, fmt: str) -> list[str]:
         raise InputError(path, f"cannot be read as {fmt}: {_first_line(exc)}") from exc
 
 
-def _check_columns(path: Path, names: list[str], required: tuple[str, ...]) -> set[str]:
+def check_header(path: Path, fmt: str, required: tuple[str, ...]) -> set[str]:
+    """The file's column names; an error names the file when it is unreadable or lacks a required column."""
+    names = _header(path, fmt)
     for name in required:
         if name not in names:
             raise InputError(path, f"required column is missing (found: {', '.join(names)})", name)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from popflow.ingest.events import SOURCE as EVENTS
-from popflow.ingest.pipeline import _check, _prepare
+from popflow.ingest.pipeline import check_batch
 from popflow.ingest.source import IngestContext
 from popflow.lake_views import lake_select
 from popflow.live.wire import COLUMNS
@@ -53,6 +53,6 @@ class Validator:
             "origin": pa.array(np.repeat([o for o, _ in parts], [t.num_rows for _, t in parts]).astype(np.int32)),
         })
         chunk = chunk.set_column(chunk.schema.get_field_index("line"), "line", lines["chunk_line"])
-        checked = _check(self.con, EVENTS, _prepare(EVENTS, chunk, self.ctx), self.ctx)
+        checked = check_batch(self.con, EVENTS, chunk, self.ctx)
         self.con.register(LINES, lines)
         return checked

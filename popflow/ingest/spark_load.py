@@ -171,7 +171,8 @@ def _task_errors():
         raise
     except Exception as error:  # a task's error arrives wrapped in Spark's, its message inside
         found = re.findall(r"popflow\.errors\.\w+: (.+)", str(error))
-        raise PopflowError(found[-1] if found else f"the Spark ingest failed: {str(error).splitlines()[0]}") from error
+        first = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        raise PopflowError(found[-1] if found else f"the Spark ingest failed: {first}") from error
 
 
 def _keep_parquet_only(batch: StagedBatch) -> None:

@@ -86,14 +86,13 @@ class Lake:
         _write_atomically(self.workspace / CATALOGUE_FILE, json.dumps(index, indent=2))
 
 
-class StagedBatch:
-    """A batch being written; ``commit`` publishes it with one rename."""
+class BatchFolders:
+    """The data and quarantine folders of a batch, or of one part of a batch, being written."""
 
-    def __init__(self, lake: Lake, source: str, batch_id: str):
-        self.lake, self.source, self.id = lake, source, batch_id
-        self.folder = lake.workspace / STAGING_DIR / f"{source}-{batch_id}"
-        (self.folder / DATA).mkdir(parents=True)
-        (self.folder / QUARANTINE).mkdir()
+    def __init__(self, folder: Path):
+        self.folder = folder
+        (folder / DATA).mkdir(parents=True)
+        (folder / QUARANTINE).mkdir()
 
     @property
     def data_dir(self) -> Path:
@@ -102,6 +101,26 @@ class StagedBatch:
     @property
     def quarantine_dir(self) -> Path:
         return self.folder / QUARANTINE
+
+
+class StagedBatch(BatchFolders):
+    """A batch being written; ``commit`` publishes it with one rename."""
+
+    def __init__(self, lake: Lake, source: str, batch_id: str):
+        self.lake, self.source, self.id = lake, source, batch_id
+        super().__init__(lake.workspace / STAGING_DIR / f"{source}-{batch_id}")
+
+    def adopt(self, part: Path, prefix: str) -> None:
+        """Move the Parquet files of a part written in ``part`` (data and quarantine) into the batch.
+
+        Files keep their place under ``date=`` folders and get ``prefix`` so that parts never collide.
+        """
+        for kind in (DATA, QUARANTINE):
+            for path in sorted((part / kind).rglob("*.parquet")):
+                target = self.folder / kind / path.parent.relative_to(part / kind) / f"{prefix}-{path.name}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(path, target)
+        shutil.rmtree(part)
 
     def commit(self, record: dict) -> Path:
         """Write the batch record, then move the batch into the lake atomically."""

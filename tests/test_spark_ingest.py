@@ -21,7 +21,12 @@ import popflow
 from popflow.cli import app
 from popflow.engines import spark_engine as spark
 from popflow.errors import InputError, PopflowError
-from popflow.pseudonymise import KEY_FILE
+from popflow.ingest.pipeline import checking_connection, write_files
+from popflow.ingest.quality import QualityTally, merged_report
+from popflow.ingest.registry import SOURCES
+from popflow.ingest.source import IngestContext
+from popflow.lake import BatchFolders
+from popflow.pseudonymise import KEY_FILE, KeyRing
 
 import scenario
 
@@ -141,3 +146,19 @@ def test_cli_ingests_on_spark(tmp_path, session):
                                       "--spark-conf", "spark.sql.shuffle.partitions=4", "-w", str(ws.path)])
     assert result.exit_code == 0, result.output
     assert "accepted" in result.output and ws.lake.batches("events")[0]["quality"]["rows"]["accepted"] == len(frame)
+
+
+def test_tallies_of_parts_add_up_to_the_whole_report(tmp_path):
+    """What each Spark task returns (``QualityTally.rows``), merged, is the report of one local ingest."""
+    ws, _ = twin_workspaces(tmp_path, scenario.subscribers(20))
+    files = event_files(tmp_path / "events", scenario.random_events(20, days=3, per_day=5, seed=5))
+    ctx = IngestContext(ws.settings.timezone, KeyRing(ws.path))
+    parts = []
+    for number, path in enumerate(files):
+        con, tally = checking_connection(ws.lake, ctx), QualityTally("events", [])
+        write_files(con, SOURCES["events"], [path], BatchFolders(tmp_path / f"part-{number}"), ctx, None, tally)
+        parts.append(tally.rows(con))
+    con = duckdb.connect()
+    con.register("tallies", pa.concat_tables(parts))
+    merged = merged_report("events", [], lambda sql: con.execute(sql).fetchall(), ws.settings.timezone)
+    assert merged == ws.ingest("events", files)

@@ -72,7 +72,7 @@ def load_locally(spec: SourceSpec, files: dict[Path, str], skipped: list[Path], 
     """Read, pseudonymise and check the files in this process, writing the batch with DuckDB."""
     con = checking_connection(batch.lake, ctx)
     tally = QualityTally(spec.name, [str(f) for f in skipped])
-    _ingest_files(con, spec, files, batch, ctx, fmt, tally, progress)
+    write_files(con, spec, list(files), batch, ctx, fmt, tally, progress)
     return tally.report(con)
 
 
@@ -100,12 +100,13 @@ def _new_files(lake: Lake, source: str, files: list[Path], keys: str) -> tuple[d
     return new, skipped
 
 
-def _ingest_files(con, spec: SourceSpec, files: dict[Path, str], batch: StagedBatch,
-                  ctx: IngestContext, fmt, tally: QualityTally, progress) -> None:
+def write_files(con, spec: SourceSpec, files: list[Path], target: StagedBatch, ctx: IngestContext,
+                fmt: str | None, tally: QualityTally, progress: Progress | None = None) -> None:
+    """Read, pseudonymise and check the files, writing into ``target``'s data and quarantine folders."""
     total = sum(p.stat().st_size for p in files)
     done = 0
-    writer = BatchWriter(con, spec, batch)
-    for path, malformed, table in prefetched(_prepared_batches(spec, list(files), fmt, ctx)):
+    writer = BatchWriter(con, spec, target)
+    for path, malformed, table in prefetched(_prepared_batches(spec, files, fmt, ctx)):
         if table is not None:
             writer.write(_check(con, spec, table, ctx), str(path), tally)
             continue
@@ -120,7 +121,7 @@ def _prepared_batches(spec: SourceSpec, files: list[Path], fmt, ctx: IngestConte
     """(path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
     for path in files:
         malformed = MalformedRows()
-        for table in read_source(spec, path, fmt, malformed):
+        for table in _read(spec, path, fmt, malformed):
             yield path, malformed, _prepare(spec, table, ctx)
         yield path, malformed, None
 
@@ -162,8 +163,7 @@ def prefetched(items, depth: int = 1):
                 thread.join(0.05)
 
 
-def read_source(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
-    """A source's input file as Arrow tables with ``line``; malformed CSV rows are collected apart."""
+def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
     if spec.read:
         yield spec.read(path)
         return

@@ -3,10 +3,18 @@ time span, distinct people and records per person (percentiles)."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import Counter
+from collections.abc import Callable
+
+import pyarrow as pa
 
 PERCENTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 TIME_COLUMNS = ("ts", "departs_at", "ordered_at")  # the time a source's time span is reported in
+# A tally as rows: reason counts (accepted under a NULL reason), the time span, records per person.
+TALLY_SCHEMA = pa.schema([("kind", pa.string()), ("reason", pa.string()), ("n", pa.int64()),
+                          ("person", pa.int64()), ("first", pa.timestamp("us", tz="UTC")),
+                          ("last", pa.timestamp("us", tz="UTC"))])
 
 
 class QualityTally:
@@ -59,6 +67,20 @@ class QualityTally:
         verb = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
         con.execute(f"{verb} {query}")
 
+    def rows(self, con) -> pa.Table:
+        """The tally as ``TALLY_SCHEMA`` rows, which ``merged_report`` adds up with other tallies'."""
+        reasons = [(None, self.accepted), *self.reasons.items()]
+        parts = [pa.table({"kind": ["reason"] * len(reasons), "reason": [r for r, _ in reasons],
+                           "n": [n for _, n in reasons]})]
+        if self.has_time:
+            parts.append(con.sql("SELECT 'span' AS kind, min(first) AS first, max(last) AS last "
+                                 "FROM quality_span").to_arrow_table())
+        if self.has_people:  # a 'people' row says the source has people even when none was accepted
+            parts.append(con.sql("SELECT 'people' AS kind, NULL::BIGINT AS person, NULL::BIGINT AS n UNION ALL "
+                                 "SELECT 'person', person, sum(n)::BIGINT FROM quality_people GROUP BY person")
+                         .to_arrow_table())
+        return pa.concat_tables([_conform(t) for t in parts])
+
     def report(self, con) -> dict:
         span = con.execute(SPAN_SQL.format(spans="quality_span")).fetchall()[0] if self.has_time else None
         people = con.execute(people_sql("quality_people")).fetchall()[0] if self.has_people else None
@@ -73,6 +95,22 @@ def people_sql(per_person: str) -> str:
     """Distinct people and percentiles of records per person, from rows ``(person, n)`` of ``per_person``."""
     quantiles = ", ".join(f"quantile_cont(n, {p})" for p in PERCENTILES)
     return f"SELECT count(*), {quantiles} FROM (SELECT person, sum(n) AS n FROM {per_person} GROUP BY person)"
+
+
+def merged_report(source: str, skipped_files: list[str], query: Callable[[str], list[tuple]],
+                  timezone: str) -> dict:
+    """The report of several tallies whose ``rows`` are the relation ``tallies``; ``query`` runs SQL on it."""
+    totals = query("SELECT kind, reason, sum(n), min(first), max(last) FROM tallies WHERE kind <> 'person' "
+                   "GROUP BY kind, reason")
+    reasons = Counter({reason: int(n) for kind, reason, n, _, _ in totals if kind == "reason"})
+    accepted = reasons.pop(None, 0)
+    local = zoneinfo.ZoneInfo(timezone)
+    span = next((tuple(None if v is None else v.astimezone(local) for v in (first, last))
+                 for kind, _, _, first, last in totals if kind == "span"), None)
+    people = None
+    if any(kind == "people" for kind, *_ in totals):
+        people = query(people_sql("(SELECT person, n FROM tallies WHERE kind = 'person')"))[0]
+    return quality_report(source, accepted, reasons, skipped_files, span, people)
 
 
 def quality_report(source: str, accepted: int, reasons: Counter, skipped_files: list[str],
@@ -96,6 +134,12 @@ def quality_report(source: str, accepted: int, reasons: Counter, skipped_files: 
         report["records_per_person"] = {f"p{round(p * 100)}": (None if v is None else round(v, 1))
                                         for p, v in zip(PERCENTILES, people[1:], strict=True)}
     return report
+
+
+def _conform(table: pa.Table) -> pa.Table:
+    columns = [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+               for f in TALLY_SCHEMA]
+    return pa.Table.from_arrays(columns, schema=TALLY_SCHEMA)
 
 
 def _iso(value) -> str | None:

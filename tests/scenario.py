@@ -108,6 +108,16 @@ def workspace(folder: Path, events: pd.DataFrame, subs: pd.DataFrame | None = No
     return ws
 
 
+def workspace_without_events(folder: Path, people: int = 40) -> popflow.Workspace:
+    """A workspace (k=2, TIMEZONE) with the areas, cells and ``people`` subscribers, and no events yet."""
+    paths = write_inputs(folder / "inputs", pd.DataFrame(columns=["subscriber_id", "timestamp", "cell_id"]),
+                         subscribers(people))
+    ws = popflow.Workspace.init(folder / "ws", timezone=TIMEZONE, k=2)
+    for source in ("areas", "cells", "subscribers"):
+        ws.ingest(source, [paths[source]])
+    return ws
+
+
 DESTINATIONS = {"BKK": "TH", "NRT": "JP", "ICN": "KR", "SIN": "SG"}
 
 

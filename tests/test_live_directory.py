@@ -7,14 +7,13 @@ import shutil
 import threading
 import time
 
-import pandas as pd
 import pytest
 
 import popflow
 from popflow.live import LiveOptions, replay, run_stream
 from popflow.live.directory import is_final_name
 
-from scenario import CELLS, phone, subscribers, write_inputs
+from scenario import CELLS, phone, workspace_without_events
 from test_live_support import (
     assert_live_matches_batch,
     finish,
@@ -53,7 +52,7 @@ def test_killed_directory_stream_processes_each_file_once(tmp_path):
 
 
 def test_half_written_files_are_never_read(tmp_path):
-    ws = _small_workspace(tmp_path)
+    ws = workspace_without_events(tmp_path)
     landing = tmp_path / "landing"
     landing.mkdir()
     rows = {"1": _event_lines(0, 30), "2": _event_lines(30, 30)}
@@ -88,15 +87,6 @@ def test_half_written_files_are_never_read(tmp_path):
 def test_final_names_follow_the_convention():
     assert is_final_name("events-1.csv") and is_final_name("events.parquet")
     assert not is_final_name(".events-1.csv") and not is_final_name("events-1.csv.tmp")
-
-
-def _small_workspace(tmp_path) -> popflow.Workspace:
-    paths = write_inputs(tmp_path / "inputs", pd.DataFrame(columns=["subscriber_id", "timestamp", "cell_id"]),
-                         subscribers(40))
-    ws = popflow.Workspace.init(tmp_path / "ws", timezone="Asia/Shanghai", k=2)
-    for source in ("areas", "cells", "subscribers"):
-        ws.ingest(source, [paths[source]])
-    return ws
 
 
 def _event_lines(first: int, count: int) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pandas as pd
 import pytest
 
 import popflow
@@ -13,7 +12,7 @@ from popflow.live import LiveOptions, LiveView
 from popflow.live.engine import LiveEngine
 from popflow.live.wire import decode
 
-from scenario import phone, subscribers, write_inputs
+from scenario import phone, workspace_without_events
 from test_live_support import assert_live_matches_batch, lake_events
 
 HEADER = "subscriber_id,timestamp,cell_id\n"
@@ -21,12 +20,7 @@ HEADER = "subscriber_id,timestamp,cell_id\n"
 
 @pytest.fixture
 def ws(tmp_path) -> popflow.Workspace:
-    paths = write_inputs(tmp_path / "inputs", pd.DataFrame(columns=["subscriber_id", "timestamp", "cell_id"]),
-                         subscribers(40))
-    ws = popflow.Workspace.init(tmp_path / "ws", timezone="Asia/Shanghai", k=2)
-    for source in ("areas", "cells", "subscribers"):
-        ws.ingest(source, [paths[source]])
-    return ws
+    return workspace_without_events(tmp_path)
 
 
 def engine(ws, **options) -> LiveEngine:

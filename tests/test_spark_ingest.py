@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import example, given
+from hypothesis import strategies as st
 from test_privacy import texts_in
 
 import popflow
@@ -25,6 +27,7 @@ from popflow.ingest.pipeline import checking_connection, write_files
 from popflow.ingest.quality import QualityTally, merged_report
 from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext
+from popflow.ingest.spark_load import balanced_groups
 from popflow.lake import BatchFolders
 from popflow.pseudonymise import KEY_FILE, KeyRing
 
@@ -162,3 +165,14 @@ def test_tallies_of_parts_add_up_to_the_whole_report(tmp_path):
     con.register("tallies", pa.concat_tables(parts))
     merged = merged_report("events", [], lambda sql: con.execute(sql).fetchall(), ws.settings.timezone)
     assert merged == ws.ingest("events", files)
+
+
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=60), st.integers(1, 16))
+@example([0, 0, 0], 2)
+def test_files_are_grouped_into_balanced_tasks(sizes, count):
+    files = {f"f{i}": size for i, size in enumerate(sizes)}
+    groups = balanced_groups(files, count)
+    assert len(groups) == min(count, len(files)) and all(groups)
+    assert sorted(name for group in groups for name in group) == sorted(files)
+    even_share = sum(sizes) / len(groups)
+    assert max(sum(files[n] for n in group) for group in groups) <= even_share + max(sizes)

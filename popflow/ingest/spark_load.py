@@ -15,7 +15,8 @@ ingest; a failed job abandons it and changes nothing.
 Requirements: the input files and the workspace are paths every executor can
 open (one machine, or a file system all nodes mount); executors have popflow
 installed. Files are the unit of parallelism: deliver large inputs as many
-files (hourly or daily dumps), since one file is read by one task.
+files (hourly or daily dumps), since one file is read by one task. Files are
+grouped into a few tasks per core of about equal bytes.
 
 The workspace keys travel to the executors inside the tasks (in memory,
 never written by popflow); on a cluster, encrypt Spark's traffic and spills
@@ -26,6 +27,7 @@ ids) and the small registers are ingested locally.
 
 from __future__ import annotations
 
+import heapq
 import re
 import shutil
 import uuid
@@ -43,6 +45,7 @@ from popflow.ingest.source import IngestContext, SourceSpec
 from popflow.lake import BatchFolders, StagedBatch
 
 PARTS = "parts"  # folder of the staged batch where tasks write
+TASKS_PER_CORE = 4  # enough tasks to even out uneven files, few enough to keep parts (and files) few
 FOLDER = "folder"  # the tally column naming the part a task wrote
 
 
@@ -75,8 +78,10 @@ def _load(spark, spec: SourceSpec, files: list[Path], skipped: list[str], batch:
     from pyspark import StorageLevel
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    listing = spark.createDataFrame(spark.sparkContext.parallelize([(str(f),) for f in files], len(files)),
-                                    "file string")
+    sizes = {str(f): f.stat().st_size for f in files}
+    groups = balanced_groups(sizes, TASKS_PER_CORE * spark.sparkContext.defaultParallelism)
+    tasks = spark.sparkContext.parallelize(groups, len(groups)).flatMap(lambda group: [(f,) for f in group])
+    listing = spark.createDataFrame(tasks, "file string")
     schema = TALLY_SCHEMA.append(pa.field(FOLDER, pa.string()))
     tallies = listing.mapInArrow(file_ingester(batch, spec, ctx, fmt), from_arrow_schema(schema))
     tallies = tallies.persist(StorageLevel.MEMORY_AND_DISK)  # read by each query of the report: run once
@@ -92,6 +97,21 @@ def _load(spark, spec: SourceSpec, files: list[Path], skipped: list[str], batch:
         batch.adopt(batch.folder / PARTS / name, name)
     shutil.rmtree(batch.folder / PARTS, ignore_errors=True)  # parts of failed task attempts
     return report
+
+
+def balanced_groups(sizes: dict[str, int], count: int) -> list[list[str]]:
+    """Files (name → bytes) in at most ``count`` groups of about equal bytes.
+
+    Largest file first, each to the group with the fewest bytes so far (so no
+    group exceeds an even share by more than one file).
+    """
+    groups: list[list[str]] = [[] for _ in range(min(count, len(sizes)))]
+    lightest = [(0, 0, number) for number in range(len(groups))]  # (bytes, files, group): empty groups first
+    for name in sorted(sizes, key=lambda n: (-sizes[n], n)):
+        total, members, number = heapq.heappop(lightest)
+        groups[number].append(name)
+        heapq.heappush(lightest, (total + sizes[name], members + 1, number))
+    return groups
 
 
 def file_ingester(batch: StagedBatch, spec: SourceSpec, ctx: IngestContext, fmt: str | None):

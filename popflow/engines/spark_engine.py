@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +42,10 @@ BASE_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.adaptive.enabled": "true",
     "spark.ui.showConsoleProgress": "false",
+    # Generated classes kept for reuse. A release generates some 70-120; with Spark's default of 100 each
+    # release compiled most of its classes again (Janino on the driver) and the JVM then recompiled them
+    # to machine code, seconds of CPU per release competing with the tasks.
+    "spark.sql.codegen.cache.maxEntries": "1000",
 }
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
@@ -68,11 +73,14 @@ class SparkEngine:
             self.spark.conf.set(key, value)
         self._views: list[str] = []
         self._cached: list[str] = []  # materialized (persisted) tables
+        # Relations defined but not yet read by any statement: a release defines every relation an indicator
+        # may read, and each view or Arrow table registered costs the driver tens of milliseconds.
+        self._deferred: dict[str, Callable[[], None]] = {}
         self._lake = workspace.lake
         self._statements = 0
 
     def register(self, name: str, table: pa.Table) -> None:
-        self.register_frame(name, self.spark.createDataFrame(table))
+        self._define(name, lambda: self.register_frame(name, self.spark.createDataFrame(table)))
 
     def register_frame(self, name: str, frame) -> None:
         """Make a Spark DataFrame queryable as ``name``."""
@@ -80,9 +88,18 @@ class SparkEngine:
         self._views.append(name)
 
     def create_view(self, name: str, sql: str) -> None:
+        self._define(name, lambda: self._create_view(name, sql))
+
+    def _create_view(self, name: str, sql: str) -> None:
         spark_sql = self._prepare(sql)
         self.spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {spark_sql}")
         self._views.append(name)
+
+    def _define(self, name: str, create: Callable[[], None]) -> None:
+        """Create relation ``name`` when a statement first reads it; a relation already in use is replaced now."""
+        self._deferred[name] = create
+        if name in self._views:
+            self._deferred.pop(name)()
 
     def materialize(self, name: str, sql: str) -> None:
         # A persisted DataFrame, not CACHE TABLE: a cached view's SQL is re-analysed at each use and its
@@ -107,15 +124,18 @@ class SparkEngine:
             self.spark.catalog.dropTempView(name)
         self._cached.clear()
         self._views.clear()
+        self._deferred.clear()
         if self.connect:
             self.spark.stop()
 
     def _prepare(self, sql: str) -> str:
-        """The statement in Spark SQL, with the lake datasets it reads registered."""
+        """The statement in Spark SQL, with the deferred relations and lake datasets it reads created."""
         spark_sql = to_spark_sql(sql)
-        for name in referenced_tables(spark_sql) - set(self._views):
+        for name in referenced_tables(spark_sql):
             source = name.removeprefix(LAKE_PREFIX)
-            if name.startswith(LAKE_PREFIX) and source in SCHEMAS:
+            if name in self._deferred:
+                self._deferred.pop(name)()
+            elif name not in self._views and name.startswith(LAKE_PREFIX) and source in SCHEMAS:
                 self.register_frame(name, lake_frame(self.spark, self._lake.data_files(source), SCHEMAS[source]))
         return spark_sql
 

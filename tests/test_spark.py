@@ -194,6 +194,22 @@ def test_costly_ctes_read_more_than_once_are_kept_as_shared_steps():
     assert main == "SELECT d.x FROM _s_d AS d JOIN _s_a AS a ON a.x = d.x JOIN _s_c AS c ON c.x = d.x"
 
 
+def test_relations_are_created_when_first_read_and_a_redefinition_takes_effect(ws):
+    eng = open_engine("spark", ws)
+    try:
+        eng.register("unread", pa.table({"x": [1]}))
+        eng.create_view("v", "SELECT 1 AS x")
+        eng.create_view("w", "SELECT x + 10 AS x FROM v")
+        assert eng.table("SELECT x FROM w").to_pylist() == [{"x": 11}]
+        assert not eng.spark.catalog.tableExists("unread")
+        eng.create_view("v", "SELECT 2 AS x")  # w reads v: the new v applies at once
+        eng.create_view("m", "SELECT 3 AS x")
+        eng.materialize("m", "SELECT 4 AS x")
+        assert eng.table("SELECT w.x, m.x AS y FROM w, m").to_pylist() == [{"x": 12, "y": 4}]
+    finally:
+        eng.close()
+
+
 def test_options_reach_the_session_and_its_master_is_fixed_per_process(ws, session):
     eng = open_engine("spark", ws, master=MASTER, conf={"spark.sql.shuffle.partitions": "3"})
     try:

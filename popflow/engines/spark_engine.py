@@ -110,6 +110,7 @@ class SparkEngine:
             frame = frame.persist()
             frame.count()  # computes and keeps it now, as DuckDB's CREATE TABLE does
             self.register_frame(name, frame)  # while its steps exist: Spark Connect resolves views by name
+        self._deferred.pop(name, None)  # an earlier definition not yet created is replaced too
         self._cached.append(name)
 
     def table(self, sql: str) -> pa.Table:

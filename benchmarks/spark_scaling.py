@@ -9,8 +9,9 @@ residents and od-flows through popflow (release, disclosure control, audit) on
 DuckDB and on Spark with one and with two cores. It also times the ingest of
 the same events, split into ``--files`` Parquet files, into a fresh workspace:
 locally (``--engine duckdb``) and on Spark (``--engine spark``, one task per
-file). Each engine runs in its own process; Spark's session start is reported
-apart. The engines take turns for ``--rounds`` rounds and the best time of each
+file). Each engine runs in its own process; Spark's session start and the
+first (``--warmup``) round of releases, while the JVM compiles Spark's hot
+code, are reported apart. The engines take turns for ``--rounds`` rounds and the best time of each
 is kept, so that other work on the machine skews none of them more than the others.
 """
 
@@ -77,8 +78,10 @@ def time_ingest(inputs: Path, events: Path, scratch: Path, engine: str, master: 
     return elapsed
 
 
-def child(folder: Path, engine: str, master: str | None, repeat: int, inputs: Path, events: Path) -> dict:
-    """Time each indicator on one engine (its best of ``repeat`` runs), then an ingest; runs in its own process."""
+def child(folder: Path, engine: str, master: str | None, repeat: int, warmup: int, inputs: Path,
+          events: Path) -> dict:
+    """Time each indicator on one engine (best of ``repeat`` runs after ``warmup`` untimed rounds), then an
+    ingest; runs in its own process."""
     import popflow
 
     ws = popflow.Workspace(folder)
@@ -88,6 +91,11 @@ def child(folder: Path, engine: str, master: str | None, repeat: int, inputs: Pa
 
         shared_session(master)
     result = {"session_s": time.perf_counter() - started, "times": {}, "load": os.getloadavg()[0]}
+    started = time.perf_counter()
+    for _ in range(warmup):  # the JVM compiles Spark's hot code in the first releases of a process
+        for name in INDICATORS:
+            ws.run(name, engine=engine, who="benchmark")
+    result["warmup_s"] = time.perf_counter() - started
     for name in INDICATORS:
         runs = []
         for _ in range(repeat):
@@ -102,7 +110,8 @@ def child(folder: Path, engine: str, master: str | None, repeat: int, inputs: Pa
 
 def measure(args, folder: Path, engine: str, master: str | None) -> dict:
     command = [sys.executable, __file__, "--dir", str(args.dir), "--people", str(args.people),
-               "--days", str(args.days), "--repeat", str(args.repeat), "--files", str(args.files),
+               "--days", str(args.days), "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+               "--files", str(args.files),
                "--child", engine, master or ""]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -112,7 +121,9 @@ def report(events: int, files: int, results: dict) -> None:
     duck, one, two = (results[r] for r in RUNS)
     print(f"events: {events:,}   (1-minute load average during the runs: DuckDB {duck['load']:.1f}, "
           f"Spark local[1] {one['load']:.1f}, local[2] {two['load']:.1f}; {os.cpu_count()} cores)")
-    print(f"Spark session start: local[1] {one['session_s']:.1f} s, local[2] {two['session_s']:.1f} s")
+    print(f"Spark session start: local[1] {one['session_s']:.1f} s, local[2] {two['session_s']:.1f} s; "
+          f"untimed warm-up releases: DuckDB {duck['warmup_s']:.1f} s, local[1] {one['warmup_s']:.1f} s, "
+          f"local[2] {two['warmup_s']:.1f} s")
     print(f"{'indicator':<20} {'DuckDB s':>9} {'Spark[1] s':>11} {'Spark[2] s':>11} "
           f"{'1→2 cores':>10} {'Spark[2]÷DuckDB':>16}")
     for name in INDICATORS:
@@ -141,6 +152,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=2, help="runs per indicator in one process; the best is kept")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed rounds of the indicators first in each process (JVM warm-up)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the three engines in turn; the best is kept")
     parser.add_argument("--files", type=int, default=8, help="files the events are split into for the ingest")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/popflow-bench"))
@@ -150,7 +163,8 @@ def main() -> None:
     inputs = scenario(args.dir, args.people, args.days)
     if args.child:
         split = split_events(inputs, args.files)
-        print(json.dumps(child(folder, args.child[0], args.child[1] or None, args.repeat, inputs, split)))
+        print(json.dumps(child(folder, args.child[0], args.child[1] or None, args.repeat, args.warmup, inputs,
+                               split)))
         return
     ws = workspace(inputs, folder)
     split_events(inputs, args.files)
@@ -163,7 +177,7 @@ def best(results: list[dict]) -> dict:
     """The fastest of each figure over interleaved rounds (other load on the machine only slows runs down)."""
     return {"session_s": min(r["session_s"] for r in results), "load": max(r["load"] for r in results),
             "times": {name: min(r["times"][name] for r in results) for name in INDICATORS},
-            "ingest_s": min(r["ingest_s"] for r in results)}
+            "ingest_s": min(r["ingest_s"] for r in results), "warmup_s": min(r["warmup_s"] for r in results)}
 
 
 if __name__ == "__main__":

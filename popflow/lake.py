@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,7 @@ QUARANTINE = "quarantine"
 
 # Sources whose data is partitioned by local date; the others are small dimension tables.
 DATE_PARTITIONED = frozenset({"events", "tickets", "sales"})
+RECENT_NS = 2 * 10**9  # a source folder modified this recently is listed again on the next call
 
 
 class Lake:
@@ -36,15 +38,40 @@ class Lake:
     def __init__(self, workspace: Path):
         self.workspace = workspace
         self.root = workspace / LAKE_DIR
+        # Committed batches never change, so their records and file lists are read once per Lake; a source
+        # folder is listed again only when its modification time says a batch came or went.
+        self._records: dict[str, dict[Path, dict]] = {}
+        self._listed: dict[str, int | None] = {}
+        self._file_lists: dict[tuple[Path, str], list[Path]] = {}
 
     def batches(self, source: str | None = None) -> list[dict]:
         """Committed batch records, oldest first, optionally of one source."""
-        records = []
-        for path in sorted(self.root.glob(f"{source or '*'}/batch=*/{BATCH_FILE}")):
-            record = json.loads(path.read_text())
-            record["path"] = str(path.parent.relative_to(self.workspace))
-            records.append(record)
+        if source:
+            sources = [source]
+        else:
+            sources = sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+        records = [dict(r) for name in sources for r in self._committed(name).values()]
         return sorted(records, key=lambda r: (r["committed_at"], r["id"]))
+
+    def _committed(self, source: str) -> dict[Path, dict]:
+        """Batch folder → record, for a source's committed batches."""
+        folder = self.root / source
+        try:
+            stamp = folder.stat().st_mtime_ns  # taken before listing: a batch arriving meanwhile changes it
+        except FileNotFoundError:
+            return {}
+        if self._listed.get(source) != stamp:
+            known = self._records.get(source, {})
+            self._records[source] = {path.parent: known.get(path.parent) or self._read(path)
+                                     for path in sorted(folder.glob(f"batch=*/{BATCH_FILE}"))}
+            # A folder changed within the file system's timestamp resolution may change again unseen.
+            self._listed[source] = stamp if time.time_ns() - stamp > RECENT_NS else None
+        return self._records[source]
+
+    def _read(self, path: Path) -> dict:
+        record = json.loads(path.read_text())
+        record["path"] = str(path.parent.relative_to(self.workspace))
+        return record
 
     def data_files(self, source: str) -> list[Path]:
         """Parquet files of a source's committed data."""
@@ -57,7 +84,10 @@ class Lake:
     def _files(self, source: str, kind: str) -> list[Path]:
         files = []
         for batch in self.batches(source):
-            files.extend(sorted((self.workspace / batch["path"] / kind).rglob("*.parquet")))
+            folder = self.workspace / batch["path"] / kind
+            if (folder, kind) not in self._file_lists:
+                self._file_lists[(folder, kind)] = sorted(folder.rglob("*.parquet"))
+            files.extend(self._file_lists[(folder, kind)])
         return files
 
     def fingerprints(self, source: str) -> set[str]:

@@ -158,3 +158,18 @@ def test_killed_ingest_leaves_lake_as_before(ws, tmp_path):
     report = popflow.Workspace(ws.path).ingest("events", [big])
     assert report["rows"]["read"] == 3_000_000
     assert not any((ws.path / ".staging").iterdir())  # crash leftovers were collected
+
+
+def test_a_lake_sees_batches_another_process_commits(ws, tmp_path):
+    """Batch records are kept per Lake, yet a batch committed elsewhere shows on the next call."""
+    folder = ws.path / "lake" / "events"
+    long_ago = time.time_ns() - 3600 * 10**9
+    os.utime(folder, ns=(long_ago, long_ago))  # a folder old enough for its listing to be kept
+    seen = ws.lake.batches("events")
+    assert ws.lake.batches("events") == seen and seen
+    for number in range(2):
+        more = tmp_path / f"more-{number}.csv"
+        scenario.random_events(3, days=1, per_day=2, seed=number + 40).to_csv(more, index=False)
+        popflow.Workspace(ws.path).ingest("events", [more])
+        assert len(ws.lake.batches("events")) == len(seen) + number + 1
+        assert len(ws.lake.data_files("events")) > len(seen)

@@ -155,6 +155,9 @@ def test_tallies_of_parts_add_up_to_the_whole_report(tmp_path):
     """What each Spark task returns (``QualityTally.rows``), merged, is the report of one local ingest."""
     ws, _ = twin_workspaces(tmp_path, scenario.subscribers(20))
     files = event_files(tmp_path / "events", scenario.random_events(20, days=3, per_day=5, seed=5))
+    all_bad = tmp_path / "all-bad.csv"  # a part with people columns but nobody accepted
+    all_bad.write_text("subscriber_id,timestamp,cell_id\n+8613900000001,never,a1\n")
+    files.append(all_bad)
     ctx = IngestContext(ws.settings.timezone, KeyRing(ws.path))
     parts = []
     for number, path in enumerate(files):

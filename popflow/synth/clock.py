@@ -72,6 +72,18 @@ class Period:
         """Calendar months (`YYYY-MM`) touched by the period, in order."""
         return sorted({day.month for day in self.days})
 
+    def stay_slots(self, arrival_day: np.ndarray, arrival_hour: np.ndarray, departure_day: np.ndarray,
+                   departure_hour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First slot in and first slot out of the region of stays arriving and leaving on the given day
+        indexes at the given local hours; a stay leaving after the period lasts to its end."""
+        arrive = np.empty(len(arrival_day), dtype=np.int32)
+        depart = np.full(len(arrival_day), self.end_slot, dtype=np.int32)
+        for index, day in enumerate(self.days):
+            arriving, leaving = arrival_day == index, departure_day == index
+            arrive[arriving] = day.slot_at(arrival_hour[arriving])
+            depart[leaving] = day.slot_at(departure_hour[leaving])
+        return arrive, depart
+
     def first_month_boundary(self) -> int | None:
         """Index of the first day that starts a new calendar month, if any."""
         for day in self.days[1:]:

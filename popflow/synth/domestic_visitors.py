@@ -69,13 +69,7 @@ def draw_visits(rng: np.random.Generator, count: int, period: Period) -> tuple[n
     evening = ~rest_days(period.start, days)[arrival]  # arriving after a working day
     arrival_hour = np.where(evening, rng.integers(17, 21, count), rng.integers(8, 14, count))
     departure_hour = rng.integers(12, 20, count)
-    arrive = np.empty(count, dtype=np.int32)
-    depart = np.full(count, period.end_slot, dtype=np.int32)
-    for index, day in enumerate(period.days):
-        arriving, leaving = arrival == index, departure == index
-        arrive[arriving] = day.slot_at(arrival_hour[arriving])
-        depart[leaving] = day.slot_at(departure_hour[leaving])
-    return arrive, depart
+    return period.stay_slots(arrival, arrival_hour, departure, departure_hour)
 
 
 def visitor_numbers(rng: np.random.Generator, count: int) -> pa.Array:

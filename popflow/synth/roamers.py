@@ -51,13 +51,7 @@ def draw_stays(rng: np.random.Generator, count: int, period: Period) -> tuple:
     departure_day = arrival_day + rng.integers(2, 7, count)
     arrival_hour = rng.integers(10, 21, count)
     departure_hour = rng.integers(8, 16, count)
-    arrive = np.empty(count, dtype=np.int32)
-    depart = np.full(count, period.end_slot, dtype=np.int32)
-    for index, day in enumerate(period.days):
-        arriving, leaving = arrival_day == index, departure_day == index
-        arrive[arriving] = day.slot_at(arrival_hour[arriving])
-        depart[leaving] = day.slot_at(departure_hour[leaving])
-    return arrive, depart
+    return period.stay_slots(arrival_day, arrival_hour, departure_day, departure_hour)
 
 
 def draw_hotels(rng: np.random.Generator, count: int, geo: Geography, scenic: np.ndarray) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 import stat
 import subprocess
@@ -12,6 +11,7 @@ import time
 import httpx
 import pytest
 from click.testing import CliRunner
+from service_support import refused_callers
 
 from popflow.service import ServiceConfig, create_app
 from popflow.service.background import free_port, running
@@ -22,7 +22,6 @@ import scenario
 
 pytestmark = pytest.mark.timeout(180)
 CALLERS = ("none", "bad", "expired", "revoked", "viewer", "analyst_out", "analyst", "admin")
-PAST = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +38,8 @@ def tokens(ws):
         "analyst": store.create("ana", "analyst", ("present-population", "od-flows"), "district")[0],
         "analyst_out": store.create("narrow", "analyst", ("od-flows",), "city")[0],
         "viewer": store.create("vic", "viewer")[0],
-        "expired": store.create("old", "analyst", expires_at=PAST)[0],
-        "revoked": store.create("gone", "admin")[0],
-        "bad": "pf_" + "x" * 43,
-        "none": None,
     }
-    store.revoke("gone")
-    return made
+    return made | refused_callers(store)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from service_support import refused_callers
 
 from popflow.live import LiveOptions, LiveView, run_stream
 from popflow.service import ServiceConfig, create_app
@@ -53,13 +54,8 @@ def tokens(ws):
         "analyst_out": store.create("narrow", "analyst", ("od-flows",))[0],
         "viewer": store.create("vic", "viewer")[0],
         "city_only": store.create("town", "viewer", min_level="city")[0],
-        "expired": store.create("old", "admin", expires_at=pd.Timestamp("2020-01-01", tz="UTC").to_pydatetime())[0],
-        "revoked": store.create("gone", "admin")[0],
-        "bad": "pf_" + "x" * 43,
-        "none": None,
     }
-    store.revoke("gone")
-    return made
+    return made | refused_callers(store)
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ class Lake:
         # folder is listed again only when its modification time says a batch came or went.
         self._records: dict[str, dict[Path, dict]] = {}
         self._listed: dict[str, int | None] = {}
-        self._file_lists: dict[tuple[Path, str], list[Path]] = {}
+        self._file_lists: dict[Path, list[Path]] = {}
 
     def batches(self, source: str | None = None) -> list[dict]:
         """Committed batch records, oldest first, optionally of one source."""
@@ -85,9 +85,9 @@ class Lake:
         files = []
         for batch in self.batches(source):
             folder = self.workspace / batch["path"] / kind
-            if (folder, kind) not in self._file_lists:
-                self._file_lists[(folder, kind)] = sorted(folder.rglob("*.parquet"))
-            files.extend(self._file_lists[(folder, kind)])
+            if folder not in self._file_lists:
+                self._file_lists[folder] = sorted(folder.rglob("*.parquet"))
+            files.extend(self._file_lists[folder])
         return files
 
     def fingerprints(self, source: str) -> set[str]:

@@ -31,7 +31,7 @@ from popflow.ingest.readers import (
 )
 from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext, SourceSpec
-from popflow.lake import Lake, StagedBatch
+from popflow.lake import BatchFolders, Lake, StagedBatch
 from popflow.lake_views import register_lake
 
 Progress = Callable[[int, int], None]
@@ -100,7 +100,7 @@ def _new_files(lake: Lake, source: str, files: list[Path], keys: str) -> tuple[d
     return new, skipped
 
 
-def write_files(con, spec: SourceSpec, files: list[Path], target: StagedBatch, ctx: IngestContext,
+def write_files(con, spec: SourceSpec, files: list[Path], target: BatchFolders, ctx: IngestContext,
                 fmt: str | None, tally: QualityTally, progress: Progress | None = None) -> None:
     """Read, pseudonymise and check the files, writing into ``target``'s data and quarantine folders."""
     total = sum(p.stat().st_size for p in files)
@@ -215,9 +215,9 @@ def _check(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:
 
 
 class BatchWriter:
-    """Writes accepted rows and quarantined rows of a staged batch."""
+    """Writes accepted rows and quarantined rows of a staged batch (or of one part of it)."""
 
-    def __init__(self, con, spec: SourceSpec, batch: StagedBatch):
+    def __init__(self, con, spec: SourceSpec, batch: BatchFolders):
         self.con, self.spec, self.batch = con, spec, batch
         self.cols = ", ".join(f'"{n}"' for n in SCHEMAS[spec.name])
         self.parts = 0

@@ -73,8 +73,8 @@ class QualityTally:
         parts = [pa.table({"kind": ["reason"] * len(reasons), "reason": [r for r, _ in reasons],
                            "n": [n for _, n in reasons]})]
         if self.has_time:
-            parts.append(con.sql("SELECT 'span' AS kind, min(first) AS first, max(last) AS last "
-                                 "FROM quality_span").to_arrow_table())
+            parts.append(con.sql(f"SELECT 'span' AS kind, * FROM ({SPAN_SQL.format(spans='quality_span')})")
+                         .to_arrow_table())
         if self.has_people:  # a 'people' row says the source has people even when none was accepted
             parts.append(con.sql("SELECT 'people' AS kind, NULL::BIGINT AS person, NULL::BIGINT AS n UNION ALL "
                                  "SELECT 'person', person, sum(n)::BIGINT FROM quality_people GROUP BY person")
@@ -88,7 +88,7 @@ class QualityTally:
                               self.outside_areas if self.source == "cells" else None)
 
 
-SPAN_SQL = "SELECT min(first), max(last) FROM {spans}"
+SPAN_SQL = "SELECT min(first) AS first, max(last) AS last FROM {spans}"
 
 
 def people_sql(per_person: str) -> str:

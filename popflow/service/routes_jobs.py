@@ -10,30 +10,32 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Response
 
 from popflow import indicators
-from popflow.errors import PopflowError
 from popflow.indicators.params import from_text
 from popflow.service.auth import analyst, forbidden, service
 from popflow.service.jobs import JOB_ID, expected_seconds
 from popflow.service.schemas import ERRORS, Error, Job, parameter_values, release_request_model
-from popflow.service.scope import indicator_allowed, level_allowed
+from popflow.service.scope import check_levels, indicator_allowed, refusal
 from popflow.service.tokens import Token
 
 NOT_FOUND = {404: {"model": Error, "description": "no such job"}}
-REFUSED = {400: {"model": Error, "description": "parameters refused (the message says why)"}}
+REFUSED = {400: {"model": Error, "description": "parameters refused (the message says why)"},
+           403: {"model": Error, "description": "outside the token's role or scope (the message says which)"}}
 
 
 def check_request(svc, token: Token, request) -> dict:
-    """Parameters parsed by the indicator's dataclass, within the token's scope; returns run values."""
+    """Parameters parsed by the indicator's dataclass, within the token's scope; returns run values.
+
+    Every parameter that names an area level or another indicator is checked, nested ones too
+    (see ``scope.refusal``): a bad value is refused with 400, one outside the scope with 403."""
     if not indicator_allowed(token, request.indicator):
         raise forbidden()
     values = parameter_values(request)
     params = from_text(indicators.get(request.indicator).params, values)  # PopflowError → 400
     levels = svc.areas.levels()
-    level = getattr(params, "level", None)
-    if level is not None and level not in levels:
-        raise PopflowError(f"unknown area level '{level}' (levels: {', '.join(levels)})")
-    if not level_allowed(token, level, levels):
-        raise forbidden()
+    check_levels(params, levels)
+    reason = refusal(token, request.indicator, params, levels)
+    if reason:
+        raise HTTPException(403, reason)
     options = request.model_dump(include={"privacy", "epsilon", "delta", "max_contrib", "max_value"})
     return {"indicator": request.indicator, "params": values, "options": options}
 

@@ -4,13 +4,23 @@ Area levels are ordered by depth in the area hierarchy: the root level (e.g.
 ``province``) first, the finest areas (e.g. ``district``) last. A token with
 ``min_level`` city may use city and province, not district: finer means
 closer to the finest areas, where fewer people share a cell.
+
+A release request is checked as a whole, from its parameter object: every
+field that names an area level (parsed by ``parse_level``: ``level``,
+``origin_level``, …), at its given value or at the level its default resolves
+to, and every field that names another indicator (``indicator`` on a derived
+indicator's parameters, e.g. ``alerts``), together with the parameters handed
+on to that indicator (``source_params``), checked the same way.
 """
 
 from __future__ import annotations
 
-from popflow.service.tokens import Token
+import dataclasses
 
-CAN_CREATE = ("analyst", "admin")
+from popflow import indicators
+from popflow.errors import PopflowError
+from popflow.indicators.params import from_text, parse_level
+from popflow.service.tokens import Token
 
 
 def level_order(area_rows: list[dict]) -> list[str]:
@@ -44,11 +54,85 @@ def indicator_allowed(token: Token, indicator: str) -> bool:
     return token.role == "admin" or token.indicators is None or indicator in token.indicators
 
 
+def unlimited(token: Token) -> bool:
+    """Whether the token may use every indicator at every level."""
+    return token.role == "admin" or (token.indicators is None and token.min_level is None)
+
+
+def level_fields(params_type: type) -> list[dataclasses.Field]:
+    """The fields of a parameter object that name an area level (parsed as one, named ``…level``)."""
+    return [f for f in dataclasses.fields(params_type)
+            if f.metadata.get("parse") is parse_level and f.name.endswith("level")]
+
+
+def indicator_fields(params_type: type) -> list[dataclasses.Field]:
+    """The fields that name another indicator: ``indicator`` on a derived indicator's parameters."""
+    if not callable(getattr(params_type, "source_params", None)):
+        return []
+    return [f for f in dataclasses.fields(params_type) if f.name == "indicator"]
+
+
+def default_level(f: dataclasses.Field, levels: list[str]) -> str | None:
+    """The level an unset level field stands for, as its help states (the finest unless it says the coarsest)."""
+    if "coarsest" in f.metadata.get("help", ""):
+        return levels[0] if levels else None
+    return finest_level(levels)
+
+
+def source_request(params) -> tuple[str, object] | None:
+    """The indicator a derived parameter object watches and the parameters it hands on (None: not derived)."""
+    named = indicator_fields(type(params))
+    if not named:
+        return None
+    source = indicators.get(getattr(params, named[0].name))
+    accepted = {f.name for f in dataclasses.fields(source.params)}
+    handed = {k: v for k, v in params.source_params().items() if k in accepted}
+    return source.name, from_text(source.params, handed)
+
+
+def check_levels(params, levels: list[str]) -> None:
+    """Refuse a level field naming a level the workspace does not have."""
+    for f in level_fields(type(params)):
+        value = getattr(params, f.name)
+        if value is not None and value not in levels:
+            raise PopflowError(f"{f.metadata['flag']} {value}: not an area level of this workspace "
+                              f"(levels: {', '.join(levels) or 'none yet'})")
+
+
+def refusal(token: Token, indicator: str, params, levels: list[str]) -> str | None:
+    """Why ``token`` may not release ``indicator`` with ``params`` (a parameter object); None when it may.
+
+    Raises ``PopflowError`` when a watched indicator or its parameters are invalid (for every token)."""
+    source = source_request(params)
+    if unlimited(token):
+        return None
+    if not indicator_allowed(token, indicator):
+        return f"outside this token's scope: the indicator '{indicator}'"
+    for f in level_fields(type(params)):
+        value = getattr(params, f.name)
+        if value is None and source is not None:
+            continue  # handed on to the watched indicator, checked there at the level it resolves to
+        wanted = value if value is not None else default_level(f, levels)
+        if not level_allowed(token, wanted, levels):
+            default = " (its default)" if value is None else ""
+            return (f"outside this token's scope: {f.name} '{wanted}'{default} is finer than this token's "
+                    f"finest level '{token.min_level}'")
+    if source is not None:
+        name, handed = source
+        found = refusal(token, name, handed, levels)
+        return found and f"{found} (in {name}, watched by {indicator})"
+    return None
+
+
 def release_visible(token: Token, manifest: dict, levels: list[str]) -> bool:
-    """Whether a published release is within the token's indicators and levels."""
-    level = (manifest.get("parameters") or {}).get("level")
-    return indicator_allowed(token, manifest.get("indicator", "")) and level_allowed(token, level, levels)
-
-
-def may_create(token: Token) -> bool:
-    return token.role in CAN_CREATE
+    """Whether a published release is within the token's indicators and levels (its parameters as released)."""
+    if unlimited(token):
+        return True
+    try:
+        indicator = indicators.get(manifest.get("indicator", ""))
+        names = {f.name for f in dataclasses.fields(indicator.params)}
+        stored = manifest.get("parameters") or {}
+        params = indicator.params(**{k: v for k, v in stored.items() if k in names})
+        return refusal(token, indicator.name, params, levels) is None
+    except (PopflowError, TypeError, ValueError):
+        return False  # a release this service cannot read the parameters of is shown to unlimited tokens only

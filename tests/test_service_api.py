@@ -218,6 +218,25 @@ def test_request_body_size_is_limited(server, tokens):
     assert client(server, tokens["ana"]).post("/api/releases", json=big).status_code == 413
 
 
+def chunked(data: bytes, size: int = 8192):
+    """A body sent with ``Transfer-Encoding: chunked`` (no Content-Length): httpx streams a generator."""
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+def test_chunked_request_body_size_is_limited(server, tokens):
+    c = client(server, tokens["ana"])
+    headers = {"Content-Type": "application/json"}
+    big = json.dumps({"indicator": "present-population", "parameters": {"level": "x" * 100_000}}).encode()
+    response = c.post("/api/releases", content=chunked(big), headers=headers)
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413 and response.json() == {"detail": "request body too large"}
+    small = json.dumps({"indicator": "present-population", "parameters": {"level": "galaxy"}}).encode()
+    refused = c.post("/api/releases", content=chunked(small, 7), headers=headers)
+    assert refused.status_code == 400 and "galaxy" in refused.json()["detail"]  # read whole, then parsed
+
+
 def test_cors_is_off_by_default(server, tokens):
     c = client(server, tokens["vic"])
     preflight = c.options("/api/releases", headers={"Origin": "https://evil.example",

@@ -30,7 +30,13 @@ class TokenBuckets:
 
 
 class BodyLimit:
-    """ASGI middleware refusing request bodies over ``max_body`` bytes with 413."""
+    """ASGI middleware refusing request bodies over ``max_body`` bytes with 413.
+
+    A declared ``Content-Length`` over the limit is refused at once. Otherwise the
+    body (chunked or not) is read here, up to the limit, before the app sees it, so
+    an oversized body is answered 413 whoever would have read it (FastAPI turns an
+    error while reading a body into 400); the app then receives it as one message.
+    """
 
     def __init__(self, app: ASGIApp, max_body: int):
         self.app, self.max_body = app, max_body
@@ -43,24 +49,35 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             await _too_large(send)
             return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_body:
-                raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
+        first = await self._read_body(receive)
+        if first is None:
             await _too_large(send)
+            return
+        await self.app(scope, _replay(first, receive), send)
+
+    async def _read_body(self, receive: Receive) -> Message | None:
+        """The whole request body as one message (or the disconnect that ended it); None when too large."""
+        chunks, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.max_body:
+                return None
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _replay(first: Message, receive: Receive) -> Receive:
+    """``receive`` giving ``first`` once, then whatever comes next (e.g. the client's disconnect)."""
+    pending = [first]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 async def _too_large(send: Send) -> None:

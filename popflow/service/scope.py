@@ -60,9 +60,8 @@ def unlimited(token: Token) -> bool:
 
 
 def level_fields(params_type: type) -> list[dataclasses.Field]:
-    """The fields of a parameter object that name an area level (parsed as one, named ``…level``)."""
-    return [f for f in dataclasses.fields(params_type)
-            if f.metadata.get("parse") is parse_level and f.name.endswith("level")]
+    """The fields of a parameter object that name an area level: those parsed as one."""
+    return [f for f in dataclasses.fields(params_type) if f.metadata.get("parse") is parse_level]
 
 
 def indicator_fields(params_type: type) -> list[dataclasses.Field]:

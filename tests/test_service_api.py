@@ -12,6 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from popflow import audit, indicators
+from popflow.errors import PopflowError
+from popflow.indicators.params import from_text
 from popflow.outputs import write_table
 from popflow.service import ServiceConfig, create_app
 from popflow.service.background import running
@@ -169,6 +171,29 @@ def test_bad_parameters_are_refused_with_the_dataclass_message(server, tokens):
     assert post({"by": "phone_number"}).status_code == 400
     assert post({"subscriber_id": "+8613900000001"}).status_code == 422  # no person-level parameter exists
     assert c.post("/api/releases", json={"indicator": "no-such"}).status_code == 422
+
+
+REFUSED_PARAMETERS = [
+    ("present-population", {"carry": "-1"}), ("present-population", {"carry": -1}),
+    ("present-population", {"carry": 1_000_000_000}), ("present-population", {"bin": "7min"}),
+    ("residents", {"min_nights": 0}), ("tourism", {"min_visit_bins": "many"}),
+    ("alerts", {"threshold": 0}), ("alerts", {"threshold": "0.5"}),
+    ("alerts", {"indicator": "alerts"}), ("alerts", {"measure": "area_id"}),
+]
+
+
+@pytest.mark.parametrize(("indicator", "parameters"), REFUSED_PARAMETERS,
+                         ids=[f"{i}-{json.dumps(p)}" for i, p in REFUSED_PARAMETERS])
+def test_refused_parameters_get_the_cli_message_before_any_work(ws, server, tokens, indicator, parameters):
+    """The parameter object's own refusal (its parser, range or check) comes back at once as 400, word for word."""
+    with pytest.raises(PopflowError) as by_the_parameter_object:
+        from_text(indicators.get(indicator).params, {k: str(v) for k, v in parameters.items()})  # as the CLI
+    c = client(server, tokens["ana"])
+    jobs, audited = len(c.get("/api/jobs").json()), len(audit.read(ws.path / "audit.jsonl"))
+    response = c.post("/api/releases", json={"indicator": indicator, "parameters": parameters})
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": str(by_the_parameter_object.value)}
+    assert len(c.get("/api/jobs").json()) == jobs and len(audit.read(ws.path / "audit.jsonl")) == audited
 
 
 def test_user_facing_failures_of_a_job_carry_their_message(server, tokens):

@@ -13,18 +13,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-SMALL_INT = Annotated[int, Field(ge=0, le=1_000_000)]
 SHORT_TEXT = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 def _json_type(hint) -> Any:
-    """The request type accepted for a parameter field of type ``hint`` (text is always accepted)."""
+    """The request type accepted for a parameter field of type ``hint`` (text is always accepted).
+
+    Numbers are not bounded here: the field's parser and range refuse them with the CLI's message."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     base = args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
     if base is datetime.date:
         return datetime.date
     if base is int:
-        return SMALL_INT | SHORT_TEXT
+        return int | SHORT_TEXT
+    if base is float:
+        return float | SHORT_TEXT
     if typing.get_origin(base) is tuple:
         return Annotated[list[SHORT_TEXT], Field(max_length=8)] | SHORT_TEXT
     return SHORT_TEXT

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from popflow import indicators
+from popflow.disclosure.request import PrivacyRequest
 from popflow.errors import PopflowError
 from popflow.ingest.registry import SOURCES
 from popflow.live.commands import stream
@@ -39,7 +41,7 @@ class Cli(click.Group):
         try:
             return super().invoke(ctx)
         except PopflowError as exc:
-            console.print(f"[red]error:[/red] {exc}", highlight=False)
+            console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
 
@@ -137,34 +139,26 @@ class RunGroup(click.Group):
 
 
 def indicator_command(indicator) -> click.Command:
-    """A click command whose options come from the indicator's parameter object."""
-    fields = dataclasses.fields(indicator.params)
+    """A click command whose options come from the indicator's and the privacy request's parameter objects."""
+    privacy_fields = dataclasses.fields(PrivacyRequest)
+    fields = dataclasses.fields(indicator.params) + privacy_fields
     params = [click.Option([f.metadata["flag"], f.name], default=None, help=_help(f)) for f in fields]
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),
-        click.Option(["--privacy"], type=click.Choice(["k", "dp"]), default="k", show_default=True,
-                     help="k: suppress cells under k people; dp: differential privacy"),
-        click.Option(["--epsilon"], type=float, default=None, help="dp: privacy loss ε of this release"),
-        click.Option(["--delta"], type=float, default=None, help="dp: δ for data-dependent keys [default: 1e-7]"),
-        click.Option(["--max-contrib"], type=int, default=None,
-                     help="dp: cells kept per person per table [default: one per time slot, at most 24]"),
-        click.Option(["--max-value"], type=int, default=None,
-                     help="dp: clip each person's summed measure per cell to this [default: 5]"),
         click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None,
                      help="engine [default: from popflow.toml]"),
         click.Option(MASTER[0], **MASTER[1]), click.Option(SPARK_CONF[0], **SPARK_CONF[1]),
         click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),
     ]
 
-    def callback(out, privacy, epsilon, delta, max_contrib, max_value, engine, master, spark_conf, workspace,
-                 **values):
+    def callback(out, engine, master, spark_conf, workspace, **values):
+        privacy = {f.name: values.pop(f.name) for f in privacy_fields}
         given = {k: v for k, v in values.items() if v is not None}
         options = _engine_options(master, spark_conf)
         with console.status(f"running {indicator.name}"):
-            release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy, epsilon=epsilon,
-                                               delta=delta, max_contrib=max_contrib, max_value=max_value,
-                                               engine=engine, engine_options=options, **given)
+            release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy.pop("mode") or "k",
+                                               engine=engine, engine_options=options, **privacy, **given)
         print_release(release)
 
     return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,
@@ -187,30 +181,38 @@ def _help(f) -> str:
     return f.metadata["help"] + (f" [default: {default}]" if default is not None else "")
 
 
-def print_noise(name: str, rows: int, noise: dict, privacy: dict) -> None:
-    stdout.print(f"{name}: {rows:,} cells published with differential privacy: ε={noise['epsilon']:g} "
-                 f"(release ε={privacy['epsilon']:g}, δ={privacy['delta']:g}), "
-                 f"at most {noise['max_contrib']} cells per person, {noise['keys']} keys"
-                 + (f", threshold {noise['threshold']}" if "threshold" in noise else ""))
-    for measure, values in noise.items():
-        if isinstance(values, dict):
-            stdout.print(f"  {measure}: noise scale {values['noise_scale']:g}, "
-                         f"|error| ≤ {values['error_95']:g} with 95% probability")
-
-
 def print_release(release) -> None:
+    """One line per released table and per disclosure-controlled input table, then the files written."""
     m = release.manifest
+    notes = m.get("suppressed") or m.get("noise") or {}
     for name, rows in m["rows"].items():
-        if m["privacy"]["mode"] == "dp":
-            print_noise(name, rows, m["noise"][name], m["privacy"])
-            continue
-        s = m["suppressed"][name]
-        withheld = s["magnitudes_dominated"]
-        stdout.print(f"{name}: {rows:,} cells published, {s['cells_below_k']:,} below k={m['privacy']['k']} left out"
-                     + (f", {withheld:,} values withheld (dominance)" if withheld else ""))
+        note = f"; {_disclosure_text(notes[name], m['privacy'])}" if name in notes else ""
+        stdout.print(f"{name}: {rows:,} cells published{note}", highlight=False, soft_wrap=True)
+    for name, note in notes.items():
+        if name == "derived_from":
+            stdout.print(f"derived from the published cells of release {note}", soft_wrap=True)
+        elif name not in m["rows"]:
+            stdout.print(f"  from {name}: {_disclosure_text(note, m['privacy'])}", highlight=False, soft_wrap=True)
     for path in release.files:
-        stdout.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}")
+        stdout.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}",
+                     highlight=False, soft_wrap=True)
     stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s")
+
+
+def _disclosure_text(note: dict, privacy: dict) -> str:
+    """What disclosure control did to one table, in words."""
+    if privacy["mode"] == "k":
+        withheld = note["magnitudes_dominated"]
+        return (f"{note['cells_below_k']:,} cells below k={privacy['k']} left out"
+                + (f", {withheld:,} values withheld (dominance)" if withheld else ""))
+    text = (f"differential privacy ε={note['epsilon']:g} (release ε={privacy['epsilon']:g}, "
+            f"δ={privacy['delta']:g}), at most {note['max_contrib']} cells per person, {note['keys']} keys"
+            + (f", threshold {note['threshold']}" if "threshold" in note else ""))
+    for measure, values in note.items():
+        if isinstance(values, dict):
+            text += (f"; {measure}: noise scale {values['noise_scale']:g}, "
+                     f"|error| ≤ {values['error_95']:g} with 95% probability")
+    return text
 
 
 app.add_command(RunGroup("run", help="Run an indicator and publish its disclosure-controlled result."))

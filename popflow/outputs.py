@@ -32,6 +32,16 @@ def check_suffix(path: Path) -> str:
     return suffix
 
 
+def check_output(path: Path) -> None:
+    """Refuse, before any work, an output path with an unknown suffix or without a folder to write in."""
+    check_suffix(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise PopflowError(f"{path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise PopflowError(f"{path}: is a folder, not a file")
+
+
 def zone_times(table: pa.Table, timezone: str) -> pa.Table:
     """Turn local-epoch ``time`` columns into timestamps with the workspace time zone."""
     for name in TIME_COLUMNS & set(table.column_names):

@@ -10,6 +10,7 @@ import datetime
 import getpass
 import hashlib
 import json
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from popflow import audit, indicators
 from popflow.disclosure.budget import months_of
 from popflow.disclosure.request import PrivacyRequest
 from popflow.engines import open_engine
+from popflow.errors import PopflowError
 from popflow.geography import area_geometries
 from popflow.indicators.params import from_text, to_json
-from popflow.outputs import check_suffix, sibling_path, write_table, zone_times
+from popflow.outputs import check_output, sibling_path, write_table, zone_times
 from popflow.release_inputs import prepare_inputs
 from popflow.workspace import AUDIT_FILE, RELEASES_DIR
 
@@ -49,35 +51,63 @@ class Release:
 def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
                  privacy: PrivacyRequest | None = None, engine: str | None = None,
                  who: str | None = None, engine_options: dict | None = None) -> Release:
-    """Run ``name`` with ``params`` on the workspace and publish the safe result."""
+    """Run ``name`` with ``params`` on the workspace and publish the safe result.
+
+    Parameters and the output path are checked before any work. The files are
+    written first; the privacy budget is charged and the audit line appended
+    only once they are, together; if anything fails, nothing is kept and
+    nothing is charged.
+    """
     privacy = privacy or PrivacyRequest()
     if out is not None:
-        check_suffix(out)
+        check_output(out)
     indicator = indicators.get(name)
     p = from_text(indicator.params, params or {})
     started = time.perf_counter()
     if indicator.derive:
-        accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
-        source_params = {k: v for k, v in p.source_params().items() if k in accepted}
-        source = make_release(ws, p.indicator, source_params, None, privacy, engine, who, engine_options)
-        tables = indicator.derive(source, p)
-        notes = {"derived_from": source.manifest["release_id"]}
-        mechanism_info, window, engine_name = (source.manifest[k] for k in ("privacy", "window", "engine"))
+        computed = _derive(ws, indicator, p, privacy, engine, who, engine_options)
     else:
-        tables, notes, mechanism_info, window, engine_name = _compute(ws, indicator, p, privacy, engine,
-                                                                      engine_options or {})
-    manifest = _manifest(ws, indicator, p, window, mechanism_info, tables, notes, engine_name, started)
-    release = Release(tables, manifest)
-    _store(ws, release, ws.area_rows(), out)
-    audit.append(ws.path / AUDIT_FILE, {
-        "who": who or f"cli:{getpass.getuser()}", "release": manifest["release_id"], "indicator": name,
-        "parameters": manifest["parameters"], "privacy": manifest["privacy"],
-        "rows": manifest["rows"], "outputs": [str(f) for f in release.files],
-    })
+        computed = _compute(ws, indicator, p, privacy, engine, engine_options or {})
+    release = Release(computed.tables, _manifest(ws, indicator, p, computed, started))
+
+    def charge_and_audit():
+        entry = {"who": who or f"cli:{getpass.getuser()}", "release": release.manifest["release_id"],
+                 "indicator": name, "parameters": release.manifest["parameters"],
+                 "privacy": release.manifest["privacy"], "rows": release.manifest["rows"],
+                 "outputs": [str(f) for f in release.files]}
+        if computed.cost:
+            ws.budget().charge(*computed.cost, record=lambda: audit.append(ws.path / AUDIT_FILE, entry))
+        else:
+            audit.append(ws.path / AUDIT_FILE, entry)
+
+    _store(ws, release, out, charge_and_audit)
     return release
 
 
-def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict):
+@dataclass(frozen=True)
+class Computed:
+    """What disclosure control published, before it is stored: tables, notes per table, and the cost."""
+
+    tables: dict[str, pa.Table]
+    notes: dict
+    privacy: dict
+    window: dict
+    engine: str
+    cost: tuple | None = None  # (sources, months, ε, δ) charged with the audit line in dp mode
+
+
+def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options) -> Computed:
+    """Tables computed from the published cells of a release of the watched indicator."""
+    accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
+    source_params = {k: v for k, v in p.source_params().items() if k in accepted}
+    source = make_release(ws, p.indicator, source_params, privacy=privacy, engine=engine, who=who,
+                          engine_options=engine_options)
+    m = source.manifest
+    return Computed(indicator.derive(source, p), {"derived_from": m["release_id"]}, m["privacy"], m["window"],
+                    m["engine"])
+
+
+def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict) -> Computed:
     """Run the indicator's contributions through the mechanism on an engine."""
     contributions = indicator.define(p)
     mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
@@ -90,10 +120,8 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engi
                                  ws.settings.timezone)
     finally:
         eng.close()
-    if cost:
-        ws.budget().charge(*cost)
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
-    return tables, notes, mechanism.describe(), span, eng.name
+    return Computed(tables, notes, mechanism.describe(), span, eng.name, cost)
 
 
 def _budget_cost(ws, indicator, p, window, privacy: PrivacyRequest):
@@ -137,19 +165,19 @@ def _has_rows(eng, relation: str) -> bool:
     return eng.table(f"SELECT count(*) AS n FROM {relation}").column("n")[0].as_py() > 0
 
 
-def _manifest(ws, indicator, p, window, privacy: dict, tables, notes, engine, started) -> dict:
+def _manifest(ws, indicator, p, computed: Computed, started: float) -> dict:
     from popflow import __version__
 
     return {
         "release_id": datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8],
         "indicator": indicator.name,
         "parameters": to_json(p),
-        "window": window,
-        "privacy": privacy,
-        "rows": {name: t.num_rows for name, t in tables.items()},
-        "suppressed" if privacy["mode"] == "k" else "noise": notes,
+        "window": computed.window,
+        "privacy": computed.privacy,
+        "rows": {name: t.num_rows for name, t in computed.tables.items()},
+        "suppressed" if computed.privacy["mode"] == "k" else "noise": computed.notes,
         "inputs": _fingerprints(ws, indicator.uses),
-        "engine": engine,
+        "engine": computed.engine,
         "timezone": ws.settings.timezone,
         "popflow_version": __version__,
         "wall_time_s": round(time.perf_counter() - started, 3),
@@ -166,18 +194,36 @@ def _fingerprints(ws, uses: tuple[str, ...]) -> dict:
     return result
 
 
-def _store(ws, release: Release, area_rows: list[dict], out: Path | None) -> None:
-    """Keep the release under ``releases/<id>/`` and write ``out`` (+ extra tables) if asked."""
+def _store(ws, release: Release, out: Path | None, record) -> None:
+    """Keep the release under ``releases/<id>/``, write ``out`` (+ extra tables) if asked, then ``record`` it.
+
+    If writing or recording fails, the release folder and every file written are removed.
+    """
     folder = ws.path / RELEASES_DIR / release.manifest["release_id"]
-    folder.mkdir(parents=True)
-    for name, table in release.tables.items():
-        pq.write_table(table, folder / f"{name}.parquet")
-    if out is not None:
-        geometries = area_geometries(area_rows, ws.h3_resolution()) if out.suffix.lower() == ".geojson" else None
-        for index, (name, table) in enumerate(release.tables.items()):
-            path = out if index == 0 else sibling_path(out, name)
-            write_table(table, path, geometries)
-            release.files.append(path)
-        release.manifest["files"] = [str(f) for f in release.files]
-        Path(f"{out}.manifest.json").write_text(json.dumps(release.manifest, indent=2))
-    (folder / "manifest.json").write_text(json.dumps(release.manifest, indent=2))
+    try:
+        folder.mkdir(parents=True)
+        for name, table in release.tables.items():
+            pq.write_table(table, folder / f"{name}.parquet")
+        if out is not None:
+            _write_outputs(ws, release, out)
+        (folder / "manifest.json").write_text(json.dumps(release.manifest, indent=2))
+        record()
+    except BaseException as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        for path in [*release.files, Path(f"{out}.manifest.json")] if out is not None else []:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or " ".join(str(exc).split())
+            raise PopflowError(f"{exc.filename or out}: cannot write the release ({reason}); "
+                               "nothing was released or charged") from None
+        raise
+
+
+def _write_outputs(ws, release: Release, out: Path) -> None:
+    geometries = area_geometries(ws.area_rows(), ws.h3_resolution()) if out.suffix.lower() == ".geojson" else None
+    for index, (name, table) in enumerate(release.tables.items()):
+        path = out if index == 0 else sibling_path(out, name)
+        release.files.append(path)
+        write_table(table, path, geometries)
+    release.manifest["files"] = [str(f) for f in release.files]
+    Path(f"{out}.manifest.json").write_text(json.dumps(release.manifest, indent=2))

@@ -82,13 +82,17 @@ def area_ancestors(rows: list[dict]) -> pa.Table:
 
 
 def _window(eng, p, primary: str) -> tuple[datetime.date, datetime.date]:
+    """The requested dates (default: every date of ``primary``), clipped to the dates that hold data.
+
+    A window with no data at all is refused like any window with too few people.
+    """
     span = eng.table(f"SELECT min(date) AS first, max(date) AS last FROM lake_{primary}").to_pylist()[0]
     if span["first"] is None:
         raise PopflowError(f"no {primary} in the workspace: ingest {primary} first")
-    first = p.date_from or span["first"]
-    last = p.date_to or span["last"]
+    first = max(p.date_from or span["first"], span["first"])
+    last = min(p.date_to or span["last"], span["last"])
     if first > last:
-        raise PopflowError("--from is after --to")
+        raise PopflowError(QUERY_SET_MESSAGE)
     return first, last
 
 

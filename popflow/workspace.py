@@ -140,8 +140,8 @@ class Workspace:
         from popflow.disclosure.request import PrivacyRequest
         from popflow.release import make_release
 
-        options = {"delta": delta, "max_contrib": max_contrib, "max_value": max_value}
-        request = PrivacyRequest(privacy, epsilon, **{k: v for k, v in options.items() if v is not None})
+        request = PrivacyRequest.from_options(mode=privacy, epsilon=epsilon, delta=delta, max_contrib=max_contrib,
+                                              max_value=max_value)
         return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options)
 
     def budget(self):

@@ -132,7 +132,8 @@ def test_alerts_flag_a_collapse_in_a_weekly_series():
     trips[12:] = [20.0] * 8  # a travel advisory from week 13 on
     table = pa.table({"week": weeks, "destination_country": ["KR"] * 20, "trips": trips,
                       "travellers": [t - 5 for t in trips]})
-    alerts = derive(FakeRelease(table, "outbound-travel"), Alerts(measure="trips")).get("alerts").to_pandas()
+    params = Alerts(indicator="outbound-travel", measure="trips")
+    alerts = derive(FakeRelease(table, "outbound-travel"), params).get("alerts").to_pandas()
     assert alerts["time"].iloc[0] == "2026-W13" and (alerts["score"] < 0).all()
     assert set(alerts["time"]) <= {"2026-W13", "2026-W14", "2026-W15", "2026-W16"}
 

@@ -55,10 +55,16 @@ class BudgetLedger:
                         f"privacy budget exceeded: {source} in {month} has spent ε={spent:g} of "
                         f"{self.limit:g}; this release needs ε={epsilon:g} (remaining ε={self.limit - spent:g})")
 
-    def charge(self, sources: list[str], months: list[str], epsilon: float, delta: float) -> None:
-        """Record a release's cost (checked again under the lock)."""
+    def charge(self, sources: list[str], months: list[str], epsilon: float, delta: float,
+               record=lambda: None) -> None:
+        """Record a release's cost (checked again under the lock) together with ``record()``, its audit line.
+
+        ``record`` runs under the lock after the check and before the ledger is
+        written: if it fails, nothing is charged.
+        """
         with self._locked():
             self.check(sources, months, epsilon)
+            record()
             ledger = self.read()
             for source in sources:
                 for month in months:

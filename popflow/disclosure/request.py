@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from popflow.disclosure.differential_privacy import DifferentialPrivacy
 from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.errors import PopflowError
+from popflow.indicators.params import from_text, option, parse_choice, parse_number, parse_whole_number
 from popflow.pseudonymise import load_key
 
 MODES = ("k", "dp")
@@ -16,17 +17,24 @@ MODES = ("k", "dp")
 
 @dataclass(frozen=True)
 class PrivacyRequest:
-    """``--privacy``, ``--epsilon``, ``--delta``, ``--max-contrib``, ``--max-value``."""
+    """The disclosure-control options of a release; the CLI's and Python's options are generated from them."""
 
-    mode: str = "k"
-    epsilon: float | None = None
-    delta: float = 1e-7
-    max_contrib: int | None = None
-    max_value: int = 5
+    mode: str = option("k", "--privacy", "k: suppress cells under k people; dp: differential privacy",
+                       parse_choice(*MODES))
+    epsilon: float | None = option(None, "--epsilon", "dp: privacy loss ε of this release", parse_number,
+                                   limits=(0.001, 100))
+    delta: float = option(1e-7, "--delta", "dp: δ for data-dependent keys", limits=(1e-12, 1e-4))
+    max_contrib: int | None = option(None, "--max-contrib", "dp: cells kept per person per table",
+                                     parse_whole_number, "one per time slot, at most 24", limits=(1, 1000))
+    max_value: int = option(5, "--max-value", "dp: clip each person's summed measure per cell to this",
+                            limits=(1, 1000))
+
+    @classmethod
+    def from_options(cls, **values) -> PrivacyRequest:
+        """A request from option values (text or typed; None means the default), each checked against its range."""
+        return from_text(cls, values)
 
     def __post_init__(self):
-        if self.mode not in MODES:
-            raise PopflowError(f"--privacy must be one of {', '.join(MODES)}")
         if self.mode == "dp" and self.epsilon is None:
             raise PopflowError("--privacy dp needs --epsilon")
         if self.mode == "k" and self.epsilon is not None:

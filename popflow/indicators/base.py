@@ -66,3 +66,13 @@ class Indicator:
     combine: Callable | None = None
     # A derived indicator computes its table from another indicator's release: ``derive(release, params)``.
     derive: Callable | None = None
+    # Numeric columns of the main output table that a series may watch, when a post-disclosure step
+    # adds or removes columns; by default the first contribution's people count, sums, amounts and medians.
+    measures: tuple[str, ...] = ()
+
+    def watchable_measures(self) -> tuple[str, ...]:
+        """The measures of the main output table (see ``measures``)."""
+        if self.measures or self.derive:
+            return self.measures
+        first = self.define(self.params())[0]
+        return (first.people, *first.sums, *first.amounts, *(f"{m}_median" for m in first.medians))

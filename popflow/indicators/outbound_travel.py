@@ -82,4 +82,6 @@ INDICATOR = register(Indicator(
     uses=("tickets",),
     lookback_days=400,
     finish=finish_sql,
+    measures=("trips", "travellers", "spend_total", "spend_median", "premium_share", "change_vs_prev_year",
+              "change_vs_prev_4w"),
 ))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import re
 from typing import Any
 
@@ -53,14 +54,12 @@ def parse_breakdowns(text: str | tuple) -> tuple[str, ...]:
     return names
 
 
-def parse_positive_int(text: str) -> int:
+def parse_whole_number(text: str) -> int:
+    """A whole number; its range is the field's ``limits``."""
     try:
-        value = int(text)
+        return int(str(text).strip())
     except (TypeError, ValueError) as exc:
         raise PopflowError(f"'{text}' is not a whole number") from exc
-    if value < 0:
-        raise PopflowError(f"'{text}' must not be negative")
-    return value
 
 
 def parse_level(text: str | None) -> str | None:
@@ -71,10 +70,45 @@ def parse_level(text: str | None) -> str | None:
     return str(text)
 
 
-def option(default: Any, flag: str, help: str, parse=None, shown: str | None = None):
-    """A parameter field with its CLI flag, help and parser."""
-    return dataclasses.field(default=default, metadata={"flag": flag, "help": help, "parse": parse,
-                                                         "shown": shown})
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The inclusive range of a numeric parameter, in the unit its help names."""
+
+    low: float
+    high: float
+
+    def check(self, flag: str, value: float) -> None:
+        if not self.low <= value <= self.high:
+            raise PopflowError(f"{flag} {value}: must be between {self.text()}")
+
+    def text(self) -> str:
+        return f"{self.low:g} and {self.high:g}"
+
+
+def option(default: Any, flag: str, help: str, parse=None, shown: str | None = None,
+           limits: tuple[float, float] | None = None):
+    """A parameter field with its CLI flag, help, parser and, for numbers, its range."""
+    if limits is not None and parse is None:
+        parse = parse_whole_number if isinstance(default, int) else parse_number
+    return dataclasses.field(default=default, metadata={
+        "flag": flag, "help": help, "parse": parse, "shown": shown,
+        "limits": Limits(*limits) if limits is not None else None})
+
+
+def parse_field(f: dataclasses.Field, value: Any) -> Any:
+    """A field's value from text or a typed value: parsed, then checked against its range.
+
+    Every error names the field's flag, so the CLI, Python and HTTP say the same thing.
+    """
+    parse, limits, flag = f.metadata.get("parse"), f.metadata.get("limits"), f.metadata["flag"]
+    try:
+        parsed = parse(value) if parse else value
+    except PopflowError as exc:
+        message = str(exc)
+        raise PopflowError(message if message.startswith(flag) else f"{flag}: {message}") from None
+    if limits is not None and parsed is not None:
+        limits.check(flag, parsed)
+    return parsed
 
 
 def from_text(cls, values: dict[str, Any]):
@@ -84,11 +118,8 @@ def from_text(cls, values: dict[str, Any]):
     if unknown:
         flags = ", ".join(sorted(unknown))
         raise PopflowError(f"parameter(s) not accepted by this indicator: {flags}")
-    parsed = {}
-    for name, value in values.items():
-        parse = fields[name].metadata.get("parse")
-        parsed[name] = parse(value) if (parse and value is not None) else value
-    return cls(**parsed)
+    parsed = {name: None if value is None else parse_field(fields[name], value) for name, value in values.items()}
+    return cls(**{name: value for name, value in parsed.items() if value is not None})
 
 
 def to_json(params) -> dict:
@@ -126,7 +157,7 @@ class Binned(Window):
     """Options of indicators built on bin locations."""
 
     bin: int = option(3600, "--bin", "bin length, aligned to local midnight", parse_bin, "1h")
-    carry: int = option(0, "--carry", "hours an observed location carries into silent bins", parse_positive_int)
+    carry: int = option(0, "--carry", "hours an observed location carries into silent bins", limits=(0, 48))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,8 +165,8 @@ class Homes(Window):
     """Options of indicators built on home and work locations."""
 
     period: str = option("month", "--period", "period of home and work detection", None)
-    min_nights: int = option(3, "--min-nights", "nights needed to fix a home", parse_positive_int)
-    min_days: int = option(3, "--min-days", "weekdays needed to fix a workplace", parse_positive_int)
+    min_nights: int = option(3, "--min-nights", "nights needed to fix a home", limits=(1, 31))
+    min_days: int = option(3, "--min-days", "weekdays needed to fix a workplace", limits=(1, 23))
 
     def __post_init__(self):
         super().__post_init__()
@@ -155,12 +186,13 @@ def parse_choice(*choices: str):
 
 
 def parse_number(text: str) -> float:
+    """A finite real number; its range is the field's ``limits``."""
     try:
-        value = float(text)
+        value = float(str(text).strip())
     except (TypeError, ValueError) as exc:
         raise PopflowError(f"'{text}' is not a number") from exc
-    if value <= 0:
-        raise PopflowError(f"'{text}' must be positive")
+    if not math.isfinite(value):
+        raise PopflowError(f"'{text}' is not a finite number")
     return value
 
 
@@ -170,9 +202,9 @@ class Tourism(Homes):
 
     bin: int = option(3600, "--bin", "bin length for same-day visits", parse_bin, "1h")
     min_visit_bins: int = option(3, "--min-visit-bins", "observed bins in an area that make a same-day visit",
-                                 parse_positive_int)
+                                 limits=(1, 1440))
     max_visit_days: int = option(7, "--max-visit-days", "days seen in a month under which a person with no "
-                                 "usual environment counts as a visitor", parse_positive_int)
+                                 "usual environment counts as a visitor", limits=(1, 31))
     origin_level: str | None = option(None, "--origin-level", "area level of a domestic visitor's origin "
                                       "(default: the coarsest)", parse_level)
 
@@ -192,18 +224,44 @@ class Retail(Dated):
     level: str | None = option(None, "--level", "area level of the regions (default: the finest)", parse_level)
     rank: str | None = option(None, "--rank", "order regions: opportunity (potential − buyers)",
                               parse_choice("opportunity"))
-    min_nights: int = option(3, "--min-nights", "nights needed to fix a resident's home", parse_positive_int)
+    min_nights: int = option(3, "--min-nights", "nights needed to fix a resident's home", limits=(1, 31))
+
+
+def parse_watched(text: str) -> str:
+    """A registered indicator whose own release has series (not one derived from another release)."""
+    from popflow import indicators  # the registry imports this module
+
+    if indicators.get(str(text)).derive:
+        raise PopflowError(f"--indicator {text}: its series come from another indicator's release; "
+                           "watch that indicator instead")
+    return str(text)
+
+
+def parse_measure_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", str(text)):
+        raise PopflowError(f"--measure '{text}' is not a measure name")
+    return str(text)
 
 
 @dataclasses.dataclass(frozen=True)
 class Alerts(Dated):
     """Options of the alerts indicator."""
 
-    indicator: str = option("present-population", "--indicator", "indicator whose series are watched")
+    indicator: str = option("present-population", "--indicator", "indicator whose series are watched",
+                            parse_watched)
     measure: str | None = option(None, "--measure", "value watched (default: the indicator's people count)",
-                                 parse_level)
-    threshold: float = option(3.5, "--threshold", "robust z-score that raises an alert", parse_number)
+                                 parse_measure_name)
+    threshold: float = option(3.5, "--threshold", "robust z-score that raises an alert", limits=(1, 100))
     level: str | None = option(None, "--level", "area level of the watched indicator", parse_level)
+
+    def __post_init__(self):
+        super().__post_init__()
+        from popflow import indicators  # the registry imports this module
+
+        measures = indicators.get(self.indicator).watchable_measures()
+        if self.measure is not None and self.measure not in measures:
+            raise PopflowError(f"--measure {self.measure}: {self.indicator} has no such measure "
+                               f"(measures: {', '.join(measures)})")
 
     def source_params(self) -> dict:
         """Options handed to the watched indicator."""

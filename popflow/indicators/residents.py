@@ -56,4 +56,5 @@ INDICATOR = register(Indicator(
     uses=("events", "population"),
     finish=lambda published, p: estimate_sql(published),
     finish_needs="target_population",
+    measures=("people", "estimate"),
 ))

@@ -81,4 +81,5 @@ INDICATOR = register(Indicator(
     description=__doc__,
     uses=("sales", "events"),
     combine=combine,
+    measures=("orders", "buyers", "revenue", "online_share", "potential", "penetration", "opportunity"),
 ))

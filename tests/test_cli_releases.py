@@ -1,0 +1,101 @@
+"""Every registered indicator released from the command line, and what a failed release leaves behind."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from popflow import audit, indicators
+from popflow.cli import app
+
+INDICATORS = [i.name for i in indicators.all_indicators()]
+
+
+def cli(*args) -> tuple[int, str]:
+    """Run ``popflow ARGS`` in this process; (exit code, stdout + stderr)."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def ws(every_source_workspace, tmp_path_factory):
+    """A copy of the shared workspace, since dp releases here spend its budget."""
+    target = tmp_path_factory.mktemp("cli-releases") / "ws"
+    shutil.copytree(every_source_workspace.path, target)
+    return target
+
+
+def releases(ws) -> list[str]:
+    return sorted(p.name for p in (ws / "releases").iterdir())
+
+
+@pytest.mark.parametrize("privacy", [["--privacy", "k"], ["--privacy", "dp", "--epsilon", "0.5"]], ids=["k", "dp"])
+@pytest.mark.parametrize("name", INDICATORS)
+def test_every_indicator_runs_from_the_cli(ws, tmp_path, name, privacy):
+    out = tmp_path / f"{name}.csv"
+    code, output = cli("run", name, *privacy, "--out", out, "-w", ws)
+    assert code == 0, output
+    assert "cells published" in output and f"wrote {out}" in output and "audited" in output
+    manifest = json.loads(out.with_name(out.name + ".manifest.json").read_text())
+    assert manifest["indicator"] == name and manifest["privacy"]["mode"] == privacy[1]
+    assert audit.read(ws / "audit.jsonl")[-1]["release"] == manifest["release_id"]
+
+
+def test_an_unwritable_output_releases_and_charges_nothing(ws):
+    before_audit, before_releases = (ws / "audit.jsonl").read_text(), releases(ws)
+    before_budget = (ws / "budget.json").read_text() if (ws / "budget.json").exists() else None
+    for target in ("/proc/x.csv", "/proc/popflow-missing-folder/x.csv"):
+        code, output = cli("run", "present-population", "--privacy", "dp", "--epsilon", "0.5", "--out", target,
+                           "-w", ws)
+        assert code == 2 and "Traceback" not in output and target.split("/")[-2] in output
+        assert len(output.strip().splitlines()) == 1
+    assert (ws / "audit.jsonl").read_text() == before_audit and releases(ws) == before_releases
+    assert ((ws / "budget.json").read_text() if (ws / "budget.json").exists() else None) == before_budget
+
+
+def test_a_window_beyond_the_data_charges_only_the_months_with_data(ws, tmp_path):
+    out = tmp_path / "wide.csv"
+    code, output = cli("run", "residents", "--from", "1900-01-01", "--to", "2200-12-31", "--privacy", "dp",
+                       "--epsilon", "0.1", "--out", out, "-w", ws)
+    assert code == 0, output
+    manifest = json.loads(out.with_name("wide.csv.manifest.json").read_text())
+    assert manifest["window"] == {"from": "2026-01-26", "to": "2026-02-09"}  # UTC times, local dates
+    assert set(json.loads((ws / "budget.json").read_text())["events"]) == {"2026-01", "2026-02"}
+
+
+def test_a_window_without_data_is_refused(ws, tmp_path):
+    code, output = cli("run", "residents", "--from", "1900-01-01", "--to", "1900-12-31", "--out",
+                       tmp_path / "x.csv", "-w", ws)
+    assert code == 2 and "too few people" in output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--indicator", "alerts"], "--indicator alerts: its series come from another indicator's release"),
+    (["--measure", "area_id"], "--measure area_id: present-population has no such measure"),
+    (["--indicator", "od-flows", "--measure", "people"], "--measure people: od-flows has no such measure"),
+    (["--indicator", "nothing"], "unknown indicator 'nothing'"),
+])
+def test_alerts_refuse_what_they_cannot_watch_before_any_work(ws, tmp_path, args, message):
+    before = releases(ws)
+    code, output = cli("run", "alerts", *args, "--out", tmp_path / "a.csv", "-w", ws)
+    assert code == 2 and message in output and "level" not in output
+    assert releases(ws) == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["present-population", "--carry", "100000000"], "--carry 100000000: must be between 0 and 48"),
+    (["present-population", "--carry", "-1"], "--carry -1: must be between 0 and 48"),
+    (["residents", "--min-nights", "0"], "--min-nights 0: must be between 1 and 31"),
+    (["alerts", "--threshold", "nan"], "--threshold: 'nan' is not a finite number"),
+    (["present-population", "--privacy", "dp", "--epsilon", "1e309"], "--epsilon: '1e309' is not a finite number"),
+    (["present-population", "--privacy", "dp", "--epsilon", "1", "--max-contrib", "0"],
+     "--max-contrib 0: must be between 1 and 1000"),
+])
+def test_parameters_out_of_range_are_refused_with_one_line(ws, tmp_path, args, message):
+    code, output = cli("run", *args, "--out", tmp_path / "x.csv", "-w", ws)
+    assert code == 2 and message in output and len(output.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ silently falls back to a default privacy parameter.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -17,6 +18,7 @@ from popflow.errors import PopflowError
 
 SETTINGS_FILE = "popflow.toml"
 ENGINES = ("duckdb", "spark")
+FIRST_PLAUSIBLE_DATE = "2000-01-01"  # the default time_window starts here (local) and ends one day after now
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Settings:
     dominance: float = 0.5
     privacy_budget: float = 10.0
     engine: str = "duckdb"
+    # Plausible event times: first and last local date, both included. None (the setting absent) means
+    # 2000-01-01 to one day after the moment of ingest, evaluated at each ingest.
+    time_window: tuple[str, str] | None = None
 
     def __post_init__(self):
         try:
@@ -46,6 +51,8 @@ class Settings:
         for mcc in self.home_mcc:
             if not (mcc.isdigit() and len(mcc) == 3):
                 raise PopflowError(f"home_mcc '{mcc}' is not a 3-digit mobile country code")
+        if self.time_window is not None:
+            _window_dates(self.time_window)
 
     @classmethod
     def load(cls, workspace: Path) -> Settings:
@@ -59,10 +66,52 @@ class Settings:
             raise PopflowError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         if "home_mcc" in raw:
             raw["home_mcc"] = tuple(str(m) for m in raw["home_mcc"])
+        if isinstance(raw.get("time_window"), list):  # TOML dates (unquoted) or ISO strings
+            raw["time_window"] = tuple(d.isoformat() if isinstance(d, datetime.date) else d
+                                       for d in raw["time_window"])
         return cls(**raw)
 
     def save(self, workspace: Path) -> None:
         """Write ``popflow.toml``."""
         data = dataclasses.asdict(self)
         data["home_mcc"] = list(self.home_mcc)
+        if self.time_window is None:
+            del data["time_window"]  # the default moves with the clock, so it is not written down
+        else:
+            data["time_window"] = list(self.time_window)
         (workspace / SETTINGS_FILE).write_text(tomli_w.dumps(data))
+
+
+def plausible_window(time_window: tuple[str, str] | None, timezone: str,
+                     now: datetime.datetime | None = None) -> tuple[datetime.datetime, datetime.datetime]:
+    """The plausible event times ``[first, end)`` of a ``time_window`` setting, as aware instants.
+
+    A window of two local dates runs from the first date's midnight to the end of
+    the last date, in the workspace time zone. No window (the default) runs from
+    2000-01-01 local midnight to one day after ``now`` (default: the present).
+    """
+    zone = zoneinfo.ZoneInfo(timezone)
+    if time_window is None:
+        now = now or datetime.datetime.now(datetime.UTC)
+        first = datetime.date.fromisoformat(FIRST_PLAUSIBLE_DATE)
+        return datetime.datetime.combine(first, datetime.time(), zone), now + datetime.timedelta(days=1)
+    first, last = _window_dates(time_window)
+    return (datetime.datetime.combine(first, datetime.time(), zone),
+            datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), zone))
+
+
+def _window_dates(time_window) -> tuple[datetime.date, datetime.date]:
+    """The first and last date of a ``time_window`` setting; a clear error when it is not two ISO dates."""
+    usage = 'time_window must be two ISO dates, the first and last plausible local date, e.g. ["2000-01-01", ' \
+            '"2030-12-31"] (leave it out for 2000-01-01 to one day after now)'
+    if not isinstance(time_window, list | tuple) or len(time_window) != 2:
+        raise PopflowError(usage)
+    try:
+        first, last = (datetime.date.fromisoformat(str(d)) for d in time_window)
+    except ValueError:
+        raise PopflowError(f"{usage}; got {list(time_window)}") from None
+    if last < first:
+        raise PopflowError(f"time_window ends ({last}) before it starts ({first})")
+    if last.year >= 9999:
+        raise PopflowError("time_window must end before the year 9999")
+    return first, last

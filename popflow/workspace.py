@@ -71,7 +71,8 @@ class Workspace:
             return self._choose_h3_grid(source, h3)
         if not paths:
             raise PopflowError(f"ingest {source}: give at least one file or directory")
-        ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path))
+        ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path),
+                            time_window=self.settings.time_window)
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress,

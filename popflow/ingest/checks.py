@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 MISSING_FIELD = "missing_field"
 UNPARSABLE_TIME = "unparsable_time"
+IMPLAUSIBLE_TIME = "implausible_time"
 UNKNOWN_CELL = "unknown_cell"
 CELL_OUTSIDE_AREAS = "cell_outside_areas"
 INVALID_VALUE = "invalid_value"
@@ -26,6 +27,7 @@ DEPARTURE_BEFORE_PURCHASE = "departure_before_purchase"
 REASONS = {
     MISSING_FIELD: "a required field is empty",
     UNPARSABLE_TIME: "a time that is not ISO 8601 or epoch seconds",
+    IMPLAUSIBLE_TIME: "a time outside the workspace's time_window (infinity and years that do not fit included)",
     UNKNOWN_CELL: "a cell_id not in the cells table (or not valid at that time)",
     CELL_OUTSIDE_AREAS: "the event's cell lies outside every area",
     INVALID_VALUE: "a value outside the allowed set or range",
@@ -53,6 +55,11 @@ class Check:
 def missing(*columns: str) -> list[Check]:
     """One check per required column: empty or null is bad."""
     return [Check(MISSING_FIELD, c, f"{c} IS NULL") for c in columns]
+
+
+def timed(name: str, column: str) -> list[Check]:
+    """Checks of a time parsed as ``{name}_any`` and kept as ``{name}`` when inside the time window."""
+    return [Check(UNPARSABLE_TIME, column, f"{name}_any IS NULL"), Check(IMPLAUSIBLE_TIME, column, f"{name} IS NULL")]
 
 
 def classify_sql(checks: list[Check]) -> str:

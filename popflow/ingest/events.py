@@ -21,7 +21,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     types_list = ", ".join(f"'{e}'" for e in EVENT_TYPES)
     checks = [
         *q.missing("person", "ts_text", "cell_id"),
-        q.Check(q.UNPARSABLE_TIME, "timestamp", "ts IS NULL"),
+        *q.timed("ts", "timestamp"),
         q.Check(q.UNKNOWN_CELL, "cell_id", "NOT cell_known"),
         q.Check(q.CELL_OUTSIDE_AREAS, "cell_id", "area_id IS NULL"),
         q.Check(q.INVALID_VALUE, "event_type", f"event_type NOT IN ({types_list})"),
@@ -31,7 +31,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     WITH parsed AS (
         SELECT line, * LIKE 'person%', "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw,
                mcc AS mcc_raw, "timestamp" AS ts_text,
-               {instant_sql('"timestamp"', types["timestamp"])} AS ts,
+               {instant_sql('"timestamp"', types["timestamp"])} AS ts_any, {ctx.plausible_sql('ts_any')} AS ts,
                {text_sql('cell_id')} AS cell_id,
                lower({text_sql('event_type')}) AS event_type, {text_sql('mcc')} AS mcc
         FROM raw

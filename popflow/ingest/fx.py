@@ -12,13 +12,14 @@ from popflow.ingest.source import IngestContext, SourceSpec
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [
         *q.missing("date_text", "currency", "rate_text"),
-        q.Check(q.UNPARSABLE_TIME, "date", "date IS NULL"),
+        *q.timed("date", "date"),
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
         q.Check(q.INVALID_VALUE, "rate_to_base", "rate_to_base IS NULL OR rate_to_base <= 0"),
     ]
     return f"""
     WITH parsed AS (
-        SELECT line, "date" AS date_text, {date_sql('"date"', types['date'])} AS date,
+        SELECT line, "date" AS date_text, {date_sql('"date"', types['date'])} AS date_any,
+               {ctx.plausible_date_sql('date_any')} AS date,
                upper({text_sql('currency')}) AS currency, rate_to_base AS rate_text,
                {number_sql('rate_to_base')} AS rate_to_base
         FROM raw

@@ -16,7 +16,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     channels = ", ".join(f"'{c}'" for c in CHANNELS)
     checks = [
         *q.missing("order_id", "person", "ordered_text", "region_id", "category", "amount_text", "currency"),
-        q.Check(q.UNPARSABLE_TIME, "ordered_at", "ordered_at IS NULL"),
+        *q.timed("ordered_at", "ordered_at"),
         q.Check(q.UNKNOWN_AREA, "region_id", "region_id NOT IN (SELECT area_id FROM areas)"),
         q.Check(q.INVALID_VALUE, "amount", "amount IS NULL"),
         q.Check(q.NEGATIVE_AMOUNT, "amount", "amount < 0"),
@@ -26,7 +26,8 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     return f"""
     WITH parsed AS (
         SELECT line, * LIKE 'person%', {text_sql('order_id')} AS order_id,
-               ordered_at AS ordered_text, {instant_sql('ordered_at', types['ordered_at'])} AS ordered_at,
+               ordered_at AS ordered_text, {instant_sql('ordered_at', types['ordered_at'])} AS ordered_at_any,
+               {ctx.plausible_sql('ordered_at_any')} AS ordered_at,
                {text_sql('region_id')} AS region_id, {text_sql('category')} AS category,
                amount AS amount_text, {number_sql('amount')} AS amount, upper({text_sql('currency')}) AS currency,
                lower({text_sql('channel')}) AS channel

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
 from popflow.pseudonymise import KeyRing
+from popflow.settings import plausible_window
 
 
 @dataclass
 class IngestContext:
-    """What a source may use while parsing a batch."""
+    """What a source may use while parsing a batch.
+
+    ``time_window`` is the workspace setting (None: 2000-01-01 to one day after
+    ``now``); ``now`` is fixed when the context is made, so one ingest applies
+    one window to all its files.
+    """
 
     timezone: str
     keys: KeyRing
     area_lookup: Callable[[pa.Array, pa.Array], pa.Array] | None = None
+    time_window: tuple[str, str] | None = None
+    now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+
+    def plausible_sql(self, instant: str) -> str:
+        """SQL keeping an instant (TIMESTAMPTZ) inside the time window; NULL outside it or when NULL."""
+        first, end = plausible_window(self.time_window, self.timezone, self.now)
+        return (f"CASE WHEN {instant} >= '{first.isoformat()}'::TIMESTAMPTZ "
+                f"AND {instant} < '{end.isoformat()}'::TIMESTAMPTZ THEN {instant} END")
+
+    def plausible_date_sql(self, date: str) -> str:
+        """SQL keeping a local date inside the time window; NULL outside it or when NULL."""
+        first, end = plausible_window(self.time_window, self.timezone, self.now)
+        last = (end - datetime.timedelta(microseconds=1)).astimezone(first.tzinfo).date()
+        return f"CASE WHEN {date} BETWEEN DATE '{first.date()}' AND DATE '{last}' THEN {date} END"
 
 
 @dataclass(frozen=True)

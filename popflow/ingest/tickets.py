@@ -21,8 +21,8 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [
         *q.missing("ticket_id", "person", "bought_text", "departs_text", "origin", "destination",
                    "destination_country", "fare_text", "currency"),
-        q.Check(q.UNPARSABLE_TIME, "purchased_at", "purchased_at IS NULL"),
-        q.Check(q.UNPARSABLE_TIME, "departs_at", "departs_at IS NULL"),
+        *q.timed("purchased_at", "purchased_at"),
+        *q.timed("departs_at", "departs_at"),
         q.Check(q.DEPARTURE_BEFORE_PURCHASE, "departs_at", "departs_at < purchased_at"),
         q.Check(q.UNKNOWN_AIRPORT, "origin", "origin NOT IN (SELECT iata FROM ref_airports)"),
         q.Check(q.UNKNOWN_AIRPORT, "destination", "destination_airport_country IS NULL"),
@@ -35,8 +35,10 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     return f"""
     WITH parsed AS (
         SELECT line, * LIKE 'person%', {text_sql('ticket_id')} AS ticket_id,
-               purchased_at AS bought_text, {instant_sql('purchased_at', types['purchased_at'])} AS purchased_at,
-               departs_at AS departs_text, {instant_sql('departs_at', types['departs_at'])} AS departs_at,
+               purchased_at AS bought_text, {instant_sql('purchased_at', types['purchased_at'])} AS purchased_at_any,
+               {ctx.plausible_sql('purchased_at_any')} AS purchased_at,
+               departs_at AS departs_text, {instant_sql('departs_at', types['departs_at'])} AS departs_at_any,
+               {ctx.plausible_sql('departs_at_any')} AS departs_at,
                upper({text_sql('origin')}) AS origin, upper({text_sql('destination')}) AS destination,
                upper({text_sql('destination_country')}) AS destination_country,
                fare AS fare_text, {number_sql('fare')} AS fare, upper({text_sql('currency')}) AS currency,

@@ -9,6 +9,8 @@ line.
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pyarrow as pa
 
@@ -28,7 +30,8 @@ class Validator:
     def __init__(self, ws, con):
         self.ws, self.con = ws, con
         con.execute(f"SET TimeZone = '{ws.settings.timezone}'")
-        self.ctx = IngestContext(timezone=ws.settings.timezone, keys=KeyRing(ws.path))
+        self.ctx = IngestContext(timezone=ws.settings.timezone, keys=KeyRing(ws.path),
+                                 time_window=ws.settings.time_window)
         self.reload()
 
     def reload(self) -> None:
@@ -53,6 +56,7 @@ class Validator:
             "origin": pa.array(np.repeat([o for o, _ in parts], [t.num_rows for _, t in parts]).astype(np.int32)),
         })
         chunk = chunk.set_column(chunk.schema.get_field_index("line"), "line", lines["chunk_line"])
+        self.ctx.now = datetime.datetime.now(datetime.UTC)  # the default time window ends a day after now
         checked = check_batch(self.con, EVENTS, chunk, self.ctx)
         self.con.register(LINES, lines)
         return checked

@@ -20,6 +20,7 @@ from rich.table import Table
 from popflow import indicators
 from popflow.disclosure.request import PrivacyRequest
 from popflow.errors import PopflowError
+from popflow.indicators.params import option_name
 from popflow.ingest.registry import SOURCES
 from popflow.live.commands import stream
 from popflow.service.commands import serve, token  # imports no FastAPI until `serve` runs
@@ -140,9 +141,9 @@ class RunGroup(click.Group):
 
 def indicator_command(indicator) -> click.Command:
     """A click command whose options come from the indicator's and the privacy request's parameter objects."""
-    privacy_fields = dataclasses.fields(PrivacyRequest)
-    fields = dataclasses.fields(indicator.params) + privacy_fields
-    params = [click.Option([f.metadata["flag"], f.name], default=None, help=_help(f)) for f in fields]
+    privacy_options = [option_name(f) for f in dataclasses.fields(PrivacyRequest)]
+    fields = dataclasses.fields(indicator.params) + dataclasses.fields(PrivacyRequest)
+    params = [click.Option([f.metadata["flag"], option_name(f)], default=None, help=_help(f)) for f in fields]
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),
@@ -153,12 +154,12 @@ def indicator_command(indicator) -> click.Command:
     ]
 
     def callback(out, engine, master, spark_conf, workspace, **values):
-        privacy = {f.name: values.pop(f.name) for f in privacy_fields}
+        privacy = {name: values.pop(name) for name in privacy_options}
         given = {k: v for k, v in values.items() if v is not None}
         options = _engine_options(master, spark_conf)
         with console.status(f"running {indicator.name}"):
-            release = Workspace(workspace).run(indicator.name, out=out, privacy=privacy.pop("mode") or "k",
-                                               engine=engine, engine_options=options, **privacy, **given)
+            release = Workspace(workspace).run(indicator.name, out=out, engine=engine, engine_options=options,
+                                               **privacy, **given)
         print_release(release)
 
     return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,

@@ -141,7 +141,7 @@ class Workspace:
         from popflow.disclosure.request import PrivacyRequest
         from popflow.release import make_release
 
-        request = PrivacyRequest.from_options(mode=privacy, epsilon=epsilon, delta=delta, max_contrib=max_contrib,
+        request = PrivacyRequest.from_options(privacy=privacy, epsilon=epsilon, delta=delta, max_contrib=max_contrib,
                                               max_value=max_value)
         return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options)
 

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from popflow import audit, indicators
+from popflow.disclosure.request import PrivacyRequest
 from popflow.errors import PopflowError
 from popflow.indicators.params import from_text
 from popflow.outputs import write_table
@@ -194,6 +195,23 @@ def test_refused_parameters_get_the_cli_message_before_any_work(ws, server, toke
     assert response.status_code == 400, response.text
     assert response.json() == {"detail": str(by_the_parameter_object.value)}
     assert len(c.get("/api/jobs").json()) == jobs and len(audit.read(ws.path / "audit.jsonl")) == audited
+
+
+REFUSED_PRIVACY = [{"privacy": "dp", "epsilon": 1e9}, {"privacy": "dp", "epsilon": 1, "max_contrib": 0},
+                   {"privacy": "dp", "epsilon": 1, "delta": 0.5}, {"privacy": "dp"}, {"privacy": "exact"},
+                   {"epsilon": 1}]
+
+
+@pytest.mark.parametrize("options", REFUSED_PRIVACY, ids=[json.dumps(o) for o in REFUSED_PRIVACY])
+def test_refused_privacy_options_get_the_cli_message_before_any_work(ws, server, tokens, options):
+    with pytest.raises(PopflowError) as by_the_request:
+        PrivacyRequest.from_options(**{k: str(v) for k, v in options.items()})  # as the CLI
+    c = client(server, tokens["ana"])
+    jobs = len(c.get("/api/jobs").json())
+    response = c.post("/api/releases", json={"indicator": "present-population", **options})
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": str(by_the_request.value)}
+    assert len(c.get("/api/jobs").json()) == jobs
 
 
 def test_user_facing_failures_of_a_job_carry_their_message(server, tokens):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -9,7 +10,14 @@ from dataclasses import dataclass
 from popflow.disclosure.differential_privacy import DifferentialPrivacy
 from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.errors import PopflowError
-from popflow.indicators.params import from_text, option, parse_choice, parse_number, parse_whole_number
+from popflow.indicators.params import (
+    from_text,
+    option,
+    option_name,
+    parse_choice,
+    parse_number,
+    parse_whole_number,
+)
 from popflow.pseudonymise import load_key
 
 MODES = ("k", "dp")
@@ -31,8 +39,13 @@ class PrivacyRequest:
 
     @classmethod
     def from_options(cls, **values) -> PrivacyRequest:
-        """A request from option values (text or typed; None means the default), each checked against its range."""
-        return from_text(cls, values)
+        """A request from options named as the CLI's (``privacy``, ``epsilon``, ``max_contrib``…), as text or
+        typed values (None means the default), each checked against its range."""
+        names = {option_name(f): f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - set(names)
+        if unknown:
+            raise PopflowError(f"unknown privacy option(s): {', '.join(sorted(unknown))}")
+        return from_text(cls, {names[k]: v for k, v in values.items()})
 
     def __post_init__(self):
         if self.mode == "dp" and self.epsilon is None:

@@ -95,6 +95,12 @@ def option(default: Any, flag: str, help: str, parse=None, shown: str | None = N
         "limits": Limits(*limits) if limits is not None else None})
 
 
+def option_name(f: dataclasses.Field) -> str:
+    """The name of a field's option in Python keywords and HTTP requests: its flag without dashes (--max-contrib:
+    max_contrib)."""
+    return f.metadata["flag"].lstrip("-").replace("-", "_")
+
+
 def parse_field(f: dataclasses.Field, value: Any) -> Any:
     """A field's value from text or a typed value: parsed, then checked against its range.
 

@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Response
 
 from popflow import indicators
+from popflow.disclosure.request import PrivacyRequest
 from popflow.indicators.params import from_text
 from popflow.service.auth import analyst, forbidden, service
 from popflow.service.jobs import JOB_ID, expected_seconds
-from popflow.service.schemas import ERRORS, Error, Job, parameter_values, release_request_model
+from popflow.service.schemas import ERRORS, PRIVACY_OPTIONS, Error, Job, parameter_values, release_request_model
 from popflow.service.scope import check_levels, indicator_allowed, refusal
 from popflow.service.tokens import Token
 
@@ -36,7 +37,8 @@ def check_request(svc, token: Token, request) -> dict:
     reason = refusal(token, request.indicator, params, levels)
     if reason:
         raise HTTPException(403, reason)
-    options = request.model_dump(include={"privacy", "epsilon", "delta", "max_contrib", "max_value"})
+    options = request.model_dump(include=PRIVACY_OPTIONS)
+    PrivacyRequest.from_options(**options)  # PopflowError → 400, before any work
     return {"indicator": request.indicator, "params": values, "options": options}
 
 

@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from popflow.disclosure.request import PrivacyRequest
+from popflow.indicators.params import option_name
+
 SHORT_TEXT = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -51,15 +54,16 @@ def parameter_model(indicator) -> type[BaseModel]:
                         __doc__=f"Parameters of {indicator.name}: {indicator.summary}", **fields)
 
 
-class ReleaseOptions(BaseModel):
-    """Privacy options every release request takes."""
+def _privacy_options() -> dict[str, Any]:
+    """The privacy options of ``PrivacyRequest`` as request fields named like the CLI's options."""
+    hints = typing.get_type_hints(PrivacyRequest)
+    return {option_name(f): (_json_type(hints[f.name]) | None, Field(None, description=describe_field(f)))
+            for f in dataclasses.fields(PrivacyRequest)}
 
-    model_config = ConfigDict(extra="forbid")
-    privacy: Literal["k", "dp"] = Field("k", description="k: suppress cells under k people; dp: differential privacy")
-    epsilon: float | None = Field(None, gt=0, le=100, description="dp: privacy loss ε of this release")
-    delta: float | None = Field(None, gt=0, lt=1, description="dp: δ for data-dependent keys")
-    max_contrib: int | None = Field(None, ge=1, le=10_000, description="dp: cells kept per person per table")
-    max_value: int | None = Field(None, ge=1, le=1_000_000, description="dp: clip each person's measure per cell")
+
+ReleaseOptions = create_model("ReleaseOptions", __config__=ConfigDict(extra="forbid"),
+                              __doc__="Privacy options every release request takes.", **_privacy_options())
+PRIVACY_OPTIONS = frozenset(ReleaseOptions.model_fields)
 
 
 def release_request_model(indicators: list) -> Any:

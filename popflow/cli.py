@@ -142,8 +142,10 @@ class RunGroup(click.Group):
 def indicator_command(indicator) -> click.Command:
     """A click command whose options come from the indicator's and the privacy request's parameter objects."""
     privacy_options = [option_name(f) for f in dataclasses.fields(PrivacyRequest)]
-    fields = dataclasses.fields(indicator.params) + dataclasses.fields(PrivacyRequest)
-    params = [click.Option([f.metadata["flag"], option_name(f)], default=None, help=_help(f)) for f in fields]
+    params = [click.Option([f.metadata["flag"], f.name], default=None, help=_help(f))
+              for f in dataclasses.fields(indicator.params)]
+    params += [click.Option([f.metadata["flag"], option_name(f)], default=None, help=_help(f))
+               for f in dataclasses.fields(PrivacyRequest)]
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),

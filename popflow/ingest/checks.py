@@ -23,6 +23,7 @@ OVERLAPPING_VALIDITY = "overlapping_validity"
 UNKNOWN_AIRPORT = "unknown_airport"
 UNKNOWN_CURRENCY = "unknown_currency"
 DEPARTURE_BEFORE_PURCHASE = "departure_before_purchase"
+AMBIGUOUS_BASE_CURRENCY = "ambiguous_base_currency"
 
 REASONS = {
     MISSING_FIELD: "a required field is empty",
@@ -40,6 +41,7 @@ REASONS = {
     UNKNOWN_AIRPORT: "an origin or destination that is not an IATA airport code",
     UNKNOWN_CURRENCY: "a currency that is not an ISO 4217 code",
     DEPARTURE_BEFORE_PURCHASE: "a ticket departing before it was bought",
+    AMBIGUOUS_BASE_CURRENCY: "a second currency at rate 1 on one date: which one is the base is ambiguous",
 }
 
 
@@ -60,6 +62,12 @@ def missing(*columns: str) -> list[Check]:
 def timed(name: str, column: str) -> list[Check]:
     """Checks of a time parsed as ``{name}_any`` and kept as ``{name}`` when inside the time window."""
     return [Check(UNPARSABLE_TIME, column, f"{name}_any IS NULL"), Check(IMPLAUSIBLE_TIME, column, f"{name} IS NULL")]
+
+
+def amount(column: str, value: str) -> list[Check]:
+    """An amount of money: a finite number (not NaN or infinite), not negative."""
+    return [Check(INVALID_VALUE, column, f"{value} IS NULL OR NOT isfinite({value})"),
+            Check(NEGATIVE_AMOUNT, column, f"{value} < 0")]
 
 
 def classify_sql(checks: list[Check]) -> str:

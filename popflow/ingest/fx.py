@@ -1,4 +1,14 @@
-"""Exchange rates: ``rate_to_base`` converts one unit of ``currency`` on ``date`` to the base currency."""
+"""Exchange rates: ``rate_to_base`` converts one unit of ``currency`` on ``date`` to the base currency.
+
+A rate is a finite positive number. The base currency is the one at rate 1.
+Two currencies at rate 1 on one date make the base ambiguous: every such row
+of the ingest is quarantined (``ambiguous_base_currency``), and so is a new
+one on a date whose base is already in the lake (committed rows never
+change). Quarantining the rows, rather than refusing the file, keeps the
+rest of the file and still counts and locates each refused row, so nothing
+is lost or silently dropped; the date is then without a base until a
+corrected row is ingested.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +24,8 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         *q.missing("date_text", "currency", "rate_text"),
         *q.timed("date", "date"),
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
-        q.Check(q.INVALID_VALUE, "rate_to_base", "rate_to_base IS NULL OR rate_to_base <= 0"),
+        q.Check(q.INVALID_VALUE, "rate_to_base",
+                "rate_to_base IS NULL OR NOT isfinite(rate_to_base) OR rate_to_base <= 0"),
     ]
     return f"""
     WITH parsed AS (
@@ -32,10 +43,21 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     """
 
 
+def ambiguous_bases(accepted: str) -> str:
+    """Rows at rate 1 on a date where another currency is at rate 1 (in this ingest or the lake)."""
+    return f"""
+    WITH bases AS (SELECT seq, date, currency FROM {accepted} WHERE rate_to_base = 1),
+         known AS (SELECT date, currency FROM bases UNION SELECT date, currency FROM fx WHERE rate_to_base = 1)
+    SELECT seq, '{q.AMBIGUOUS_BASE_CURRENCY}' AS reason, 'rate_to_base' AS "column" FROM bases b
+    WHERE EXISTS (SELECT 1 FROM known k WHERE k.date = b.date AND k.currency <> b.currency)
+    """
+
+
 SOURCE = SourceSpec(
     name="fx",
     required=("date", "currency", "rate_to_base"),
     optional=(),
     parse=parse,
     key=("date", "currency"),
+    conflicts=ambiguous_bases,
 )

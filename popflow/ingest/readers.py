@@ -23,6 +23,8 @@ from popflow.columns import LINE
 from popflow.errors import InputError
 
 BATCH_ROWS = 4_000_000
+# CSV spellings of a missing value (Arrow's, without NaN's: a NaN amount is an invalid number, not an empty field).
+NULL_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "N/A", "NA", "NULL", "n/a", "null"]
 CSV_BLOCK = 64 << 20
 FORMATS = ("csv", "parquet")
 
@@ -133,7 +135,7 @@ def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows) -> Ite
         read_options=pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
         convert_options=pacsv.ConvertOptions(
             include_columns=wanted, column_types={c: pa.string() for c in wanted},
-            strings_can_be_null=True, quoted_strings_can_be_null=False,
+            strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=NULL_VALUES,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
     )

@@ -18,8 +18,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         *q.missing("order_id", "person", "ordered_text", "region_id", "category", "amount_text", "currency"),
         *q.timed("ordered_at", "ordered_at"),
         q.Check(q.UNKNOWN_AREA, "region_id", "region_id NOT IN (SELECT area_id FROM areas)"),
-        q.Check(q.INVALID_VALUE, "amount", "amount IS NULL"),
-        q.Check(q.NEGATIVE_AMOUNT, "amount", "amount < 0"),
+        *q.amount("amount", "amount"),
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
         q.Check(q.INVALID_VALUE, "channel", f"channel NOT IN ({channels})"),
     ]

@@ -27,8 +27,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.UNKNOWN_AIRPORT, "origin", "origin NOT IN (SELECT iata FROM ref_airports)"),
         q.Check(q.UNKNOWN_AIRPORT, "destination", "destination_airport_country IS NULL"),
         q.Check(q.INVALID_VALUE, "destination_country", "destination_country <> destination_airport_country"),
-        q.Check(q.INVALID_VALUE, "fare", "fare IS NULL"),
-        q.Check(q.NEGATIVE_AMOUNT, "fare", "fare < 0"),
+        *q.amount("fare", "fare"),
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
         q.Check(q.INVALID_VALUE, "cabin", f"cabin NOT IN ({cabins})"),
     ]

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from popflow.ingest.events import SOURCE as EVENTS
-from popflow.ingest.readers import LineNumbers
+from popflow.ingest.readers import NULL_VALUES, LineNumbers
 
 COLUMNS = EVENTS.required + EVENTS.optional
 GZIP_MAGIC = b"\x1f\x8b"
@@ -87,7 +87,8 @@ def _csv_options(wanted: list[str], malformed: list) -> dict:
     return dict(
         read_options=pacsv.ReadOptions(use_threads=False),
         convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={c: pa.string() for c in wanted},
-                                             strings_can_be_null=True, quoted_strings_can_be_null=False),
+                                             strings_can_be_null=True, quoted_strings_can_be_null=False,
+                                             null_values=NULL_VALUES),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
     )
 

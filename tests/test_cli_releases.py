@@ -99,3 +99,12 @@ def test_alerts_refuse_what_they_cannot_watch_before_any_work(ws, tmp_path, args
 def test_parameters_out_of_range_are_refused_with_one_line(ws, tmp_path, args, message):
     code, output = cli("run", *args, "--out", tmp_path / "x.csv", "-w", ws)
     assert code == 2 and message in output and len(output.strip().splitlines()) == 1
+
+
+def test_readme_lists_every_option_with_its_range():
+    from pathlib import Path
+
+    from popflow.options_reference import readme_section
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert readme_section() in readme, "README's options table is stale: run python -m popflow.options_reference"

@@ -155,14 +155,16 @@ class Window(Dated):
     """Options of indicators over areas, with breakdowns."""
 
     level: str | None = option(None, "--level", "area level (default: the finest)", parse_level)
-    by: tuple[str, ...] = option((), "--by", "breakdowns: gender, age_band, origin_region", parse_breakdowns)
+    by: tuple[str, ...] = option((), "--by", "breakdowns, comma-separated: gender, age_band, origin_region",
+                                 parse_breakdowns)
 
 
 @dataclasses.dataclass(frozen=True)
 class Binned(Window):
     """Options of indicators built on bin locations."""
 
-    bin: int = option(3600, "--bin", "bin length, aligned to local midnight", parse_bin, "1h")
+    bin: int = option(3600, "--bin", "bin length (divides 24 h, at least 1min), aligned to local midnight",
+                     parse_bin, "1h")
     carry: int = option(0, "--carry", "hours an observed location carries into silent bins", limits=(0, 48))
 
 
@@ -206,7 +208,8 @@ def parse_number(text: str) -> float:
 class Tourism(Homes):
     """Options of the tourism indicator."""
 
-    bin: int = option(3600, "--bin", "bin length for same-day visits", parse_bin, "1h")
+    bin: int = option(3600, "--bin", "bin length for same-day visits (divides 24 h)", parse_bin,
+                     "1h")
     min_visit_bins: int = option(3, "--min-visit-bins", "observed bins in an area that make a same-day visit",
                                  limits=(1, 1440))
     max_visit_days: int = option(7, "--max-visit-days", "days seen in a month under which a person with no "

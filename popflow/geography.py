@@ -81,12 +81,6 @@ def level_map(rows: list[dict], level: str | None) -> pa.Table:
                     schema=pa.schema([("area_id", pa.string()), ("target_id", pa.string())]))
 
 
-def coarsest_level(rows: list[dict]) -> str | None:
-    """The level of root areas (those without a parent)."""
-    roots = {r["level"] for r in rows if not r["parent_id"]}
-    return sorted(map(str, roots))[0] if roots else None
-
-
 def area_geometries(rows: list[dict], h3_resolution: int | None = None) -> dict[str, str]:
     """WKT per area_id; a parent without geometry gets the union of its finest areas."""
     if h3_resolution is not None:

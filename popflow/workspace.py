@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from popflow.errors import PopflowError
-from popflow.geography import AreaIndex, finest_areas, h3_lookup
+from popflow.geography import H3_LEVEL, AreaIndex, finest_areas, h3_lookup
 from popflow.ingest.pipeline import ingest as run_ingest
 from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext
@@ -89,7 +89,7 @@ class Workspace:
         resolution = self.h3_resolution()
         if resolution is not None:
             query = ("SELECT DISTINCT area_id, area_id AS name, NULL AS parent_id, "
-                     f"'h3_{resolution}' AS level, NULL AS geometry FROM cells WHERE area_id IS NOT NULL")
+                     f"'{H3_LEVEL.format(resolution)}' AS level, NULL AS geometry FROM cells WHERE area_id IS NOT NULL")
         else:
             query = "SELECT area_id, name, parent_id, level, geometry FROM areas"
         cursor = con.execute(query + " ORDER BY area_id")

@@ -25,13 +25,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "population": {c.AREA_ID: "VARCHAR", c.POPULATION: "BIGINT", c.ADULTS: "BIGINT"},
     "tickets": {
-        "ticket_id": "VARCHAR", c.PERSON: "BIGINT", "purchased_at": "TIMESTAMPTZ", "departs_at": "TIMESTAMPTZ",
+        "ticket_id": "BIGINT",  # keyed pseudonym of the ticket's id: it points to a person
+        c.PERSON: "BIGINT", "purchased_at": "TIMESTAMPTZ", "departs_at": "TIMESTAMPTZ",
         c.LOCAL_EPOCH: "BIGINT",  # local departure time, epoch seconds
         "origin": "VARCHAR", "destination": "VARCHAR", "destination_country": "VARCHAR",
         "fare": "DOUBLE", "currency": "VARCHAR", "cabin": "VARCHAR", "channel": "VARCHAR", c.DATE: "DATE",
     },
     "sales": {
-        "order_id": "VARCHAR", c.PERSON: "BIGINT", "ordered_at": "TIMESTAMPTZ", c.LOCAL_EPOCH: "BIGINT",
+        "order_id": "BIGINT",  # keyed pseudonym of the order's id
+        c.PERSON: "BIGINT", "ordered_at": "TIMESTAMPTZ", c.LOCAL_EPOCH: "BIGINT",
         "region_id": "VARCHAR", "category": "VARCHAR", "amount": "DOUBLE", "currency": "VARCHAR",
         "channel": "VARCHAR", c.DATE: "DATE",
     },

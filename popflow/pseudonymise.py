@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 
 KEY_FILE = "secret.key"
 KEY_BYTES = 32
+QUARANTINE_KEY_LABEL = b"popflow quarantined values"
 
 
 def create_key(workspace: Path, effective_from: datetime.date | None = None) -> Path:
@@ -62,8 +64,12 @@ class KeyRing:
 
     def __init__(self, workspace: Path):
         self.dates = key_schedule(workspace)
-        self.pseudonymisers = [Pseudonymiser(load_key(workspace))] + [
+        first = load_key(workspace)
+        self.pseudonymisers = [Pseudonymiser(first)] + [
             Pseudonymiser(load_key(workspace, f"secret-{d.isoformat()}.key")) for d in self.dates]
+        # Values of quarantined records are hashed under a key of their own, derived from the first key,
+        # so they cannot be joined to the lake's pseudonyms.
+        self.values = Pseudonymiser(hmac.new(first, QUARANTINE_KEY_LABEL, hashlib.sha256).digest())
 
     @property
     def schedule_id(self) -> str:
@@ -73,6 +79,11 @@ class KeyRing:
     def columns(self, raw) -> list[pa.Array]:
         """The pseudonyms of a raw identifier column under each key, oldest key first."""
         return [p.column(raw) for p in self.pseudonymisers]
+
+    def linked(self, raw) -> pa.Array:
+        """Pseudonyms of identifiers that point to a person's record (a ticket, an order), under the first
+        key whatever their date, so that a repeated id is recognised across key rotations."""
+        return self.pseudonymisers[0].column(raw)
 
     def person_sql(self, local_date: str) -> str:
         """SQL choosing ``person`` (first key) or ``person__i`` by a record's local date."""

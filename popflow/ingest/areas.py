@@ -53,18 +53,24 @@ def _polygon_wkt(geometry: dict | None) -> tuple[str | None, bool | None]:
     return (shape.wkt if ok else None), ok
 
 
+RECORD = q.Record(raw={name: name for name in PROPERTIES}, pseudonyms=())
+
+
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [
         *q.missing("area_id", "name"),
         q.Check(q.INVALID_GEOMETRY, "geometry", "geometry_ok = false"),
     ]
     return f"""
-    SELECT {text_sql('area_id')} AS area_id, {text_sql('name')} AS name,
-           {text_sql('parent_id')} AS parent_id, {text_sql('level')} AS level, geometry,
-           line, to_json({{'area_id': area_id, 'name': name, 'parent_id': parent_id,
-                          'level': level}})::VARCHAR AS record,
-           {q.classify_sql(checks)}
-    FROM raw
+    WITH parsed AS (
+        SELECT {text_sql('area_id')} AS area_id, {text_sql('name')} AS name,
+               {text_sql('parent_id')} AS parent_id, {text_sql('level')} AS level, geometry, geometry_ok, line
+        FROM raw
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM parsed
+    )
+    SELECT area_id, name, parent_id, level, geometry, line, reason, "column", {RECORD.sql()} AS record
+    FROM classified
     """
 
 
@@ -89,4 +95,5 @@ SOURCE = SourceSpec(
     key=("area_id",),
     read=read_geojson,
     conflicts=hierarchy_conflicts,
+    record=RECORD,
 )

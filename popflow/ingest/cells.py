@@ -1,7 +1,10 @@
 """Cell towers: position and validity period, assigned to the finest area holding them.
 
 A cell outside every area is kept (with no area) and reported; its events are
-quarantined. Versions of one cell must not overlap in time.
+quarantined. Versions of one cell must not overlap in time. Validity bounds may
+lie before the time window (towers are older than their events) but must be
+finite: an open end is left empty, and ``infinity`` is quarantined as an
+implausible time.
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ def _as_float(values: pa.ChunkedArray) -> pa.Array:
     return pc.if_else(pc.fill_null(ok, False), text, None).cast(pa.float64())
 
 
+RECORD = q.Record(
+    raw={"cell_id": "cell_id", "latitude": "lat_text", "longitude": "lon_text", "valid_from": "from_text",
+         "valid_to": "to_text"},
+    pseudonyms=(),
+)
+
+
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [
         *q.missing("cell_id", "lat_text", "lon_text"),
@@ -34,6 +44,8 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.INVALID_VALUE, "longitude", "longitude IS NULL OR longitude NOT BETWEEN -180 AND 180"),
         q.Check(q.UNPARSABLE_TIME, "valid_from", "from_text IS NOT NULL AND valid_from IS NULL"),
         q.Check(q.UNPARSABLE_TIME, "valid_to", "to_text IS NOT NULL AND valid_to IS NULL"),
+        q.Check(q.IMPLAUSIBLE_TIME, "valid_from", "NOT isfinite(valid_from)"),
+        q.Check(q.IMPLAUSIBLE_TIME, "valid_to", "NOT isfinite(valid_to)"),
         q.Check(q.INVALID_VALUE, "valid_to", "valid_to <= valid_from"),
     ]
     return f"""
@@ -43,15 +55,14 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {text_sql('longitude')} AS lon_text, {number_sql('longitude')} AS longitude,
                {text_sql('valid_from')} AS from_text, {instant_sql('valid_from', types['valid_from'])} AS valid_from,
                {text_sql('valid_to')} AS to_text, {instant_sql('valid_to', types['valid_to'])} AS valid_to,
-               area AS area_id,
-               to_json({{'cell_id': cell_id::VARCHAR, 'latitude': latitude::VARCHAR,
-                        'longitude': longitude::VARCHAR, 'valid_from': valid_from::VARCHAR,
-                        'valid_to': valid_to::VARCHAR}})::VARCHAR AS record
+               area AS area_id
         FROM raw
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM parsed
     )
     SELECT cell_id, latitude, longitude, valid_from, valid_to, area_id,
-           line, record, {q.classify_sql(checks)}
-    FROM parsed
+           line, reason, "column", {RECORD.sql()} AS record
+    FROM classified
     """
 
 
@@ -78,4 +89,5 @@ SOURCE = SourceSpec(
     parse=parse,
     prepare=prepare,
     conflicts=overlaps_sql,
+    record=RECORD,
 )

@@ -1,12 +1,19 @@
 """Row checks shared by the sources: each names a quarantine reason and the column at fault.
 
 A check is a SQL condition over a batch's parsed columns that is true when the
-row is bad. The first failing check of a row gives its reason.
+row is bad. The first failing check of a row gives its reason. What the
+quarantine keeps of a bad row is declared once, by ``Record``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from popflow.pseudonymise import KeyRing
 
 MISSING_FIELD = "missing_field"
 UNPARSABLE_TIME = "unparsable_time"
@@ -77,3 +84,73 @@ def classify_sql(checks: list[Check]) -> str:
     reason = " ".join(f"WHEN {c.bad_when} THEN '{c.reason}'" for c in checks)
     column = " ".join(f"WHEN {c.bad_when} THEN '{c.column}'" for c in checks)
     return f"CASE {reason} END AS reason, CASE {column} END AS \"column\""
+
+
+RECORD_HASH = "quarantine_hash"  # SQL function of a checking connection: see ``register_record_hash``
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the quarantine keeps of a row (the ``record`` column), by one rule for every source.
+
+    ``record`` is a JSON object with an entry per input column:
+
+    - a person identifier, and a ticket or order id, as its keyed pseudonym
+      (``pseudonyms``: columns already pseudonymised before any SQL ran);
+    - a closed-vocabulary column (an event or cabin type, a gender, a known
+      cell or area, an ISO currency, an IATA airport, a 3-digit MCC …) as its
+      value, when that value is in the vocabulary (``closed``: SQL true then);
+    - anything else, and a closed column's value outside its vocabulary, as
+      ``hmac:`` and 16 hex digits: a keyed hash of its text under a key derived
+      from the workspace key, so that equal values can be told apart from
+      different ones but no raw value (say a phone number that arrived in the
+      wrong column) reaches disk. An empty value stays null.
+
+    ``raw`` maps each input column that is not a pseudonym to the SQL of its
+    value as read; a closed column's kept value is the column of its name.
+    """
+
+    raw: dict[str, str]
+    closed: dict[str, str] = field(default_factory=dict)
+    pseudonyms: tuple[str, ...] = ("person",)
+
+    def sql(self) -> str:
+        """``record`` of a row that failed a check (NULL for a good one); ``reason`` must be in scope."""
+        entries = {name: f"{name}::VARCHAR" for name in self.pseudonyms}
+        for name, raw in self.raw.items():
+            if name in self.closed:
+                entries[name] = f"CASE WHEN coalesce({self.closed[name]}, FALSE) THEN {name}::VARCHAR ELSE " \
+                                f"{hashed(raw)} END"
+            else:
+                entries[name] = hashed(raw)
+        return f"CASE WHEN reason IS NOT NULL THEN {_json(entries)} END"
+
+    def of_accepted(self, table: str, columns: list[str]) -> str:
+        """``record`` of an accepted row of ``table`` (with dataset ``columns``) refused by a rule over rows.
+
+        Its values passed every check, so closed columns are in their vocabulary.
+        """
+        kept = (*self.pseudonyms, *self.closed)
+        names = [n for n in (*self.pseudonyms, *self.raw) if n in columns]
+        return _json({n: f"{table}.{n}::VARCHAR" if n in kept else hashed(f"{table}.{n}") for n in names})
+
+
+def hashed(value: str) -> str:
+    """SQL of a value's keyed hash as ``hmac:`` and 16 hex digits (NULL stays NULL)."""
+    return f"{RECORD_HASH}(({value})::VARCHAR)"
+
+
+def _json(entries: dict[str, str]) -> str:
+    return "to_json({" + ", ".join(f"'{name}': {sql}" for name, sql in entries.items()) + "})::VARCHAR"
+
+
+def register_record_hash(con, keys: KeyRing) -> None:
+    """Give a DuckDB connection the ``hashed`` SQL function, keyed by the workspace's quarantine key."""
+
+    def tags(values: pa.Array) -> pa.Array:
+        return pa.array([None if v is None else f"hmac:{v & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+                         for v in keys.values.column(values).to_pylist()], pa.string())
+
+    with contextlib.suppress(duckdb.InvalidInputException):  # not registered yet
+        con.remove_function(RECORD_HASH)
+    con.create_function(RECORD_HASH, tags, ["VARCHAR"], "VARCHAR", type="arrow")

@@ -14,17 +14,22 @@ from popflow.ingest.parsing import instant_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
 EVENT_TYPES = ("call", "sms", "data", "other")
+_TYPES = ", ".join(f"'{e}'" for e in EVENT_TYPES)
+RECORD = q.Record(
+    raw={"timestamp": "ts_raw", "cell_id": "cell_raw", "event_type": "type_raw", "mcc": "mcc_raw"},
+    closed={"cell_id": "cell_known", "event_type": f"event_type IN ({_TYPES})",
+            "mcc": "regexp_full_match(mcc, '[0-9]{3}')"},
+)
 
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     tz = ctx.timezone.replace("'", "")
-    types_list = ", ".join(f"'{e}'" for e in EVENT_TYPES)
     checks = [
         *q.missing("person", "ts_text", "cell_id"),
         *q.timed("ts", "timestamp"),
         q.Check(q.UNKNOWN_CELL, "cell_id", "NOT cell_known"),
         q.Check(q.CELL_OUTSIDE_AREAS, "cell_id", "area_id IS NULL"),
-        q.Check(q.INVALID_VALUE, "event_type", f"event_type NOT IN ({types_list})"),
+        q.Check(q.INVALID_VALUE, "event_type", f"event_type NOT IN ({_TYPES})"),
         q.Check(q.INVALID_VALUE, "mcc", "NOT regexp_full_match(mcc, '[0-9]{3}')"),
     ]
     return f"""
@@ -47,10 +52,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     )
     SELECT person, ts, floor(epoch(local))::BIGINT AS t,
            cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc, local::DATE AS date,
-           line, reason, "column",
-           CASE WHEN reason IS NOT NULL THEN
-               to_json({{'person': person::VARCHAR, 'timestamp': ts_raw::VARCHAR, 'cell_id': cell_raw::VARCHAR,
-                        'event_type': type_raw::VARCHAR, 'mcc': mcc_raw::VARCHAR}})::VARCHAR END AS record
+           line, reason, "column", {RECORD.sql()} AS record
     FROM classified
     """
 
@@ -62,4 +64,5 @@ SOURCE = SourceSpec(
     parse=parse,
     person_column="subscriber_id",
     partition_by="date",
+    record=RECORD,
 )

@@ -18,6 +18,12 @@ from popflow.ingest import checks as q
 from popflow.ingest.parsing import date_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
+RECORD = q.Record(
+    raw={"date": "date_text", "currency": "currency", "rate_to_base": "rate_text"},
+    closed={"currency": "currency IN (SELECT currency FROM ref_currencies)"},
+    pseudonyms=(),
+)
+
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [
@@ -34,12 +40,10 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                upper({text_sql('currency')}) AS currency, rate_to_base AS rate_text,
                {number_sql('rate_to_base')} AS rate_to_base
         FROM raw
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM parsed
     )
-    SELECT date, currency, rate_to_base, line,
-           to_json({{'date': date_text::VARCHAR, 'currency': currency,
-                    'rate_to_base': rate_text::VARCHAR}})::VARCHAR AS record,
-           {q.classify_sql(checks)}
-    FROM parsed
+    SELECT date, currency, rate_to_base, line, reason, "column", {RECORD.sql()} AS record FROM classified
     """
 
 
@@ -60,4 +64,5 @@ SOURCE = SourceSpec(
     parse=parse,
     key=("date", "currency"),
     conflicts=ambiguous_bases,
+    record=RECORD,
 )

@@ -81,6 +81,7 @@ def checking_connection(lake: Lake, ctx: IngestContext) -> duckdb.DuckDBPyConnec
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{ctx.timezone}'")
     register_lake(con, lake)
+    q.register_record_hash(con, ctx.keys)
     for name, table in (("ref_airports", reference_data.airports()), ("ref_currencies", reference_data.currencies())):
         con.register(name, table)
     return con
@@ -171,10 +172,13 @@ def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRow
 
 
 def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
-    """Trim text (empty becomes NULL), pseudonymise the person column, add source columns."""
+    """Trim text (empty becomes NULL), pseudonymise the person column and linked ids, add source columns."""
     for index, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             table = table.set_column(index, field.name, _blank_to_null(table[field.name]))
+    for name in spec.linked_ids:
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 ctx.keys.linked(table[name].cast(pa.string())))
     if spec.person_column:
         table = _pseudonymise(spec, table, ctx)
     return spec.prepare(table, ctx) if spec.prepare else table
@@ -225,7 +229,7 @@ class BatchWriter:
         self.keyed = bool(spec.key or spec.conflicts)
         if self.keyed:
             con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {self.cols}, "
-                        "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line, ''::VARCHAR AS record "
+                        "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line "
                         f"FROM ({_empty(spec.name)})")
 
     def write(self, checked: str, file: str, tally: QualityTally) -> None:
@@ -235,7 +239,7 @@ class BatchWriter:
         good = f"SELECT * FROM {checked} WHERE reason IS NULL"
         if self.keyed:
             self.con.execute(f"INSERT INTO accepted SELECT {self.cols}, "
-                             f"{self.seq} + row_number() OVER (ORDER BY line), '{_sql_str(file)}', line, record "
+                             f"{self.seq} + row_number() OVER (ORDER BY line), '{_sql_str(file)}', line "
                              f"FROM ({good})")
             self.seq = self.con.execute("SELECT coalesce(max(seq), 0) FROM accepted").fetchall()[0][0]
         else:
@@ -254,7 +258,8 @@ class BatchWriter:
         if not self.keyed:
             return
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE conflicting AS {self._conflicts_sql()}")
-        self._quarantine("SELECT a.file, a.line, x.reason, x.\"column\", a.record "
+        record = self.spec.record.of_accepted("a", list(SCHEMAS[self.spec.name])) if self.spec.record else "NULL"
+        self._quarantine(f"SELECT a.file, a.line, x.reason, x.\"column\", {record} AS record "
                          "FROM accepted a JOIN conflicting x USING (seq)")
         tally.move_to_quarantine(self.con, "SELECT reason FROM conflicting")
         self._write_data(f"SELECT {self.cols} FROM accepted WHERE seq NOT IN (SELECT seq FROM conflicting) "

@@ -8,6 +8,12 @@ from popflow.ingest import checks as q
 from popflow.ingest.parsing import number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
+RECORD = q.Record(
+    raw={"area_id": "area_id", "population": "population_text", "adults": "adults_text"},
+    closed={"area_id": "area_id IN (SELECT area_id FROM areas)"},
+    pseudonyms=(),
+)
+
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [
@@ -24,12 +30,12 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         SELECT line, {text_sql('area_id')} AS area_id,
                {text_sql('population')} AS population_text,
                {number_sql('population', 'BIGINT')} AS population,
-               {text_sql('adults')} AS adults_text, {number_sql('adults', 'BIGINT')} AS adults,
-               to_json({{'area_id': area_id::VARCHAR, 'population': population::VARCHAR,
-                        'adults': adults::VARCHAR}})::VARCHAR AS record
+               {text_sql('adults')} AS adults_text, {number_sql('adults', 'BIGINT')} AS adults
         FROM raw
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM parsed
     )
-    SELECT area_id, population, adults, line, record, {q.classify_sql(checks)} FROM parsed
+    SELECT area_id, population, adults, line, reason, "column", {RECORD.sql()} AS record FROM classified
     """
 
 
@@ -39,4 +45,5 @@ SOURCE = SourceSpec(
     optional=("adults",),
     parse=parse,
     key=("area_id",),
+    record=RECORD,
 )

@@ -9,22 +9,29 @@ from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
 CHANNELS = ("online", "offline")
+_CHANNELS = ", ".join(f"'{c}'" for c in CHANNELS)
+RECORD = q.Record(
+    raw={"ordered_at": "ordered_text", "region_id": "region_id", "category": "category", "amount": "amount_text",
+         "currency": "currency", "channel": "channel"},
+    closed={"region_id": "region_id IN (SELECT area_id FROM areas)",
+            "currency": "currency IN (SELECT currency FROM ref_currencies)", "channel": f"channel IN ({_CHANNELS})"},
+    pseudonyms=("order_id", "person"),
+)
 
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     tz = ctx.timezone.replace("'", "")
-    channels = ", ".join(f"'{c}'" for c in CHANNELS)
     checks = [
         *q.missing("order_id", "person", "ordered_text", "region_id", "category", "amount_text", "currency"),
         *q.timed("ordered_at", "ordered_at"),
         q.Check(q.UNKNOWN_AREA, "region_id", "region_id NOT IN (SELECT area_id FROM areas)"),
         *q.amount("amount", "amount"),
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
-        q.Check(q.INVALID_VALUE, "channel", f"channel NOT IN ({channels})"),
+        q.Check(q.INVALID_VALUE, "channel", f"channel NOT IN ({_CHANNELS})"),
     ]
     return f"""
     WITH parsed AS (
-        SELECT line, * LIKE 'person%', {text_sql('order_id')} AS order_id,
+        SELECT line, * LIKE 'person%', order_id,
                ordered_at AS ordered_text, {instant_sql('ordered_at', types['ordered_at'])} AS ordered_at_any,
                {ctx.plausible_sql('ordered_at_any')} AS ordered_at,
                {text_sql('region_id')} AS region_id, {text_sql('category')} AS category,
@@ -35,14 +42,12 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         SELECT *, timezone('{tz}', ordered_at) AS local FROM parsed
     ), keyed AS (
         SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM keyed
     )
     SELECT order_id, person, ordered_at, floor(epoch(local))::BIGINT AS t, region_id, category, amount,
-           currency, channel, local::DATE AS date, line,
-           to_json({{'order_id': order_id, 'person': person::VARCHAR, 'ordered_at': ordered_text::VARCHAR,
-                    'region_id': region_id, 'category': category, 'amount': amount_text::VARCHAR,
-                    'currency': currency, 'channel': channel}})::VARCHAR AS record,
-           {q.classify_sql(checks)}
-    FROM keyed
+           currency, channel, local::DATE AS date, line, reason, "column", {RECORD.sql()} AS record
+    FROM classified
     """
 
 
@@ -54,4 +59,6 @@ SOURCE = SourceSpec(
     key=("order_id",),
     person_column="customer_id",
     partition_by="date",
+    record=RECORD,
+    linked_ids=("order_id",),
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from popflow.ingest.checks import Record
 from popflow.pseudonymise import KeyRing
 from popflow.settings import plausible_window
 
@@ -46,11 +47,13 @@ class SourceSpec:
     """An input source.
 
     ``parse(types, ctx)`` returns a SQL SELECT over the registered batch ``raw``
-    (and lake views) giving the dataset's columns, ``line``, ``record`` (the
-    input row as JSON, identifiers already pseudonymised), ``reason`` and
+    (and lake views) giving the dataset's columns, ``line``, ``record`` (what
+    the quarantine keeps of a bad row, by ``record.sql()``), ``reason`` and
     ``column`` (NULL for an accepted row). ``prepare`` may add columns to a
     batch before the SQL runs (for example the area of a cell). ``key`` columns
-    must be unique across all batches; a repeat is quarantined.
+    must be unique across all batches; a repeat is quarantined. ``linked_ids``
+    are identifiers of a person's record (a ticket, an order), pseudonymised
+    before any SQL runs, like ``person_column``.
     ``conflicts(accepted)`` is SQL over the table of this ingest's accepted rows
     (with a ``seq`` column in input order) returning ``seq, reason, "column"``
     of further rows to quarantine, for rules that relate rows to each other.
@@ -66,3 +69,5 @@ class SourceSpec:
     read: Callable[[Path], pa.Table] | None = None
     partition_by: str | None = None
     conflicts: Callable[[str], str] | None = None
+    record: Record | None = None
+    linked_ids: tuple[str, ...] = ()

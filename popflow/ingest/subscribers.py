@@ -15,6 +15,11 @@ from popflow.ingest.parsing import date_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
 GENDERS = {"f": "F", "m": "M", "other": "other", "unknown": "unknown"}
+RECORD = q.Record(
+    raw={"gender": "gender_text", "birth_year": "birth_text", "origin_region": "origin_region",
+         "registered_on": "reg_text"},
+    closed={"gender": "gender IS NOT NULL"},
+)
 
 
 def age_band_sql(age: str) -> str:
@@ -42,15 +47,14 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {number_sql('birth_year', 'INTEGER')} AS birth_year,
                {text_sql('origin_region')} AS origin_region,
                {text_sql('registered_on')} AS reg_text,
-               {date_sql('registered_on', types['registered_on'])} AS registered_on,
-               to_json({{'person': person::VARCHAR, 'gender': gender::VARCHAR,
-                        'birth_year': birth_year::VARCHAR, 'origin_region': origin_region::VARCHAR,
-                        'registered_on': registered_on::VARCHAR}})::VARCHAR AS record
+               {date_sql('registered_on', types['registered_on'])} AS registered_on
         FROM raw
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM parsed
     )
     SELECT person, gender, {age_band_sql(f'({year} - birth_year)')} AS age_band,
-           origin_region, registered_on, line, record, {q.classify_sql(checks)}
-    FROM parsed
+           origin_region, registered_on, line, reason, "column", {RECORD.sql()} AS record
+    FROM classified
     """
 
 
@@ -61,4 +65,5 @@ SOURCE = SourceSpec(
     parse=parse,
     key=("person",),
     person_column="subscriber_id",
+    record=RECORD,
 )

@@ -13,11 +13,21 @@ from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
 CABINS = ("economy", "premium", "business", "first")
+_CABINS = ", ".join(f"'{cabin}'" for cabin in CABINS)
+RECORD = q.Record(
+    raw={"purchased_at": "bought_text", "departs_at": "departs_text", "origin": "origin",
+         "destination": "destination", "destination_country": "destination_country", "fare": "fare_text",
+         "currency": "currency", "cabin": "cabin", "channel": "channel"},
+    closed={"origin": "origin IN (SELECT iata FROM ref_airports)",
+            "destination": "destination_airport_country IS NOT NULL",
+            "destination_country": "destination_country IN (SELECT country FROM ref_airports)",
+            "currency": "currency IN (SELECT currency FROM ref_currencies)", "cabin": f"cabin IN ({_CABINS})"},
+    pseudonyms=("ticket_id", "person"),
+)
 
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     tz = ctx.timezone.replace("'", "")
-    cabins = ", ".join(f"'{cabin}'" for cabin in CABINS)
     checks = [
         *q.missing("ticket_id", "person", "bought_text", "departs_text", "origin", "destination",
                    "destination_country", "fare_text", "currency"),
@@ -29,11 +39,11 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.INVALID_VALUE, "destination_country", "destination_country <> destination_airport_country"),
         *q.amount("fare", "fare"),
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
-        q.Check(q.INVALID_VALUE, "cabin", f"cabin NOT IN ({cabins})"),
+        q.Check(q.INVALID_VALUE, "cabin", f"cabin NOT IN ({_CABINS})"),
     ]
     return f"""
     WITH parsed AS (
-        SELECT line, * LIKE 'person%', {text_sql('ticket_id')} AS ticket_id,
+        SELECT line, * LIKE 'person%', ticket_id,
                purchased_at AS bought_text, {instant_sql('purchased_at', types['purchased_at'])} AS purchased_at_any,
                {ctx.plausible_sql('purchased_at_any')} AS purchased_at,
                departs_at AS departs_text, {instant_sql('departs_at', types['departs_at'])} AS departs_at_any,
@@ -48,16 +58,13 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         FROM parsed p LEFT JOIN ref_airports a ON a.iata = p.destination
     ), keyed AS (
         SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
+    ), classified AS (
+        SELECT *, {q.classify_sql(checks)} FROM keyed
     )
     SELECT ticket_id, person, purchased_at, departs_at, floor(epoch(local))::BIGINT AS t, origin, destination,
            destination_country, fare, currency, coalesce(cabin, 'economy') AS cabin, channel,
-           local::DATE AS date, line,
-           to_json({{'ticket_id': ticket_id, 'person': person::VARCHAR, 'purchased_at': bought_text::VARCHAR,
-                    'departs_at': departs_text::VARCHAR, 'origin': origin, 'destination': destination,
-                    'destination_country': destination_country, 'fare': fare_text::VARCHAR,
-                    'currency': currency, 'cabin': cabin, 'channel': channel}})::VARCHAR AS record,
-           {q.classify_sql(checks)}
-    FROM keyed
+           local::DATE AS date, line, reason, "column", {RECORD.sql()} AS record
+    FROM classified
     """
 
 
@@ -70,4 +77,6 @@ SOURCE = SourceSpec(
     key=("ticket_id",),
     person_column="traveller_id",
     partition_by="date",
+    record=RECORD,
+    linked_ids=("ticket_id",),
 )

@@ -14,6 +14,7 @@ import datetime
 import numpy as np
 import pyarrow as pa
 
+from popflow.ingest.checks import register_record_hash
 from popflow.ingest.events import SOURCE as EVENTS
 from popflow.ingest.pipeline import check_batch
 from popflow.ingest.source import IngestContext
@@ -32,6 +33,7 @@ class Validator:
         con.execute(f"SET TimeZone = '{ws.settings.timezone}'")
         self.ctx = IngestContext(timezone=ws.settings.timezone, keys=KeyRing(ws.path),
                                  time_window=ws.settings.time_window)
+        register_record_hash(con, self.ctx.keys)  # quarantined rows keep keyed hashes of their values
         self.reload()
 
     def reload(self) -> None:

@@ -25,6 +25,7 @@ from popflow.disclosure.request import PrivacyRequest
 from popflow.engines import open_engine
 from popflow.errors import PopflowError
 from popflow.geography import area_geometries
+from popflow.indicators.estimates import weighted_sql
 from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_output, sibling_path, write_table, zone_times
 from popflow.release_inputs import prepare_inputs
@@ -116,8 +117,7 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engi
         window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
                                 indicator.lookback_days)
         cost = _budget_cost(ws, indicator, p, window, privacy)
-        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window.domains(p),
-                                 ws.settings.timezone)
+        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings.timezone)
     finally:
         eng.close()
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
@@ -134,12 +134,17 @@ def _budget_cost(ws, indicator, p, window, privacy: PrivacyRequest):
     return sources, months, privacy.epsilon, privacy.delta
 
 
-def _publish(eng, indicator, p, contributions, mechanism, domains, timezone: str):
+def _publish(eng, indicator, p, contributions, mechanism, window, timezone: str):
     """Published tables (after any post-disclosure step) and the mechanism's notes per table."""
-    published, notes = {}, {}
+    published, notes, domains = {}, {}, window.domains(p)
     for contribution in contributions:
         cells = "cells_" + _identifier(contribution.table)
-        eng.materialize(cells, mechanism.cells_sql(contribution, f"({contribution.sql})", domains))
+        rows = f"({contribution.sql})"
+        if contribution.estimated and window.weighted:
+            rows = f"({weighted_sql(rows)})"
+        else:
+            contribution = dataclasses.replace(contribution, estimated=False)
+        eng.materialize(cells, mechanism.cells_sql(contribution, rows, domains))
         table, notes[contribution.table] = mechanism.publish(eng, contribution, cells, domains)
         if indicator.finish and (indicator.finish_needs is None or _has_rows(eng, indicator.finish_needs)):
             eng.register("published", table)

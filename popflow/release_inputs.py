@@ -15,6 +15,8 @@ from popflow import reference_data
 from popflow.disclosure.domains import Domains
 from popflow.errors import PopflowError
 from popflow.geography import level_map
+from popflow.indicators import estimates
+from popflow.indicators.params import Homes
 
 EPOCH = datetime.date(1970, 1, 1)
 FIRST_MONDAY = datetime.date(1969, 12, 29)  # week_index counts ISO weeks from the one holding EPOCH
@@ -29,6 +31,7 @@ class ReleaseWindow:
     last: datetime.date
     calendar: pa.Table
     area_map: pa.Table
+    weighted: bool = False  # person weights are registered: counts of subscribers get estimates of everyone
 
     def domains(self, p) -> Domains:
         """Public key domains of this window (DP mode releases every such cell)."""
@@ -63,7 +66,26 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     eng.register("home_mccs", pa.table({"mcc": pa.array(list(settings.home_mcc), pa.string())}))
     eng.register("area_ancestors", area_ancestors(area_rows))
     eng.create_view("target_population", _target_population_sql())
-    return ReleaseWindow(first, last, calendar, area_map)
+    weighted = _register_weights(eng, first, last, getattr(p, "min_nights", Homes.min_nights), settings.k_anonymity)
+    return ReleaseWindow(first, last, calendar, area_map, weighted)
+
+
+def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights: int, k: int) -> bool:
+    """``person_weight`` and ``default_weight`` (see ``popflow.indicators.estimates``) when a census is ingested.
+
+    Homes are read over the calendar months the window touches (and the night after their last day).
+    """
+    if eng.table("SELECT count(*) AS n FROM lake_population").column("n")[0].as_py() == 0:
+        return False
+    month_first = first.replace(day=1)
+    month_last = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+    eng.create_view("month_events", (
+        "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
+        f"DATE '{month_first}' AND DATE '{month_last + datetime.timedelta(days=1)}'"))
+    eng.register("month_calendar", calendar_table(month_first, month_last))
+    eng.materialize("person_weight", estimates.person_weight_sql(min_nights, k))
+    eng.materialize("default_weight", estimates.default_weight_sql(min_nights, k))
+    return eng.table("SELECT count(*) AS n FROM default_weight WHERE weight IS NOT NULL").column("n")[0].as_py() > 0
 
 
 def area_ancestors(rows: list[dict]) -> pa.Table:

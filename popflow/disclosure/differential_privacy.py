@@ -20,7 +20,9 @@ Unit of privacy: one person and all their events in the release window.
 
 Noisy counts are rounded integers clamped at zero (post-processing). Money
 totals and medians (amounts, medians) are not released in dp mode: they are
-left empty.
+left empty. Estimates of everyone are the noisy counts times the region's mean
+weight (``popflow.indicators.estimates``), post-processing that spends nothing
+more; their interval adds the noise's variance.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import opendp.prelude as dp
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +38,7 @@ import pyarrow.compute as pc
 from popflow.disclosure.domains import Domains
 from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution
+from popflow.indicators.estimates import ESTIMATE, Z_90
 
 dp.enable_features("contrib")
 
@@ -95,6 +99,10 @@ class DifferentialPrivacy:
             table, info = self._public(true, contribution, domains, epsilon, bound)
         else:
             table, info = self._thresholded(true, contribution, epsilon, bound)
+        if contribution.estimated:
+            weight = eng.table("SELECT weight FROM default_weight").column("weight")[0].as_py()
+            table = with_estimates(table, contribution, weight, info[contribution.people]["noise_scale"])
+            info["estimate_weight"] = round(weight, 4)
         return table, {"max_contrib": bound, "epsilon": self.epsilon / self.tables, **info}
 
     def _public(self, true: pa.Table, contribution: Contribution, domains: Domains, epsilon: float, bound: int):
@@ -133,6 +141,24 @@ class DifferentialPrivacy:
 
     def _sensitivities(self, contribution: Contribution, bound: int) -> list[tuple[str, int]]:
         return [(contribution.people, bound), *[(m, bound * self.max_value) for m in contribution.sums]]
+
+
+def with_estimates(table: pa.Table, contribution: Contribution, weight: float, scale: float) -> pa.Table:
+    """Noisy counts scaled to everyone by the region's mean weight (dp spends nothing more on them).
+
+    The 90 % interval adds the noise's variance (2 × scale², scaled by the weight²)
+    to the sampling variance of the estimates module.
+    """
+    people = np.maximum(table[contribution.people].to_numpy(zero_copy_only=False).astype(float), 0)
+    estimate = people * weight
+    margin = Z_90 * np.sqrt(people * weight * (weight - 1) + 2 * scale**2 * weight**2)
+    columns = {ESTIMATE: estimate, f"{ESTIMATE}_low": np.maximum(people, estimate - margin),
+               f"{ESTIMATE}_high": estimate + margin}
+    for m in contribution.sums:
+        columns[f"{m}_{ESTIMATE}"] = np.maximum(table[m].to_numpy(zero_copy_only=False).astype(float), 0) * weight
+    for name, values in columns.items():
+        table = table.append_column(name, pa.array(np.floor(values * 10 + 0.5) / 10, pa.float64()))
+    return table
 
 
 def laplace_scale(sensitivity: int, epsilon: float) -> float:

@@ -5,6 +5,8 @@ magnitude (a summed measure) is published only in cells that pass ``k`` and
 where no single person contributes more than ``dominance`` of the cell's
 total; otherwise that value is withheld (left empty). Suppressed cells are left
 out and counted. No totals are added, so nothing is derivable by subtraction.
+Estimates of everyone (sums of the cell's people's weights) are published in
+the cells that pass, with the measure they estimate.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from popflow.indicators.base import Contribution
+from popflow.indicators.estimates import estimate_sums, published_estimates
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class KAnonymity:
         totals = [(m, "BIGINT") for m in contribution.sums] + [(m, "DOUBLE") for m in contribution.amounts]
         sums = "".join(f", CAST(sum({m}) AS {kind}) AS {m}, max({m}) AS {m}__largest" for m, kind in totals)
         medians = "".join(f", median({m}) AS {m}_median" for m in contribution.medians)
-        return (f"SELECT {keys}, count(*) AS {contribution.people}{sums}{medians} "
+        estimates = estimate_sums(contribution.sums) if contribution.estimated else ""
+        return (f"SELECT {keys}, count(*) AS {contribution.people}{sums}{medians}{estimates} "
                 f"FROM {contributions} GROUP BY {keys}")
 
     def published_sql(self, contribution: Contribution, cells: str) -> str:
@@ -39,11 +43,11 @@ class KAnonymity:
         A median is one person's value; it is rounded to three significant digits
         and published only in cells of at least k people.
         """
-        measures = "".join(
-            f", CASE WHEN {m}__largest <= {self.dominance} * {m} THEN {m} END AS {m}"
-            for m in (*contribution.sums, *contribution.amounts)
-        )
+        shown = {m: f"{m}__largest <= {self.dominance} * {m}" for m in (*contribution.sums, *contribution.amounts)}
+        measures = "".join(f", CASE WHEN {condition} THEN {m} END AS {m}" for m, condition in shown.items())
         medians = "".join(f", {_three_digits(f'{m}_median')} AS {m}_median" for m in contribution.medians)
+        if contribution.estimated:
+            medians += published_estimates(contribution.people, contribution.sums, shown)
         keys = ", ".join(contribution.keys)
         return (f"SELECT {keys}, {contribution.people}{measures}{medians} FROM {cells} "
                 f"WHERE {contribution.people} >= {self.k}")

@@ -41,6 +41,9 @@ class Contribution:
     amounts: tuple[str, ...] = ()  # real-valued measures summed (money); k mode only
     medians: tuple[str, ...] = ()  # per-person measures whose median over the cell's people is released
     columns: tuple[str, ...] = ()  # output column order; default keys + people + sums
+    # People are subscribers whose weights turn counts into estimates of everyone (``estimates`` module);
+    # the columns appear when a population table is ingested.
+    estimated: bool = False
 
     def output_columns(self) -> tuple[str, ...]:
         medians = (f"{m}_median" for m in self.medians)

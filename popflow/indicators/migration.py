@@ -38,9 +38,9 @@ def define(p: Homes) -> list[Contribution]:
     """
     return [
         Contribution("migration", with_query(ctes, moved),
-                     ("period_from", "period_to", "from_area", "to_area", *p.by)),
+                     ("period_from", "period_to", "from_area", "to_area", *p.by), estimated=True),
         Contribution("arrivals", with_query(ctes, arrived),
-                     ("period_from", "period_to", "to_area", *arrival_by)),
+                     ("period_from", "period_to", "to_area", *arrival_by), estimated=True),
     ]
 
 

@@ -21,7 +21,8 @@ def define(p: Homes) -> list[Contribution]:
     JOIN area_map mh ON mh.area_id = h.area_id
     """
     ctes = home_ctes(p.min_nights) + work_ctes(p.min_days)
-    return [Contribution("workers", with_query(ctes, select), ("period", "work_area_id", "home_area_id"))]
+    return [Contribution("workers", with_query(ctes, select), ("period", "work_area_id", "home_area_id"),
+                         estimated=True)]
 
 
 INDICATOR = register(Indicator(

@@ -1,0 +1,93 @@
+"""Estimates of everyone from weighted subscribers, against an independent pandas computation."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reference as ref
+import scenario
+
+K = 2
+FIRST, LAST = datetime.date(2026, 1, 20), datetime.date(2026, 2, 27)
+MONTHS = (datetime.date(2026, 1, 1), datetime.date(2026, 2, 28))
+CENSUS = {"A": 2400, "B": 1900, "C": 1300}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    events = scenario.random_events(n_people=50, days=40, per_day=10, seed=7)
+    population = pd.DataFrame({"area_id": list(CENSUS), "population": list(CENSUS.values())})
+    ws = scenario.workspace(tmp_path_factory.mktemp("estimates"), events, scenario.subscribers(50), k=K,
+                            population=population)
+    return ws, ref.local_events(events)
+
+
+def weights(ev: pd.DataFrame) -> tuple[dict[str, float], float]:
+    """Each person's weight and the default weight, from the definition in words."""
+    homes = ref.homes(ev, *MONTHS).sort_values("period").drop_duplicates("person", keep="last")
+    counts = homes.groupby("area")["person"].size()
+    rounded = {a: 10 * np.floor((n + 5) / 10) for a, n in counts.items() if n >= K}
+    unit = {a: CENSUS[a] / n for a, n in rounded.items() if n > 0}
+    default = sum(CENSUS[a] for a in unit) / sum(rounded[a] for a in unit)
+    return {p: unit[a] for p, a in zip(homes["person"], homes["area"], strict=True) if a in unit}, default
+
+
+def expected_cells(cells: pd.DataFrame, keys: list[str], person_weight: dict, default: float) -> pd.DataFrame:
+    """Count, estimate and 90 % interval per cell of a person-level table."""
+    w = cells["person"].map(person_weight).fillna(default)
+    cells = cells.assign(w=w, v=w * (w - 1))
+    out = cells.groupby(keys).agg(people=("person", "nunique"), estimate=("w", "sum"), var=("v", "sum")).reset_index()
+    margin = 1.645 * np.sqrt(out["var"])
+    return out.assign(estimate_low=np.maximum(out["people"], out["estimate"] - margin),
+                      estimate_high=out["estimate"] + margin).drop(columns="var")
+
+
+def test_workers_estimates_are_sums_of_weights(data):
+    ws, ev = data
+    person_weight, default = weights(ev)
+    works, homes = ref.works(ev, FIRST, LAST), ref.homes(ev, FIRST, LAST)
+    cells = works.merge(homes, on=["person", "period"], suffixes=("_work", "_home")).rename(
+        columns={"area_work": "work_area_id", "area_home": "home_area_id"})
+    keys = ["period", "work_area_id", "home_area_id"]
+    want = expected_cells(cells, keys, person_weight, default)
+    want = want[want["people"] >= K].sort_values(keys).reset_index(drop=True)
+    got = ws.run("workers", date_from=FIRST, date_to=LAST).to_pandas().sort_values(keys).reset_index(drop=True)
+    assert list(got.columns) == [*keys, "people", "estimate", "estimate_low", "estimate_high"]
+    pd.testing.assert_frame_equal(got[keys + ["people"]], want[keys + ["people"]], check_dtype=False)
+    for column in ("estimate", "estimate_low", "estimate_high"):
+        assert np.allclose(got[column], want[column], atol=0.051), column
+
+
+def test_a_short_window_is_weighted_like_its_month(data):
+    ws, ev = data
+    _, default = weights(ev)
+    day = datetime.date(2026, 2, 10)
+    release = ws.run("workers", date_from=day, date_to=day, privacy="dp", epsilon=0.5)
+    assert release.manifest["noise"]["workers"]["estimate_weight"] == pytest.approx(default, abs=1e-4)
+
+
+def test_estimates_lie_in_their_interval_and_above_the_count(data):
+    ws, _ = data
+    got = ws.run("migration").to_pandas()
+    assert (got["estimate_low"] >= got["people"]).all()
+    assert ((got["estimate_low"] <= got["estimate"]) & (got["estimate"] <= got["estimate_high"])).all()
+
+
+def test_dp_estimates_scale_the_noisy_count_by_the_mean_weight(data):
+    ws, ev = data
+    _, default = weights(ev)
+    release = ws.run("workers", privacy="dp", epsilon=1.0)
+    got = release.to_pandas()
+    assert np.allclose(got["estimate"], np.floor(got["people"].clip(lower=0) * default * 10 + 0.5) / 10)
+    assert (got["estimate_high"] > got["estimate"]).all()
+    assert release.manifest["noise"]["workers"]["estimate_weight"] == pytest.approx(default, abs=1e-4)
+
+
+def test_no_census_no_estimates(tmp_path):
+    events = scenario.random_events(n_people=30, days=10, per_day=10, seed=2)
+    ws = scenario.workspace(tmp_path, events, scenario.subscribers(30), k=K)
+    assert "estimate" not in ws.run("workers").table.column_names

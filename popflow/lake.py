@@ -9,16 +9,23 @@ Layout (every dataset declared here once)::
 A batch is written under ``.staging/`` and committed by one atomic directory
 rename into ``lake/``; a batch directory without ``batch.json`` or left in
 ``.staging/`` by a crash is never read and is removed by the next ingest.
+One ingest at a time holds the workspace's ingest lock (``ingest_lock``) from
+reading the lake's state to its commit; another waits for it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from popflow.errors import PopflowError
 
 LAKE_DIR = "lake"
 STAGING_DIR = ".staging"
@@ -30,6 +37,34 @@ QUARANTINE = "quarantine"
 # Sources whose data is partitioned by local date; the others are small dimension tables.
 DATE_PARTITIONED = frozenset({"events", "tickets", "sales"})
 RECENT_NS = 2 * 10**9  # a source folder modified this recently is listed again on the next call
+INGEST_LOCK_FILE = ".ingest.lock"
+INGEST_WAIT = 600.0  # seconds an ingest waits for another one into the same workspace to finish
+
+
+@contextmanager
+def ingest_lock(workspace: Path, wait: float = INGEST_WAIT) -> Iterator[None]:
+    """Hold the workspace's ingest lock (``flock`` on ``.ingest.lock``), waiting up to ``wait`` seconds.
+
+    An ingest reads which files and keys the lake already holds, clears
+    ``.staging/`` and commits; two at once would each miss the other's rows
+    (and remove each other's staged batch). The lock is released when the
+    process ends, however it ends.
+    """
+    with (workspace / INGEST_LOCK_FILE).open("a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise PopflowError(f"another ingest into {workspace} is still running after {wait:.0f} s of "
+                                       "waiting; run this one again when it has finished") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Lake:

@@ -31,7 +31,7 @@ from popflow.ingest.readers import (
 )
 from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext, SourceSpec
-from popflow.lake import BatchFolders, Lake, StagedBatch
+from popflow.lake import BatchFolders, Lake, StagedBatch, ingest_lock
 from popflow.lake_views import register_lake
 
 Progress = Callable[[int, int], None]
@@ -49,21 +49,22 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     """
     spec = SOURCES[source]
     files = expand_paths(paths)
-    new, skipped = _new_files(lake, source, files, "" if spec.partition_by else ctx.keys.schedule_id)
-    if not new:
-        return QualityTally(source, [str(f) for f in skipped]).report(None)
-    batch = lake.new_batch(source)
-    try:
-        report = (load or load_locally)(spec, new, skipped, batch, ctx, fmt, progress)
-        batch.commit({
-            "id": batch.id, "source": source,
-            "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
-            "inputs": [{"file": str(f), "sha256": fp} for f, fp in new.items()],
-            "quality": report,
-        })
-    except BaseException:
-        batch.abandon()
-        raise
+    with ingest_lock(lake.workspace):  # one ingest at a time sees the lake, stages and commits
+        new, skipped = _new_files(lake, source, files, "" if spec.partition_by else ctx.keys.schedule_id)
+        if not new:
+            return QualityTally(source, [str(f) for f in skipped]).report(None)
+        batch = lake.new_batch(source)
+        try:
+            report = (load or load_locally)(spec, new, skipped, batch, ctx, fmt, progress)
+            batch.commit({
+                "id": batch.id, "source": source,
+                "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
+                "inputs": [{"file": str(f), "sha256": fp} for f, fp in new.items()],
+                "quality": report,
+            })
+        except BaseException:
+            batch.abandon()
+            raise
     return report
 
 

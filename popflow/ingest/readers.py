@@ -1,8 +1,9 @@
 """Reading CSV (optionally gzipped) and Parquet inputs as Arrow batches with line numbers.
 
-Each batch carries a ``line`` column: the physical line in a CSV file (the
-header is line 1) or the 1-based row number in a Parquet file, so that every
-quarantined row can be traced back to its source.
+Each batch carries a ``line`` column: the physical line in a CSV file where
+the row starts (the header is line 1; a quoted value holding line breaks makes
+its row span several lines) or the 1-based row number in a Parquet file, so
+that every quarantined row can be traced back to its source.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -31,9 +33,15 @@ FORMATS = ("csv", "parquet")
 
 @dataclass
 class MalformedRows:
-    """CSV rows with the wrong number of fields, kept for the quarantine."""
+    """CSV rows with the wrong number of fields, kept for the quarantine (by line once the file is read).
+
+    While the file is read, a row's number counts records (the header is 1);
+    ``breaks`` holds the line breaks inside quoted values of every record that
+    has some, malformed or not, from which ``LineNumbers`` gives lines.
+    """
 
     rows: list[tuple[int | None, str]] = field(default_factory=list)
+    breaks: dict[int, int] = field(default_factory=dict)
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -77,33 +85,80 @@ def read_batches(
     malformed: MalformedRows,
 ) -> Iterator[pa.Table]:
     """Batches of the wanted columns (absent optional ones are null), with ``line``."""
-    reader = _parquet_batches if fmt == "parquet" else _csv_batches
-    columns = check_header(path, fmt, required)
+    header = check_header(path, fmt, required, optional)
+    columns = set(header)
     wanted = [c for c in required + optional if c in columns]
-    numbering = LineNumbers(first=1 if fmt == "parquet" else 2, skipped=malformed.rows)
-    for batch in reader(path, wanted, malformed):
+    if fmt == "parquet":
+        batches, numbering = _parquet_batches(path, wanted), LineNumbers(first=1, skipped=malformed.rows)
+    else:  # a quoted value of a column popflow does not read may hold line breaks too: then read every column
+        every = not columns <= set(wanted) and _has_quotes(path)
+        batches = _csv_batches(path, wanted, malformed, every)
+        numbering = LineNumbers(first=2, skipped=malformed.rows, breaks=malformed.breaks)
+    for batch in batches:
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+        breaks = line_breaks(table) if fmt == "csv" else None
+        table = table.rename_columns([n.strip() for n in table.column_names]).select(wanted)
         for name in optional:
             if name not in columns:
                 table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
-        yield table.append_column(LINE, numbering.take(table.num_rows))
+        yield table.append_column(LINE, numbering.take(table.num_rows, breaks))
+    malformed.rows[:] = numbering.malformed_lines()
 
 
 class LineNumbers:
-    """Hands out the line numbers of accepted rows, stepping over malformed lines."""
+    """Hands out the line numbers of rows, stepping over malformed records.
 
-    def __init__(self, first: int, skipped: list[tuple[int | None, str]]):
+    Records are numbered first (the header is record 1), stepping over the
+    malformed ones in ``skipped``; a record's line is its number plus the line
+    breaks inside quoted values of the records before it (``breaks``: record
+    number → breaks, for records that have some).
+    """
+
+    def __init__(self, first: int, skipped: list[tuple[int | None, str]], breaks: dict[int, int] | None = None):
         self.next, self.skipped = first, skipped
+        self.breaks = {} if breaks is None else breaks
 
-    def take(self, count: int) -> pa.Array:
+    def take(self, count: int, breaks: np.ndarray | None = None) -> pa.Array:
+        """Lines of the next ``count`` rows; ``breaks`` are the line breaks inside each row's values."""
         skipped = np.array([n for n, _ in self.skipped if n is not None and n >= self.next], np.int64)
         candidates = np.arange(self.next, self.next + count + len(skipped), dtype=np.int64)
-        lines = candidates[~np.isin(candidates, skipped)][:count] if len(skipped) else candidates
-        self.next = int(lines[-1]) + 1 if count else self.next
-        return pa.array(lines, pa.int64())
+        records = candidates[~np.isin(candidates, skipped)][:count] if len(skipped) else candidates
+        self.next = int(records[-1]) + 1 if count else self.next
+        if breaks is not None and breaks.any():
+            self.breaks.update(zip(records[breaks > 0].tolist(), breaks[breaks > 0].tolist(), strict=True))
+        return pa.array(self.lines(records), pa.int64())
+
+    def lines(self, records: np.ndarray) -> np.ndarray:
+        """The line where each record starts."""
+        if not self.breaks:
+            return records
+        starts = np.array(sorted(self.breaks), np.int64)
+        before = np.concatenate([[0], np.cumsum([self.breaks[r] for r in starts.tolist()])])
+        return records + before[np.searchsorted(starts, records, side="left")]
+
+    def malformed_lines(self) -> list[tuple[int | None, str]]:
+        """The skipped rows with their line instead of their record number."""
+        numbers = np.array([n for n, _ in self.skipped if n is not None], np.int64)
+        lines = iter(self.lines(numbers).tolist())
+        return [(None if n is None else next(lines), text) for n, text in self.skipped]
 
 
-def _header(path: Path, fmt: str) -> list[str]:
+def line_breaks(table: pa.Table) -> np.ndarray:
+    """The line breaks inside each row's text values (a CSV value can hold them only when quoted)."""
+    total = np.zeros(table.num_rows, np.int64)
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            total += pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy()
+    return total
+
+
+def _has_quotes(path: Path) -> bool:
+    """Whether a CSV file (gzipped or not) holds a quote character anywhere."""
+    with pa.input_stream(str(path), compression="detect") as raw:
+        return any(b'"' in block for block in iter(lambda: raw.read(CSV_BLOCK), b""))
+
+
+def _header(path: Path, fmt: str, strip: bool = True) -> list[str]:
     try:
         if fmt == "parquet":
             return pq.ParquetFile(path).schema_arrow.names
@@ -112,29 +167,53 @@ def _header(path: Path, fmt: str) -> list[str]:
         names = next(csv.reader([first]), [])
         if not names:
             raise pa.ArrowInvalid("empty file: no header row")
-        return [n.strip() for n in names]
+        return [n.strip() for n in names] if strip else names
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot be read as {fmt}: {_first_line(exc)}") from exc
 
 
-def check_header(path: Path, fmt: str, required: tuple[str, ...]) -> set[str]:
-    """The file's column names; an error names the file when it is unreadable or lacks a required column."""
+def check_header(path: Path, fmt: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[str]:
+    """The file's column names, in order.
+
+    An error names the file and the column when the file is unreadable, lacks a
+    required column, names a column it reads twice, or (Parquet) holds a nested
+    value (struct, list, map) in a column popflow reads.
+    """
     names = _header(path, fmt)
     for name in required:
         if name not in names:
             raise InputError(path, f"required column is missing (found: {', '.join(names)})", name)
-    return set(names)
+    for name in required + optional:
+        if names.count(name) > 1:
+            raise InputError(path, f"the header names this column more than once ({names.count(name)} times); "
+                                   "keep one", name)
+    if fmt == "parquet":
+        _check_flat(path, [n for n in required + optional if n in names])
+    return names
 
 
-def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows) -> Iterator[pa.Table]:
+def _check_flat(path: Path, used: list[str]) -> None:
+    schema = pq.ParquetFile(path).schema_arrow
+    for name in used:
+        kind = schema.field(name).type
+        if pa.types.is_nested(kind):
+            raise InputError(path, f"holds nested values ({kind}); popflow reads plain text, numbers and times",
+                             name)
+
+
+def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows, every: bool = False) -> Iterator[pa.Table]:
+    """Batches of the ``wanted`` columns as text, or of ``every`` column (named as in the header, trimmed)."""
     def on_invalid(row):
-        malformed.rows.append((row.number, row.text))
+        malformed.rows.append((row.number, ""))  # the text may hold a raw identifier: only its line is kept
+        if row.number is not None and "\n" in row.text:
+            malformed.breaks[row.number] = row.text.count("\n")
         return "skip"
 
     options = dict(
         read_options=pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
         convert_options=pacsv.ConvertOptions(
-            include_columns=wanted, column_types={c: pa.string() for c in wanted},
+            include_columns=[] if every else wanted,
+            column_types={c: pa.string() for c in (_header(path, "csv", strip=False) if every else wanted)},
             strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=NULL_VALUES,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
@@ -146,7 +225,7 @@ def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows) -> Ite
         raise InputError(path, f"cannot be read as CSV: {_first_line(exc)}") from exc
 
 
-def _parquet_batches(path: Path, wanted: list[str], malformed: MalformedRows) -> Iterator[pa.Table]:
+def _parquet_batches(path: Path, wanted: list[str]) -> Iterator[pa.Table]:
     try:
         yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=wanted)
     except (pa.ArrowInvalid, OSError) as exc:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from popflow.ingest.events import SOURCE as EVENTS
-from popflow.ingest.readers import NULL_VALUES, LineNumbers
+from popflow.ingest.readers import NULL_VALUES, LineNumbers, line_breaks
 
 COLUMNS = EVENTS.required + EVENTS.optional
 GZIP_MAGIC = b"\x1f\x8b"
@@ -65,28 +65,34 @@ def _decode_csv(payload: bytes, origin: str) -> Decoded:
         first = payload.split(b"\n", 1)[0].decode("utf-8-sig")
     except UnicodeDecodeError:
         return Decoded(origin, problem="not UTF-8 text")
-    names = [n.strip() for n in next(csv.reader([first]), [])]
+    header = next(csv.reader([first]), [])
+    names = [n.strip() for n in header]
     missing = next((c for c in EVENTS.required if c not in names), None)
     if missing:
         return Decoded(origin, problem="required column is missing", column=missing)
+    twice = next((c for c in COLUMNS if names.count(c) > 1), None)
+    if twice:
+        return Decoded(origin, problem="column named more than once", column=twice)
     malformed: list[tuple[int | None, str]] = []
-    wanted = [c for c in COLUMNS if c in names]
-    try:
-        table = pacsv.read_csv(pa.BufferReader(payload), **_csv_options(wanted, malformed))
+    numbering = LineNumbers(first=2, skipped=malformed)
+    try:  # every column: a quoted value of any of them may hold line breaks
+        table = pacsv.read_csv(pa.BufferReader(payload), **_csv_options(header, malformed, numbering.breaks))
     except (pa.ArrowInvalid, OSError):
         return Decoded(origin, problem="unreadable CSV")
-    table = _complete(table.select(wanted), LineNumbers(first=2, skipped=malformed))
-    return Decoded(origin, table=table, malformed=[n for n, _ in malformed])
+    table = _complete(table, numbering)
+    return Decoded(origin, table=table, malformed=[n for n, _ in numbering.malformed_lines()])
 
 
-def _csv_options(wanted: list[str], malformed: list) -> dict:
+def _csv_options(names: list[str], malformed: list, breaks: dict[int, int]) -> dict:
     def on_invalid(row):
         malformed.append((row.number, ""))  # the line number only: the text may hold a raw identifier
+        if row.number is not None and "\n" in row.text:
+            breaks[row.number] = row.text.count("\n")
         return "skip"
 
     return dict(
         read_options=pacsv.ReadOptions(use_threads=False),
-        convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={c: pa.string() for c in wanted},
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                              strings_can_be_null=True, quoted_strings_can_be_null=False,
                                              null_values=NULL_VALUES),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
@@ -94,12 +100,15 @@ def _csv_options(wanted: list[str], malformed: list) -> dict:
 
 
 def _complete(table: pa.Table, numbering: LineNumbers) -> pa.Table:
-    """Add absent optional columns (null) and the ``line`` column."""
+    """The event columns (absent optional ones null) and the ``line`` column."""
+    breaks = line_breaks(table)
+    table = table.rename_columns([n.strip() for n in table.column_names])
+    table = table.select([c for c in COLUMNS if c in table.column_names])
     for name in COLUMNS:
         if name not in table.column_names:
             table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
     table = table.select(list(COLUMNS))
-    return table.append_column("line", numbering.take(table.num_rows))
+    return table.append_column("line", numbering.take(table.num_rows, breaks))
 
 
 def _decode_json_lines(payload: bytes, origin: str) -> Decoded:

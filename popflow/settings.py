@@ -52,7 +52,8 @@ class Settings:
             if not (mcc.isdigit() and len(mcc) == 3):
                 raise PopflowError(f"home_mcc '{mcc}' is not a 3-digit mobile country code")
         if self.time_window is not None:
-            _window_dates(self.time_window)
+            first, last = _window_dates(self.time_window)
+            object.__setattr__(self, "time_window", (first.isoformat(), last.isoformat()))
 
     @classmethod
     def load(cls, workspace: Path) -> Settings:
@@ -66,9 +67,6 @@ class Settings:
             raise PopflowError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         if "home_mcc" in raw:
             raw["home_mcc"] = tuple(str(m) for m in raw["home_mcc"])
-        if isinstance(raw.get("time_window"), list):  # TOML dates (unquoted) or ISO strings
-            raw["time_window"] = tuple(d.isoformat() if isinstance(d, datetime.date) else d
-                                       for d in raw["time_window"])
         return cls(**raw)
 
     def save(self, workspace: Path) -> None:
@@ -106,8 +104,9 @@ def _window_dates(time_window) -> tuple[datetime.date, datetime.date]:
             '"2030-12-31"] (leave it out for 2000-01-01 to one day after now)'
     if not isinstance(time_window, list | tuple) or len(time_window) != 2:
         raise PopflowError(usage)
-    try:
-        first, last = (datetime.date.fromisoformat(str(d)) for d in time_window)
+    try:  # ISO text, or TOML dates written without quotes
+        first, last = (d if isinstance(d, datetime.date) else datetime.date.fromisoformat(str(d))
+                       for d in time_window)
     except ValueError:
         raise PopflowError(f"{usage}; got {list(time_window)}") from None
     if last < first:

@@ -90,6 +90,9 @@ def test_time_window_setting_is_read_from_popflow_toml(ws, tmp_path):
     assert Settings.load(ws.path).time_window == ("2026-01-20", "2026-01-21")
     Settings.load(ws.path).save(ws.path)
     assert Settings.load(ws.path).time_window == ("2026-01-20", "2026-01-21")
+    text = settings.read_text()
+    settings.write_text(text[:text.index("time_window")] + "time_window = [2026-01-20, 2026-01-21]\n")  # TOML dates
+    assert Settings.load(ws.path).time_window == ("2026-01-20", "2026-01-21")
 
 
 @pytest.mark.parametrize("window", [("2026-01-01",), ("2026-02-01", "2026-01-01"), ("2026-01-01", "soon"), "2026"])

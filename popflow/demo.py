@@ -22,7 +22,8 @@ SOURCES = ("areas", "cells", "subscribers", "population", "fx", "events", "ticke
 # (report table, indicator, output file, parameters): every indicator, each released under k-anonymity.
 RELEASES = (
     ("present-population", "present-population", "present-population.parquet", {}),
-    ("presence-carry-3h", "present-population", "present-population-carry3.parquet", {"carry": 3}),
+    ("presence-carry-3h", "present-population", "present-population-carry3.parquet",
+     {"method": "observed", "carry": 3}),
     (None, "present-population", "present-population-city-by-age.csv", {"level": "city", "by": "age_band"}),
     ("residents", "residents", "residents.geojson", {}),
     (None, "residents", "residents-by-gender.csv", {"by": "gender"}),
@@ -57,6 +58,7 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
     say(f"synthetic region: {people:,} people × {days} days → {inputs}")
     summary = synth.generate(inputs, people=people, days=days, seed=seed, start=START, progress=progress)
     ws = Workspace.init(workspace, timezone="Asia/Shanghai", home_mcc=("460",), k=15)
+    outputs.mkdir(parents=True)
     say(f"ingesting {summary['events']:,} events and every other input")
     quality = ingest_scenario(ws, inputs)
     tables = {}

@@ -12,7 +12,6 @@ import gzip
 import json
 import re
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -105,9 +104,10 @@ def test_writes_exactly_the_contracted_files(scenario):
     monthly = [name for name in written if name.startswith(("tickets/", "sales/"))]
     assert all(re.fullmatch(r"(tickets/tickets|sales/sales)-\d{4}-\d\d\.csv\.gz", name) for name in monthly)
     assert ["sales/sales-2026-01.csv.gz", "sales/sales-2026-02.csv.gz"] == [m for m in monthly if "sales" in m]
-    expected = ["areas.geojson", "cells.csv", "population.csv", "subscribers.csv", "fx.csv",
-                *(f"events/events-{name}.csv.gz" for name in DAY_NAMES), *monthly,
-                "truth/homes.csv", "truth/presence.parquet", "truth/tourism.csv", "truth/scenic.json",
+    expected = ["areas.geojson", "cells.csv", "population.csv", "population_by_gender_age.csv", "subscribers.csv",
+                "fx.csv", *(f"events/events-{name}.csv.gz" for name in DAY_NAMES), *monthly,
+                "truth/homes.csv", "truth/residents.csv", "truth/presence.parquet", "truth/trips.csv",
+                "truth/tourism.csv", "truth/scenic.json",
                 "truth/outbound_weekly.csv", "truth/outbound_shock.json", "truth/sales_penetration.csv"]
     assert written == sorted(expected)
     assert sorted(summary["files"]) == sorted(expected)
@@ -118,8 +118,12 @@ def test_csv_headers_are_the_contract(folder):
     assert _header(folder / "subscribers.csv") == [
         "subscriber_id", "gender", "birth_year", "origin_region", "registered_on"]
     assert _header(folder / "population.csv") == ["area_id", "population", "adults"]
+    assert _header(folder / "population_by_gender_age.csv") == ["area_id", "gender", "age_band", "population"]
     assert _header(folder / "truth" / "homes.csv") == [
         "subscriber_id", "month", "home_area_id", "work_area_id"]
+    assert _header(folder / "truth" / "residents.csv") == ["month", "area_id", "people", "adults", "subscribers"]
+    assert _header(folder / "truth" / "trips.csv") == [
+        "date", "origin", "destination", "trips", "travellers", "subscriber_trips", "subscriber_travellers"]
     for name in DAY_NAMES:
         assert _header(folder / "events" / f"events-{name}.csv.gz") == EVENT_COLUMNS
 
@@ -160,8 +164,9 @@ def test_every_tower_lies_inside_one_district(folder, cell_district, districts):
 
 
 def test_subscribers_look_like_a_register(scenario, subscribers):
-    visitors = scenario[1]["domestic_visitors"]  # tourists from other provinces, besides the residents
-    assert len(subscribers) == PEOPLE + visitors and subscribers.subscriber_id.is_unique
+    summary = scenario[1]  # residents and tourists from other provinces on the operator's network
+    assert len(subscribers) == summary["resident_subscribers"] + summary["visiting_subscribers"]
+    assert 0.3 * PEOPLE < summary["resident_subscribers"] < 0.5 * PEOPLE and subscribers.subscriber_id.is_unique
     assert subscribers.subscriber_id.str.fullmatch(r"\+861\d{10}").all()
     assert set(subscribers.gender) <= {"F", "M", "other", "unknown"}
     assert subscribers.gender.isin(["F", "M"]).mean() > 0.9
@@ -188,12 +193,14 @@ def test_each_day_file_holds_that_local_day_in_time_order(folder):
         assert day.timestamp.is_monotonic_increasing
 
 
-def test_summary_counts_match_the_files(scenario, events, cell_district):
+def test_summary_counts_match_the_files(scenario, events, cell_district, subscribers):
     _, summary, stages = scenario
     assert summary["events"] == len(events)
     assert summary["cells"] == len(cell_district)
     assert summary["residents"] == PEOPLE
-    assert summary["subscribers"] == PEOPLE + summary["domestic_visitors"]
+    assert summary["subscribers"] == len(subscribers)
+    roaming = events[events.mcc != "460"].subscriber_id.nunique()
+    assert 0 < roaming <= summary["roamers"] < summary["international_visitors"]
     assert summary["areas"] >= 28 and summary["days"] == DAYS
     assert stages[-1][0] == "truth" and ("events", 1.0) in stages
 
@@ -228,24 +235,33 @@ def test_parquet_events_hold_the_same_events_as_csv(events, tmp_path):
 def test_presence_truth_counts_everyone_present(scenario, subscribers, homes, events):
     folder, summary, _ = scenario
     table = pq.read_table(folder / "truth" / "presence.parquet")
-    assert table.schema.names == ["time", "area_id", "people"]
+    assert table.schema.names == ["time", "area_id", "people", "subscribers"]
     assert table.schema.field("time").type == pa.timestamp("us", tz=ZONE)
-    assert table.schema.field("people").type == pa.int64()
+    assert table.schema.field("people").type == table.schema.field("subscribers").type == pa.int64()
     presence = table.to_pandas()
-    per_hour = presence.groupby("time").people.sum()
+    per_hour = presence.groupby("time")[["people", "subscribers"]].sum()
     assert len(per_hour) == 24 * DAYS and presence.groupby("time").size().eq(24).all()
+    # everyone present, subscriber or not: all settled residents before any migrant or visitor arrives
+    settled_people = PEOPLE - summary["migrants"]
+    visitors = summary["domestic_visitors"] + summary["international_visitors"]
+    assert per_hour.people.iloc[0] == settled_people
+    assert per_hour.people.between(settled_people, PEOPLE + visitors).all()
+    assert (per_hour.subscribers <= per_hour.people).all()
+    assert 0.3 < per_hour.subscribers.sum() / per_hour.people.sum() < 0.5  # the operator's market share
+    # people on the operator's network: its resident subscribers, visiting subscribers and roamers
     residents = subscribers[subscribers.subscriber_id.isin(homes.subscriber_id)]
     registered = pd.to_datetime(residents.registered_on).dt.date
     settled = int((registered < START).sum())
-    assert per_hour.iloc[0] == settled  # before any migrant or visitor arrives
-    roamers, visitors = summary["roamers"], summary["domestic_visitors"]
-    assert roamers == round(ROAMER_SHARE * PEOPLE) and len(subscribers) == len(residents) + visitors
-    for hour, total in per_hour.items():
+    assert per_hour.subscribers.iloc[0] == settled  # before any migrant or visitor arrives
+    roamers, visiting = summary["roamers"], summary["visiting_subscribers"]
+    assert summary["international_visitors"] == round(ROAMER_SHARE * PEOPLE)
+    assert len(subscribers) == len(residents) + visiting
+    for hour, total in per_hour.subscribers.items():
         arrived_before = int((registered < hour.date()).sum())
         arrived_by = int((registered <= hour.date()).sum())
-        assert arrived_before <= total <= arrived_by + roamers + visitors
+        assert arrived_before <= total <= arrived_by + roamers + visiting
     callers = events.groupby(_local_times(events).dt.floor("h")).subscriber_id.nunique()
-    assert (callers.to_numpy() <= per_hour.reindex(callers.index).to_numpy()).all()
+    assert (callers.to_numpy() <= per_hour.subscribers.reindex(callers.index).to_numpy()).all()
 
 
 def test_migrants_are_silent_before_arrival(subscribers, events):
@@ -298,19 +314,32 @@ def test_homes_truth_covers_months_and_movers(homes, subscribers):
     assert homes.subscriber_id.isin(subscribers.subscriber_id).all()
     wide = homes.pivot(index="subscriber_id", columns="month", values="home_area_id").dropna()
     movers = (wide["2026-01"] != wide["2026-02"]).sum()
-    assert 0.005 * PEOPLE <= movers <= 0.05 * PEOPLE
+    residents = homes.subscriber_id.nunique()  # the subscribers among the residents
+    assert 0.005 * residents <= movers <= 0.05 * residents
     working = (homes[homes.month == "2026-02"].work_area_id != "").mean()
     assert 0.5 < working < 0.8
 
 
-def test_census_scales_first_homes_by_market_share(folder, homes, subscribers, districts):
+def test_census_counts_every_resident_at_the_first_home(folder, homes, districts):
     census = pd.read_csv(folder / "population.csv", dtype={"area_id": str})
     assert sorted(census.area_id) == sorted(districts)
+    assert census.population.sum() == PEOPLE  # subscribers or not, migrants included
     first = homes.sort_values("month").drop_duplicates("subscriber_id")
-    residents = first.home_area_id.value_counts().reindex(census.area_id, fill_value=0)
-    assert census.population.tolist() == np.round(residents.to_numpy() / 0.4).astype(int).tolist()
+    subscribing = first.home_area_id.value_counts().reindex(census.area_id, fill_value=0)
+    assert (subscribing.to_numpy() <= census.population.to_numpy()).all()
+    assert 0.3 < subscribing.sum() / census.population.sum() < 0.5  # the operator's market share
     assert (census.adults <= census.population).all()
     assert census.adults.sum() > 0.8 * census.population.sum()
+
+
+def test_long_form_census_adds_up_to_the_census(folder):
+    census = pd.read_csv(folder / "population.csv", dtype={"area_id": str}).set_index("area_id")
+    long = pd.read_csv(folder / "population_by_gender_age.csv", dtype=str)
+    assert set(long.gender) == {"F", "M", "other"}
+    assert set(long.age_band) == {"<15", *(f"{a}-{a + 4}" for a in range(15, 80, 5)), "80+"}
+    assert len(long) == len(census) * 3 * 15  # every class, zeros included
+    totals = long.assign(population=long.population.astype(int)).groupby("area_id").population.sum()
+    assert totals.reindex(census.index).tolist() == census.population.tolist()
 
 
 def test_rejects_unknown_event_format(tmp_path):

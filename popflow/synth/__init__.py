@@ -1,36 +1,49 @@
 """Synthetic scenarios: every popflow input for an invented region, plus the truth.
 
-`generate(out, people=..., days=...)` writes into `out/`:
+`generate(out, people=..., days=...)` simulates a region whose `people` are its
+inhabitants (the residents), the visitors who come during the period, and what
+a mobile operator and two other businesses record of them. The operator's
+subscribers are a subset: about 40 % of the residents, its market share varying
+by district and age band between 20 % and 60 % (`market_share`), and as many of
+the visitors. Everyone moves hour by hour (`whereabouts`); only phones on the
+operator's network make events, sparse and bursty with quiet nights
+(`phone_activity`), served by usual towers with handover ping-pong across
+district borders (`serving_cells`). The truth covers everyone. It writes into `out/`:
 
 * `areas.geojson` - a province, 3-4 cities and 24 districts tiling 60 km x 40 km,
   3-4 of them scenic (hills, lakes, old towns);
 * `cells.csv` - cell towers inside the districts;
-* `subscribers.csv` - the operator's subscribers: `people` residents (migrant
-  workers among them) and domestic visitors from other provinces;
+* `subscribers.csv` - the operator's subscribers: residents (migrant workers
+  among them) and domestic visitors from other provinces;
 * `events/events-YYYY-MM-DD.csv.gz` (or `.parquet`) - one file of network events
-  per local day, subscribers and international roamers alike; residents make
-  weekend and holiday trips to the scenic districts, visitors and roamers mostly
-  sleep there;
-* `population.csv` - a census table scaled from the subscribers by market share;
+  per local day, subscribers and international roamers on the operator's network
+  alike; residents make weekend and holiday trips to the scenic districts,
+  visitors and roamers mostly sleep there;
+* `population.csv` and `population_by_gender_age.csv` - the census of all
+  residents per district, and per district, gender and age band (`census`);
 * `tickets/tickets-YYYY-MM.csv.gz` - a travel seller's outbound air tickets over
   about two years up to the last day, by month of purchase, with seasons and a
   travel-advisory collapse of trips to one country;
 * `fx.csv` - daily CNY rates of USD and EUR over the ticket span;
 * `sales/sales-YYYY-MM.csv.gz` - a retailer's orders over the period, by month,
   its penetration differing from district to district;
-* `truth/` - what the indicators should find: `homes.csv` (true home and work
-  per subscriber and month), `presence.parquet` (true people per district and
-  hour), `tourism.csv` and `scenic.json` (visitors and nights per date, district
-  and visitor type; the scenic districts), `outbound_weekly.csv` and
-  `outbound_shock.json` (trips, travellers and spend per ISO week and country;
-  the shocked country and week), `sales_penetration.csv` (buyers, orders,
-  revenue and adult residents per month and district).
+* `truth/` - what the indicators should find, for everyone and for the people on
+  the operator's network: `presence.parquet` (true people per district and hour),
+  `trips.csv` (true trips between districts per day), `residents.csv` (true
+  residents per month and district), `homes.csv` (true home and work per
+  subscriber and month), `tourism.csv` and `scenic.json` (visitors and nights
+  per date, district and visitor type; the scenic districts),
+  `outbound_weekly.csv` and `outbound_shock.json` (trips, travellers and spend
+  per ISO week and country; the shocked country and week),
+  `sales_penetration.csv` (buyers, orders, revenue and adult residents per
+  month and district).
 
 Everything is deterministic for a given seed and size. Each kind of people has
 its own module (`residents`, `domestic_visitors`, `roamers`) producing movement
 profiles that the daily simulation treats alike; residents' trips are planned in
 `excursions`. Tickets (`outbound_demand`, `tickets`, `fx`) and sales (`sales`)
-are drawn from their own random streams, so adding a source changes no other.
+are drawn from their own random streams, so adding a source changes no other;
+their volumes follow `people` as before.
 """
 
 from __future__ import annotations
@@ -43,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from popflow.synth.census import census_table, write_census
+from popflow.synth.census import LONG_FORM_FILE, census_table, write_census
 from popflow.synth.clock import Period, build_period
 from popflow.synth.counting import distinct
 from popflow.synth.csv_files import write_csv
@@ -54,11 +67,12 @@ from popflow.synth.excursions import plan_excursions
 from popflow.synth.fx import draw_fx, write_fx
 from popflow.synth.geography import build_geography, write_areas
 from popflow.synth.gravity import trip_choices
-from popflow.synth.ground_truth import write_homes
+from popflow.synth.ground_truth import write_homes, write_residents
+from popflow.synth.market_share import draw_shares
 from popflow.synth.outbound_demand import build_demand, load_airports
 from popflow.synth.profiles import ROAMER, concat_profiles
 from popflow.synth.random_streams import stream
-from popflow.synth.residents import Subscribers, build_subscribers, subscriber_table
+from popflow.synth.residents import Residents, build_residents, subscriber_table
 from popflow.synth.roamers import build_roamers
 from popflow.synth.sales import build_market, draw_orders, write_sales, write_sales_truth
 from popflow.synth.scenic import pick_scenic, write_scenic
@@ -75,7 +89,7 @@ MONTHLY_FOLDERS = {"tickets": "tickets-*.csv.gz", "sales": "sales-*.csv.gz"}
 class Population:
     """The people of the scenario by kind, besides the world they move in."""
 
-    subscribers: Subscribers
+    residents: Residents
     visitors: DomesticVisitors
     scenic: np.ndarray
 
@@ -116,7 +130,7 @@ def generate(
     events_format: str = "csv",
     progress: Progress | None = None,
 ) -> dict:
-    """Write a synthetic scenario of `people` resident subscribers over `days` local days from `start`.
+    """Write a synthetic scenario of `people` residents over `days` local days from `start`.
 
     `events_format` is "csv" (gzip CSV, local ISO 8601 timestamps) or "parquet"
     (epoch seconds). Dated files of an earlier scenario in `out/events`,
@@ -134,9 +148,10 @@ def generate(
     simulation = simulate_period(seed, world, out / "events", events_format, labels, report)
     travel = _write_outbound(seed, people, period, out)
     report("tickets", 1.0)
-    retail = _write_sales(seed, world, population.subscribers, out)
+    retail = _write_sales(seed, world, population.residents, out)
     report("sales", 1.0)
     simulation.presence.write(world.geo, out / "truth" / "presence.parquet")
+    simulation.trips.write(world.geo, out / "truth" / "trips.csv")
     simulation.tourism.write(world.geo, out / "truth" / "tourism.csv")
     report("truth", 1.0)
     return _summary(world, population, simulation, travel, retail, out)
@@ -153,17 +168,19 @@ def _build_world(seed: int, people: int, period: Period, out: Path, report: Prog
     write_cells(towers, out / "cells.csv")
     report("cells", 1.0)
     choices = trip_choices(geo, scenic)
-    subscribers = build_subscribers(stream(seed, "subscribers"), people, period, geo, choices)
+    shares = draw_shares(stream(seed, "market share"), geo)
+    residents = build_residents(stream(seed, "residents"), people, period, geo, choices, shares)
     visitors = build_domestic_visitors(stream(seed, "domestic visitors"), people, period, scenic)
     roamers = build_roamers(stream(seed, "roamers"), people, period, geo, scenic)
-    write_csv(pa.concat_tables([subscriber_table(subscribers), visitor_table(visitors)]), out / "subscribers.csv")
-    write_census(subscribers, period, geo, out / "population.csv")
-    write_homes(subscribers, period, geo, out / "truth" / "homes.csv")
+    write_csv(pa.concat_tables([subscriber_table(residents), visitor_table(visitors)]), out / "subscribers.csv")
+    write_census(residents, period, geo, out)
+    write_homes(residents, period, geo, out / "truth" / "homes.csv")
+    write_residents(residents, period, geo, out / "truth" / "residents.csv")
     report("subscribers", 1.0)
-    everyone = concat_profiles([subscribers.profiles, visitors.profiles, roamers])
-    trips = plan_excursions(stream(seed, "excursions"), subscribers.profiles, period, geo, scenic)
+    everyone = concat_profiles([residents.profiles, visitors.profiles, roamers])
+    trips = plan_excursions(stream(seed, "excursions"), residents.profiles, period, geo, scenic)
     world = World(period, geo, towers, choices, everyone, trips)
-    return world, Population(subscribers, visitors, scenic)
+    return world, Population(residents, visitors, scenic)
 
 
 def _write_outbound(seed: int, people: int, period: Period, out: Path) -> dict:
@@ -179,13 +196,13 @@ def _write_outbound(seed: int, people: int, period: Period, out: Path) -> dict:
     return {"tickets": len(tickets), "travellers": len(distinct(tickets.traveller)), "files": files}
 
 
-def _write_sales(seed: int, world: World, subscribers: Subscribers, out: Path) -> dict:
+def _write_sales(seed: int, world: World, residents: Residents, out: Path) -> dict:
     """Write the monthly sales files and the penetration truth."""
-    adults = census_table(subscribers, world.period, world.geo).column("adults").to_numpy()
+    adults = census_table(residents, world.period, world.geo).column("adults").to_numpy()
     market = build_market(stream(seed, "market"), world.geo, adults)
     orders = draw_orders(stream(seed, "orders"), market, world.period)
     files = write_sales(stream(seed, "order ids"), orders, market, world.geo, world.period.timezone, out / "sales")
-    write_sales_truth(orders, market, subscribers, world.period, world.geo, out / "truth" / "sales_penetration.csv")
+    write_sales_truth(orders, market, residents, world.period, world.geo, out / "truth" / "sales_penetration.csv")
     return {"orders": len(orders.customer), "customers": len(market.customer_district),
             "buyers": len(distinct(orders.customer)), "files": files}
 
@@ -193,17 +210,21 @@ def _write_sales(seed: int, world: World, subscribers: Subscribers, out: Path) -
 def _summary(world: World, population: Population, simulation: Simulation, travel: dict, retail: dict,
              out: Path) -> dict:
     """Counts of what was generated, and the files written relative to the output folder."""
-    days, subscribers = len(world.period.days), population.subscribers
+    days, residents, people = len(world.period.days), population.residents, world.people
     trips = world.excursions
     dated = [*simulation.files, *travel["files"], *retail["files"]]
+    visiting_subscribers = int(population.visitors.profiles.on_network.sum())
     return {
-        "people": len(world.people),
-        "subscribers": len(subscribers) + len(population.visitors),
-        "residents": len(subscribers),
-        "migrants": int(subscribers.migrant.sum()),
-        "movers": int((subscribers.profiles.move_day < days).sum()),
+        "people": len(people),
+        "residents": len(residents),
+        "subscribers": int(residents.subscriber.sum()) + visiting_subscribers,
+        "resident_subscribers": int(residents.subscriber.sum()),
+        "migrants": int(residents.migrant.sum()),
+        "movers": int((residents.profiles.move_day < days).sum()),
         "domestic_visitors": len(population.visitors),
-        "roamers": int((world.people.kind == ROAMER).sum()),
+        "visiting_subscribers": visiting_subscribers,
+        "international_visitors": int((people.kind == ROAMER).sum()),
+        "roamers": int(((people.kind == ROAMER) & people.on_network).sum()),
         "resident_overnight_trips": int((trips.nights > 0).sum()),
         "resident_sameday_trips": int((trips.nights == 0).sum()),
         "scenic_districts": len(population.scenic),
@@ -217,8 +238,9 @@ def _summary(world: World, population: Population, simulation: Simulation, trave
         "customers": retail["customers"],
         "buyers": retail["buyers"],
         "orders": retail["orders"],
-        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv", "fx.csv",
+        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv", LONG_FORM_FILE, "fx.csv",
                   *(str(path.relative_to(out)) for path in dated),
-                  "truth/homes.csv", "truth/presence.parquet", "truth/tourism.csv", "truth/scenic.json",
+                  "truth/homes.csv", "truth/residents.csv", "truth/presence.parquet", "truth/trips.csv",
+                  "truth/tourism.csv", "truth/scenic.json",
                   "truth/outbound_weekly.csv", "truth/outbound_shock.json", "truth/sales_penetration.csv"],
     }

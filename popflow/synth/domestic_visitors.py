@@ -1,10 +1,11 @@
 """Domestic visitors: tourists from other provinces on a short stay in a scenic district.
 
-They are the operator's subscribers too (mcc 460, in `subscribers.csv`), registered
-in another province long ago, and unlike migrant workers they do not settle: each
+With the operator's national market share they are its subscribers (mcc 460, in
+`subscribers.csv`), registered in another province long ago; the others use
+another network and make no event here. Unlike migrant workers they do not settle: each
 arrives once, sleeps 1-3 nights at a hotel in a scenic district, tours scenic and
 central districts by day and leaves, so they are in the region on 2-4 consecutive
-days and make no event before or after. About 0.8 % as many visitors as residents
+days and make no event before or after. About 1.2 % as many visitors as residents
 arrive per week, mostly on Fridays, Saturdays and public holidays (after 17:00 on
 a working day, else between 08:00 and 14:00); they leave between 12:00 and 20:00.
 Their numbers use mobile prefixes the residents' never do, so all stay unique.
@@ -18,12 +19,13 @@ import numpy as np
 import pyarrow as pa
 
 from popflow.synth.clock import Period
+from popflow.synth.market_share import draw_on_network
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import DOMESTIC_VISITOR, Profiles, visitor_profiles
+from popflow.synth.profiles import DOMESTIC_VISITOR, Profiles, draw_place_keys, visitor_profiles
 from popflow.synth.public_holidays import holidays_between, rest_days
 from popflow.synth.residents import GENDER_SHARES, GENDERS, HOME_MCC, register_table
 
-VISITORS_PER_RESIDENT_WEEK = 0.008
+VISITORS_PER_RESIDENT_WEEK = 0.012
 VISITOR_PREFIXES = (147, 172, 178, 183, 184, 195, 198)
 VISITOR_REGIONS = ("110000", "310000", "320000", "330000", "350000", "360000", "420000", "430000",
                    "450000", "500000", "510000", "610000")
@@ -96,6 +98,7 @@ def build_domestic_visitors(
     arrive, depart = draw_visits(rng, count, period)
     ages = np.clip(rng.normal(36, 12, count), 18, 75).astype(np.int64)
     profiles = visitor_profiles(visitor_numbers(rng, count), DOMESTIC_VISITOR, pa.array(np.full(count, HOME_MCC)),
+                                draw_on_network(rng, count), draw_place_keys(rng, count),
                                 hotel, arrive, depart, len(period.days), draw_rates(rng, count))
     regions = rng.choice(len(VISITOR_REGIONS), size=count, p=VISITOR_REGION_SHARES)
     return DomesticVisitors(
@@ -108,6 +111,8 @@ def build_domestic_visitors(
 
 
 def visitor_table(visitors: DomesticVisitors) -> pa.Table:
-    """The register rows of the visitors."""
-    return register_table(visitors.profiles.ids, visitors.gender, visitors.birth_year,
-                          visitors.origin_region, visitors.registered_on)
+    """The register rows of the visitors who are the operator's subscribers."""
+    rows = np.flatnonzero(visitors.profiles.on_network)
+    taken = pa.array(rows)
+    return register_table(visitors.profiles.ids.take(taken), visitors.gender.take(taken), visitors.birth_year[rows],
+                          visitors.origin_region.take(taken), visitors.registered_on[rows])

@@ -1,14 +1,15 @@
-"""Phone activity: how many network events each person makes, when and where.
+"""Phone activity: when people on the operator's network make network events.
 
-Each person has a heavy-tailed (lognormal) event rate: events per hour of phone
-use at the daily peak, median one, with a few very heavy users. 40 % of
-person-hours are idle (phone unused), so many people stay silent for hours; in
-the others the count is Poisson with mean rate x daily rhythm (quiet from 1 to
-6 am) x a per-person-day mood factor. On average a person makes about 15 events
-a day. Each event falls at a uniform second of its hour, at a random tower of
-the district the person is in, or with 5 % probability at a tower of a
-neighbouring district (a stronger signal across the border). Event types are
-mostly data sessions.
+Activity comes in sessions (a call, a chat, a spell of browsing), each a burst
+of events minutes apart. Each person has a heavy-tailed (lognormal) rate of
+sessions per day: median 4, a few very heavy users, at most 150; each day a
+mood factor (gamma, mean 1) scales it. Sessions fall in the hours by a daily
+rhythm that is quiet at night (under 3 % of them between 01:00 and 06:00), as
+a Poisson count per person and hour. A session has 1 + geometric events (mean
+2.2) separated by exponential gaps of mean 40 s, kept inside its hour. About a
+third of subscribers make fewer than 5 events on an average day, and most hours
+of most people are silent. Event types are mostly data sessions; which tower
+serves each event is decided in `serving_cells`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from popflow.synth.geography import Geography
+from popflow.synth.serving_cells import serving_towers
 from popflow.synth.towers import Towers
 
-RATE_MEDIAN = 1.0
-RATE_SPREAD = 1.0  # sigma of log(rate)
-RATE_MAX = 40.0
-IDLE_SHARE = 0.4
-NEIGHBOUR_SIGNAL = 0.15
-MAX_EVENTS_PER_HOUR = 255
+SESSIONS_MEDIAN = 4.0  # sessions per day
+SESSIONS_SPREAD = 1.1  # sigma of log(sessions per day)
+SESSIONS_MAX = 150.0
+MOOD_SHAPE = 2.0  # gamma shape of the day's mood factor (mean 1)
+MEAN_SESSION_EVENTS = 2.2
+MAX_SESSION_EVENTS = 30
+MEAN_GAP_SECONDS = 40.0
+MAX_SESSIONS_PER_HOUR = 255
 EVENT_TYPES = ("data", "call", "sms", "other")
 EVENT_TYPE_SHARES = np.array([0.62, 0.16, 0.12, 0.10])
 # Activity by local hour of day, relative to the peak.
@@ -33,6 +37,7 @@ HOURLY_RHYTHM = np.array([
     0.30, 0.15, 0.08, 0.05, 0.05, 0.08, 0.25, 0.55, 0.80, 0.90, 0.90, 0.95,
     1.00, 0.90, 0.85, 0.85, 0.85, 0.90, 0.95, 1.00, 1.00, 0.95, 0.75, 0.50,
 ], dtype=np.float32)
+HOURLY_SHARE = HOURLY_RHYTHM / HOURLY_RHYTHM.sum()  # share of a day's sessions in each local hour
 
 
 @dataclass(frozen=True)
@@ -50,53 +55,55 @@ class EventBatch:
 
 
 def draw_rates(rng: np.random.Generator, count: int) -> np.ndarray:
-    """Peak-hour event rates per person (lognormal, capped)."""
-    rates = rng.lognormal(np.log(RATE_MEDIAN), RATE_SPREAD, size=count)
-    return np.minimum(rates, RATE_MAX).astype(np.float32)
+    """Sessions per day of each person (lognormal, capped)."""
+    rates = rng.lognormal(np.log(SESSIONS_MEDIAN), SESSIONS_SPREAD, size=count)
+    return np.minimum(rates, SESSIONS_MAX).astype(np.float32)
 
 
-def draw_counts(
-    rng: np.random.Generator, rates: np.ndarray, local_hours: np.ndarray, located: np.ndarray
+def draw_sessions(
+    rng: np.random.Generator, rates: np.ndarray, local_hours: np.ndarray, active: np.ndarray
 ) -> np.ndarray:
-    """Events per slot and person, (slots, people) uint8; zero where not located."""
-    mood = rng.gamma(4.0, 0.25, size=len(rates)).astype(np.float32)
-    busy = HOURLY_RHYTHM[local_hours][:, None] * (rates * mood)[None, :]
-    busy[~located | (rng.random(located.shape, dtype=np.float32) < IDLE_SHARE)] = 0.0
-    counts = rng.poisson(busy)
-    return np.minimum(counts, MAX_EVENTS_PER_HOUR).astype(np.uint8)
+    """Sessions per slot and person, (slots, people) uint8; zero where not `active`."""
+    mood = rng.gamma(MOOD_SHAPE, 1.0 / MOOD_SHAPE, size=len(rates)).astype(np.float32)
+    expected = HOURLY_SHARE[local_hours][:, None] * (rates * mood)[None, :]
+    expected[~active] = 0.0
+    return np.minimum(rng.poisson(expected), MAX_SESSIONS_PER_HOUR).astype(np.uint8)
 
 
-def observed_districts(rng: np.random.Generator, districts: np.ndarray, geo: Geography) -> np.ndarray:
-    """The district whose tower handles each event: usually the true one, else a neighbour."""
-    noisy = np.flatnonzero(rng.random(len(districts)) < NEIGHBOUR_SIGNAL)
-    start = geo.neighbour_start[districts[noisy]]
-    options = geo.neighbour_start[districts[noisy] + 1] - start
-    pick = (rng.random(len(noisy)) * options).astype(np.int32)
-    observed = districts.copy()
-    observed[noisy] = geo.neighbour_list[start + pick]
-    return observed
+def session_seconds(rng: np.random.Generator, sessions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Session of each event (its index) and the event's second within its hour."""
+    size = np.minimum(rng.geometric(1.0 / MEAN_SESSION_EVENTS, sessions), MAX_SESSION_EVENTS)
+    session = np.repeat(np.arange(sessions), size)
+    gaps = rng.exponential(MEAN_GAP_SECONDS, len(session))
+    first = np.cumsum(size) - size  # each session's first event
+    gaps[first] = 0.0
+    elapsed = np.cumsum(gaps)
+    offset = elapsed - elapsed[first][session]
+    start = rng.integers(0, 3600, sessions)
+    return session, np.minimum(start[session] + offset.astype(np.int64), 3599).astype(np.int32)
 
 
 def expand_events(
-    rng: np.random.Generator, counts: np.ndarray, locations: np.ndarray,
-    slots: range, towers: Towers, geo: Geography,
+    rng: np.random.Generator, sessions: np.ndarray, locations: np.ndarray, slots: range,
+    place_keys: np.ndarray, towers: Towers, geo: Geography,
 ) -> EventBatch:
-    """Individual events for `slots` of a day from per-slot counts and true districts."""
-    flat = counts[slots.start:slots.stop].ravel()
+    """Individual events for `slots` of a day from per-slot session counts and true districts."""
+    flat = sessions[slots.start:slots.stop].ravel()
     where = np.flatnonzero(flat)
-    repeats = flat[where]
-    cells_at = np.repeat(where, repeats)
-    people = counts.shape[1]
-    second = rng.integers(0, 3600, size=len(cells_at), dtype=np.int32)
+    session_at = np.repeat(where, flat[where])
+    session, second = session_seconds(rng, len(session_at))
+    cells_at = session_at[session]
+    people = sessions.shape[1]
     slot = (cells_at // people).astype(np.int32) + slots.start
     order = np.argsort(slot * 3600 + second, kind="stable")
     cells_at, slot, second = cells_at[order], slot[order], second[order]
     district = locations[slots.start:slots.stop].ravel()[cells_at]
+    person = (cells_at % people).astype(np.int32)
     kind = np.searchsorted(np.cumsum(EVENT_TYPE_SHARES)[:-1], rng.random(len(cells_at)), "right")
     return EventBatch(
-        person=(cells_at % people).astype(np.int32),
+        person=person,
         slot=slot,
         second=second,
-        cell=towers.pick(rng, observed_districts(rng, district, geo)),
+        cell=serving_towers(rng, place_keys[person], district, towers, geo),
         event_type=kind.astype(np.int8),
     )

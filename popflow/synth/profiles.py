@@ -1,10 +1,11 @@
 """Per-person traits that drive hourly whereabouts and phone use.
 
-A profile row exists for everyone who carries a phone in the region during the
-period: local subscribers, migrant workers and visitors alike. Each source of
-people (residents, domestic visitors from other provinces, international roamers)
-builds its own profiles, marked with its kind, and the daily simulation treats
-them all the same way.
+A profile row exists for everyone in the region during the period: residents
+(migrant workers among them) and visitors alike, whether or not their phone uses
+the operator's network. Each source of people (residents, domestic visitors from
+other provinces, international roamers) builds its own profiles, marked with its
+kind, and the daily simulation treats them all the same way; only people on the
+operator's network make network events.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Profiles:
     """Column-wise traits, one element per person."""
 
     ids: pa.Array  # raw phone number (string)
+    on_network: np.ndarray  # bool: the operator serves the phone (its subscriber, or a roamer on its network)
+    place_key: np.ndarray  # uint32 key choosing the person's usual serving towers (see serving_cells)
     kind: np.ndarray  # int8 RESIDENT, DOMESTIC_VISITOR or ROAMER
     mcc: pa.Array  # home-network mobile country code (string)
     home: np.ndarray  # int16 district where the person sleeps (first home, or a visitor's hotel)
@@ -38,7 +41,7 @@ class Profiles:
     sightseer: np.ndarray  # bool: a visitor touring central districts by day
     arrive_slot: np.ndarray  # int32 first period slot in the region
     depart_slot: np.ndarray  # int32 first period slot no longer in the region
-    rate: np.ndarray  # float32 phone events per hour at peak activity
+    rate: np.ndarray  # float32 phone sessions per day on an average day (see phone_activity)
 
     def __len__(self) -> int:
         return len(self.home)
@@ -48,6 +51,16 @@ class Profiles:
         return dataclasses.replace(
             self, **{f.name: getattr(self, f.name)[start:stop] for f in dataclasses.fields(self)}
         )
+
+    def select(self, mask: np.ndarray) -> Profiles:
+        """The profiles of the persons where `mask` is true."""
+        rows = np.flatnonzero(mask)
+        taken = pa.array(rows)
+        picked = {}
+        for field in dataclasses.fields(self):
+            values = getattr(self, field.name)
+            picked[field.name] = values.take(taken) if isinstance(values, pa.Array) else values[rows]
+        return Profiles(**picked)
 
 
 def concat_profiles(parts: list[Profiles]) -> Profiles:
@@ -62,12 +75,17 @@ def concat_profiles(parts: list[Profiles]) -> Profiles:
     return Profiles(**merged)
 
 
-def visitor_profiles(ids: pa.Array, kind: int, mcc: pa.Array, hotel: np.ndarray, arrive: np.ndarray,
-                     depart: np.ndarray, days: int, rates: np.ndarray) -> Profiles:
+def draw_place_keys(rng: np.random.Generator, count: int) -> np.ndarray:
+    return rng.integers(0, 2**32, count, dtype=np.uint32)
+
+
+def visitor_profiles(ids: pa.Array, kind: int, mcc: pa.Array, on_network: np.ndarray, place_key: np.ndarray,
+                     hotel: np.ndarray, arrive: np.ndarray, depart: np.ndarray, days: int,
+                     rates: np.ndarray) -> Profiles:
     """Profiles of people staying at a hotel district between two slots: no home here, no work, sightseeing."""
     count = len(hotel)
     return Profiles(
-        ids=ids, kind=np.full(count, kind, dtype=np.int8), mcc=mcc,
+        ids=ids, on_network=on_network, place_key=place_key, kind=np.full(count, kind, dtype=np.int8), mcc=mcc,
         home=hotel, new_home=hotel.copy(),
         move_day=np.full(count, days, dtype=np.int16),
         work=np.full(count, NO_DISTRICT, dtype=np.int16),

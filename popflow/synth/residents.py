@@ -1,12 +1,16 @@
-"""Local subscribers: who they are, where they live and where they work.
+"""The region's residents: who they are, where they live and where they work.
 
-Generated for each subscriber: a unique Chinese mobile number, gender, birth year
-(ages 10-90, most between 20 and 60), registered home region and the date the
-line was registered; a home district weighted by density; for about 60 % a
-workplace or school district chosen by a gravity model (schools near home);
-usual hours of leaving and working. About 3 % are migrant workers from other
-provinces who arrive partway through the period (their line is registered on
-arrival day) and about 2 % move home at the first month boundary of the period.
+Generated for each resident: a unique Chinese mobile number, gender (F, M or,
+rarely, other), birth year (ages 10-90, most between 20 and 60), registered
+home region and the date the line was registered; a home district weighted by
+density; for about 60 % a workplace or school district chosen by a gravity
+model (schools near home); usual hours of leaving and working. About 3 % are
+migrant workers from other provinces who arrive partway through the period
+(their line is registered on arrival day) and about 2 % move home at the first
+month boundary of the period. Residents are the operator's subscribers with the
+market share of their home district and age band (see `market_share`); only
+subscribers are in the operator's register, where 1.5 % of genders are not
+recorded (`unknown`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from popflow import columns as col
 from popflow.synth.clock import Period
 from popflow.synth.geography import Geography
 from popflow.synth.gravity import TripChoices
+from popflow.synth.market_share import draw_subscribers
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import NO_DISTRICT, RESIDENT, Profiles
+from popflow.synth.profiles import NO_DISTRICT, RESIDENT, Profiles, draw_place_keys
 
 SUBSCRIBER_ID = col.RAW_PERSON_ID["subscribers"]
 LOCAL_REGION = "440000"
@@ -35,7 +40,9 @@ SATURDAY_WORKER_SHARE = 0.12
 HOME_MCC = "460"
 MOBILE_PREFIXES = (134, 135, 136, 137, 138, 139, 150, 151, 152, 157, 158, 159, 182, 187, 188)
 GENDERS = ("F", "M", "other", "unknown")
-GENDER_SHARES = (0.49, 0.49, 0.005, 0.015)
+GENDER_SHARES = (0.49, 0.49, 0.005, 0.015)  # as recorded in a register
+TRUE_GENDERS, TRUE_GENDER_SHARES = GENDERS[:3], (0.4975, 0.4975, 0.005)
+UNRECORDED_GENDER_SHARE = 0.015
 FIRST_REGISTRATION = np.datetime64("2003-01-01")
 # Relative number of people of each age 10..90: adult-heavy, thinning after 60.
 AGE_WEIGHTS = np.interp(np.arange(10, 91), [10, 17, 22, 30, 45, 60, 75, 90],
@@ -43,16 +50,21 @@ AGE_WEIGHTS = np.interp(np.arange(10, 91), [10, 17, 22, 30, 45, 60, 75, 90],
 
 
 @dataclass(frozen=True)
-class Subscribers:
-    """The subscriber register plus each subscriber's movement profile."""
+class Residents:
+    """Everyone living in the region: register traits, subscription and movement profile."""
 
-    gender: pa.Array
+    gender: pa.Array  # true gender: F, M or other
+    registered_gender: pa.Array  # as the operator's register records it (unknown when not recorded)
     birth_year: np.ndarray  # int16
     origin_region: pa.Array
     registered_on: np.ndarray  # datetime64[D]
     migrant: np.ndarray  # bool
     arrival_day: np.ndarray  # int16 day index of arrival (0 for people already here)
-    profiles: Profiles
+    profiles: Profiles  # profiles.on_network marks the operator's subscribers
+
+    @property
+    def subscriber(self) -> np.ndarray:
+        return self.profiles.on_network
 
     def __len__(self) -> int:
         return len(self.birth_year)
@@ -148,10 +160,21 @@ def draw_arrivals(rng: np.random.Generator, migrant: np.ndarray, period: Period)
     return day.astype(np.int16), slot
 
 
-def build_subscribers(
-    rng: np.random.Generator, people: int, period: Period, geo: Geography, choices: TripChoices
-) -> Subscribers:
-    """Draw `people` local subscribers, migrants and movers included."""
+def draw_genders(rng: np.random.Generator, count: int) -> tuple[pa.Array, pa.Array]:
+    """True genders, and the register's record of them (some not recorded)."""
+    true = np.array(TRUE_GENDERS)[rng.choice(len(TRUE_GENDERS), size=count, p=TRUE_GENDER_SHARES)]
+    recorded = np.where(rng.random(count) < UNRECORDED_GENDER_SHARE, "unknown", true)
+    return pa.array(true), pa.array(recorded)
+
+
+def build_residents(
+    rng: np.random.Generator, people: int, period: Period, geo: Geography, choices: TripChoices,
+    shares: np.ndarray,
+) -> Residents:
+    """Draw the region's `people` residents, migrants and movers included.
+
+    `shares` is the operator's market share per (district, age band).
+    """
     migrant = rng.random(people) < MIGRANT_SHARE
     ages = draw_ages(rng, migrant)
     birth_year = (period.start.year - ages).astype(np.int16)
@@ -162,6 +185,8 @@ def build_subscribers(
     work = draw_workplaces(rng, homes, ages, migrant, choices)
     profiles = Profiles(
         ids=phone_numbers(rng, people),
+        on_network=draw_subscribers(rng, shares, homes, ages),
+        place_key=draw_place_keys(rng, people),
         kind=np.full(people, RESIDENT, dtype=np.int8),
         mcc=pa.array(np.full(people, HOME_MCC)),
         home=homes, new_home=new_home, move_day=move_day, work=work,
@@ -172,8 +197,9 @@ def build_subscribers(
         depart_slot=np.full(people, period.end_slot, dtype=np.int32),
         rate=draw_rates(rng, people),
     )
-    return Subscribers(
-        gender=pa.array(np.array(GENDERS)[rng.choice(4, size=people, p=GENDER_SHARES)]),
+    gender, registered_gender = draw_genders(rng, people)
+    return Residents(
+        gender=gender, registered_gender=registered_gender,
         birth_year=birth_year,
         origin_region=draw_origins(rng, migrant),
         registered_on=draw_registration(rng, period.start, birth_year, migrant, arrival_day),
@@ -195,7 +221,10 @@ def register_table(
     })
 
 
-def subscriber_table(subscribers: Subscribers) -> pa.Table:
-    """The register rows of the local subscribers."""
-    return register_table(subscribers.profiles.ids, subscribers.gender, subscribers.birth_year,
-                          subscribers.origin_region, subscribers.registered_on)
+def subscriber_table(residents: Residents) -> pa.Table:
+    """The register rows of the residents who are the operator's subscribers."""
+    rows = np.flatnonzero(residents.subscriber)
+    taken = pa.array(rows)
+    return register_table(residents.profiles.ids.take(taken), residents.registered_gender.take(taken),
+                          residents.birth_year[rows], residents.origin_region.take(taken),
+                          residents.registered_on[rows])

@@ -1,12 +1,13 @@
-"""International roamers: foreign phones visiting the region for a few days.
+"""International visitors: foreign phones visiting the region for a few days.
 
-About 0.5 % as many roamers as subscribers. Each has a foreign number and its
+As many as 3 % of the residents visit during the period. Each has a foreign number and its
 network's mobile country code (USA 310, Japan 440, Germany 262, UK 234, Korea 450),
 arrives on a random day of the period between 10:00 and 21:00, stays 2-6 nights
 at a hotel - in a scenic district for about two thirds of them, else in a central
 district - tours scenic and central districts by day, and leaves between 08:00 and
-16:00 (or stays past the end of the period). Roamers are not operator subscribers, so
-they appear only in the events and in the true presence.
+16:00 (or stays past the end of the period). With the operator's national share
+their phones roam on its network (roamers): these appear in the events, never in
+`subscribers.csv`; the others are only in the truth.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pyarrow as pa
 
 from popflow.synth.clock import Period
 from popflow.synth.geography import Geography
+from popflow.synth.market_share import draw_on_network
 from popflow.synth.phone_activity import draw_rates
-from popflow.synth.profiles import ROAMER, Profiles, visitor_profiles
+from popflow.synth.profiles import ROAMER, Profiles, draw_place_keys, visitor_profiles
 
 ROAMER_SHARE = 0.03
 # Home network: mobile country code, number prefix, digits after it, share of roamers.
@@ -63,15 +65,16 @@ def draw_hotels(rng: np.random.Generator, count: int, geo: Geography, scenic: np
 
 
 def build_roamers(
-    rng: np.random.Generator, subscribers: int, period: Period, geo: Geography, scenic: np.ndarray
+    rng: np.random.Generator, residents: int, period: Period, geo: Geography, scenic: np.ndarray
 ) -> Profiles:
-    """Draw the roamers visiting during the period."""
-    count = round(subscribers * ROAMER_SHARE)
+    """Draw the international visitors of the period."""
+    count = round(residents * ROAMER_SHARE)
     shares = np.array([network[3] for network in HOME_NETWORKS])
     networks = rng.choice(len(HOME_NETWORKS), size=count, p=shares)
     hotel = draw_hotels(rng, count, geo, scenic)
     arrive, depart = draw_stays(rng, count, period)
     codes = np.array([network[0] for network in HOME_NETWORKS])
     return visitor_profiles(pa.array(foreign_numbers(rng, networks), type=pa.string()), ROAMER,
-                            pa.array(codes[networks], type=pa.string()), hotel, arrive, depart,
-                            len(period.days), draw_rates(rng, count))
+                            pa.array(codes[networks], type=pa.string()), draw_on_network(rng, count),
+                            draw_place_keys(rng, count), hotel, arrive, depart, len(period.days),
+                            draw_rates(rng, count))

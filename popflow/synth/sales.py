@@ -16,9 +16,8 @@ opening hours 09:00-22:00.
 `sales/sales-YYYY-MM.csv.gz` holds one month's orders in time order.
 `truth/sales_penetration.csv` has one row per month and district, zeros
 included: `month, region_id, buyers, orders, revenue, adult_residents`, where
-adult_residents counts the subscribers aged 18 or more whose true home of the
-month is the district, divided by the 0.4 market share and rounded - the same
-scaling as `population.csv`.
+adult_residents counts the residents aged 18 or more whose true home of the
+month is the district (as `adults` in `truth/residents.csv`).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from popflow import columns as col
-from popflow.synth.census import is_adult, scaled_count
+from popflow.synth.census import is_adult
 from popflow.synth.clock import Period, local_iso_texts
 from popflow.synth.counting import distinct
 from popflow.synth.csv_files import month_slices, write_csv, write_gzip_csv
@@ -39,7 +38,7 @@ from popflow.synth.geography import Geography
 from popflow.synth.ground_truth import month_homes
 from popflow.synth.identifiers import increasing_serials, prefixed_ids, unique_numbers
 from popflow.synth.phone_activity import HOURLY_RHYTHM
-from popflow.synth.residents import Subscribers
+from popflow.synth.residents import Residents
 
 CUSTOMER_ID = col.RAW_PERSON_ID["sales"]
 SALES_COLUMNS = ["order_id", CUSTOMER_ID, "ordered_at", "region_id", "category", "amount", "currency", "channel"]
@@ -158,16 +157,16 @@ def write_sales(rng: np.random.Generator, orders: Orders, market: Market, geo: G
     return paths
 
 
-def penetration_table(orders: Orders, market: Market, subscribers: Subscribers, period: Period,
+def penetration_table(orders: Orders, market: Market, residents: Residents, period: Period,
                       geo: Geography) -> pa.Table:
     """Buyers, orders, revenue and adult residents per month and district, zeros included."""
-    districts, adult = geo.districts, is_adult(subscribers, period)
+    districts, adult = geo.districts, is_adult(residents, period)
     district = market.customer_district[orders.customer].astype(np.int64)
     order_month = orders.date.astype("datetime64[M]")
     parts = []
     for month in period.months:
         rows = order_month == np.datetime64(month, "M")
-        here, home = month_homes(subscribers, period, month)
+        here, home = month_homes(residents, period, month)
         buyers = distinct(orders.customer[rows])
         parts.append(pa.Table.from_arrays([
             pa.array(np.full(districts, month)),
@@ -175,11 +174,11 @@ def penetration_table(orders: Orders, market: Market, subscribers: Subscribers, 
             pa.array(np.bincount(market.customer_district[buyers], minlength=districts)),
             pa.array(np.bincount(district[rows], minlength=districts)),
             pa.array(np.round(np.bincount(district[rows], orders.amount[rows], districts), 2)),
-            pa.array(scaled_count(home[here & adult], districts)),
+            pa.array(np.bincount(home[here & adult], minlength=districts)),
         ], names=PENETRATION_COLUMNS))
     return pa.concat_tables(parts)
 
 
-def write_sales_truth(orders: Orders, market: Market, subscribers: Subscribers, period: Period,
+def write_sales_truth(orders: Orders, market: Market, residents: Residents, period: Period,
                       geo: Geography, path: Path) -> None:
-    write_csv(penetration_table(orders, market, subscribers, period, geo), path)
+    write_csv(penetration_table(orders, market, residents, period, geo), path)

@@ -14,7 +14,7 @@ from popflow.geography import H3_LEVEL, AreaIndex, finest_areas, h3_lookup
 from popflow.ingest.pipeline import ingest as run_ingest
 from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext
-from popflow.lake import LAKE_DIR, Lake
+from popflow.lake import LAKE_DIR, Lake, ingest_lock
 from popflow.lake_views import register_lake
 from popflow.pseudonymise import KEY_FILE, KeyRing, create_key, key_schedule
 from popflow.settings import SETTINGS_FILE, Settings
@@ -117,14 +117,15 @@ class Workspace:
             raise PopflowError("--h3 applies to the areas source only")
         if not 0 <= resolution <= 15:
             raise PopflowError("--h3 resolution must be between 0 and 15")
-        if self.lake.batches("areas") or self.lake.batches("cells"):
-            raise PopflowError("areas or cells were already ingested; an H3 grid needs a fresh workspace")
-        batch = self.lake.new_batch("areas")
         report = {"source": "areas", "rows": {"read": 0, "accepted": 0, "quarantined": 0},
                   "grid": f"H3 resolution {resolution}"}
-        batch.commit({"id": batch.id, "source": "areas", "grid": {"h3": resolution}, "inputs": [],
-                      "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
-                      "quality": report})
+        with ingest_lock(self.path):
+            if self.lake.batches("areas") or self.lake.batches("cells"):
+                raise PopflowError("areas or cells were already ingested; an H3 grid needs a fresh workspace")
+            batch = self.lake.new_batch("areas")
+            batch.commit({"id": batch.id, "source": "areas", "grid": {"h3": resolution}, "inputs": [],
+                          "committed_at": datetime.datetime.now(datetime.UTC).isoformat(),
+                          "quality": report})
         return report
 
     # -- releases ---------------------------------------------------------

@@ -31,8 +31,9 @@ def weights(ev: pd.DataFrame) -> tuple[dict[str, float], float]:
     homes = ref.homes(ev, *MONTHS).sort_values("period").drop_duplicates("person", keep="last")
     counts = homes.groupby("area")["person"].size()
     rounded = {a: 10 * np.floor((n + 5) / 10) for a, n in counts.items() if n >= K}
-    unit = {a: CENSUS[a] / n for a, n in rounded.items() if n > 0}
-    default = sum(CENSUS[a] for a in unit) / sum(rounded[a] for a in unit)
+    thousandths = lambda x: np.floor(1000 * x + 0.5) / 1000  # noqa: E731  weights are whole thousandths
+    unit = {a: thousandths(CENSUS[a] / n) for a, n in rounded.items() if n > 0}
+    default = thousandths(sum(CENSUS[a] for a in unit) / sum(rounded[a] for a in unit))
     return {p: unit[a] for p, a in zip(homes["person"], homes["area"], strict=True) if a in unit}, default
 
 

@@ -73,7 +73,7 @@ def event_files(folder, events: pd.DataFrame) -> list:
     with gzip.open(folder / "part-2.csv.gz", "wt") as fh:
         fh.write(events.iloc[third:2 * third].to_csv(index=False))
     rest = events.iloc[2 * third:].copy()
-    rest["timestamp"] = pd.to_datetime(rest["timestamp"]).astype("int64") // 10**9
+    rest["timestamp"] = pd.to_datetime(rest["timestamp"]).dt.as_unit("s").astype("int64")  # epoch seconds
     pq.write_table(pa.Table.from_pandas(rest, preserve_index=False), folder / "part-3.parquet")
     return [plain, folder / "part-2.csv.gz", folder / "part-3.parquet"]
 

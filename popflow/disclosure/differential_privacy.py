@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from popflow.disclosure.domains import Domains
 from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution
-from popflow.indicators.estimates import ESTIMATE, Z_90
+from popflow.indicators.estimates import ESTIMATE, SCALE, Z_90
 
 dp.enable_features("contrib")
 
@@ -100,7 +100,7 @@ class DifferentialPrivacy:
         else:
             table, info = self._thresholded(true, contribution, epsilon, bound)
         if contribution.estimated:
-            weight = eng.table("SELECT weight FROM default_weight").column("weight")[0].as_py()
+            weight = eng.table("SELECT weight FROM default_weight").column("weight")[0].as_py() / SCALE
             table = with_estimates(table, contribution, weight, info[contribution.people]["noise_scale"])
             info["estimate_weight"] = round(weight, 4)
         return table, {"max_contrib": bound, "epsilon": self.epsilon / self.tables, **info}

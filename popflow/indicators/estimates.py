@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from popflow.indicators.blocks import home_ctes, with_query
 
-WEIGHT = "weight"
+WEIGHT = "weight"  # in thousandths, a whole number, so that sums are exact and equal on every engine
+SCALE = 1000
 ROUNDING = 10  # subscriber counts of a calibration unit are rounded to this before dividing
 Z_90 = 1.645  # the 90 % two-sided normal quantile
 ESTIMATE = "estimate"
@@ -40,7 +41,7 @@ VARIANCE = "estimate__variance"
 
 
 def person_weight_sql(min_nights: int, k: int) -> str:
-    """``person, weight`` of every subscriber with a detected home in a calibrated unit.
+    """``person, weight`` (thousandths) of every subscriber with a detected home in a calibrated unit.
 
     Reads ``month_events`` and ``month_calendar`` (the events and days of the
     calendar months the window touches), ``area_ancestors`` and ``lake_population``.
@@ -52,8 +53,8 @@ def person_weight_sql(min_nights: int, k: int) -> str:
 
 def default_weight_sql(min_nights: int, k: int) -> str:
     """One row, ``weight``: the region's mean weight (census of weighted units ÷ their subscribers)."""
-    return with_query(_unit_ctes(min_nights, k), """
-    SELECT sum(population) / sum(subscribers) AS weight FROM unit_weight
+    return with_query(_unit_ctes(min_nights, k), f"""
+    SELECT {_thousandths('sum(population)', 'sum(subscribers)')} AS weight FROM unit_weight
     """)
 
 
@@ -77,11 +78,16 @@ def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
                 FROM home
             ) h JOIN census_unit u ON u.area_id = h.area_id WHERE h.latest = 1"""),
         ("unit_weight", f"""
-            SELECT c.unit, p.population, c.subscribers, p.population / c.subscribers AS weight FROM (
+            SELECT c.unit, p.population, c.subscribers, {_thousandths('p.population', 'c.subscribers')} AS weight
+            FROM (
                 SELECT unit, {ROUNDING} * floor((count(*) + {ROUNDING // 2}) / {ROUNDING}) AS subscribers
                 FROM latest_home GROUP BY unit HAVING count(*) >= {k}
             ) c JOIN lake_population p ON p.area_id = c.unit WHERE p.population > 0"""),
     ]
+
+
+def _thousandths(numerator: str, denominator: str) -> str:
+    return f"CAST(floor({SCALE}.0 * {numerator} / {denominator} + 0.5) AS BIGINT)"
 
 
 def weighted_sql(contributions: str) -> str:
@@ -95,7 +101,7 @@ def weighted_sql(contributions: str) -> str:
 def estimate_sums(sums: tuple[str, ...]) -> str:
     """Select-list items summing weights per cell: the estimate, its variance and each measure's estimate."""
     measures = "".join(f", sum({WEIGHT} * {m}) AS {m}_{ESTIMATE}" for m in sums)
-    return f", sum({WEIGHT}) AS {ESTIMATE}, sum({WEIGHT} * ({WEIGHT} - 1)) AS {VARIANCE}{measures}"
+    return f", sum({WEIGHT}) AS {ESTIMATE}, sum({WEIGHT} * ({WEIGHT} - {SCALE})) AS {VARIANCE}{measures}"
 
 
 def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str]) -> str:
@@ -104,14 +110,20 @@ def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str
     ``shown`` maps a summed measure to the SQL condition under which its value
     is published; its estimate is published under the same condition.
     """
-    margin = f"{Z_90} * sqrt({VARIANCE})"
-    items = [f"{tenths(ESTIMATE)} AS {ESTIMATE}",
-             f"{tenths(f'greatest({people}, {ESTIMATE} - {margin})')} AS {ESTIMATE}_low",
-             f"{tenths(f'{ESTIMATE} + {margin}')} AS {ESTIMATE}_high"]
-    items += [f"CASE WHEN {shown[m]} THEN {tenths(f'{m}_{ESTIMATE}')} END AS {m}_{ESTIMATE}" for m in sums]
+    estimate, margin = _units(ESTIMATE), f"{Z_90} * sqrt({VARIANCE}) / {SCALE}"
+    items = [f"{tenths(estimate)} AS {ESTIMATE}",
+             f"{tenths(f'greatest({people}, {estimate} - {margin})')} AS {ESTIMATE}_low",
+             f"{tenths(f'{estimate} + {margin}')} AS {ESTIMATE}_high"]
+    items += [f"CASE WHEN {shown[m]} THEN {tenths(_units(f'{m}_{ESTIMATE}'))} END AS {m}_{ESTIMATE}"
+              for m in sums]
     return "".join(f", {item}" for item in items)
+
+
+def _units(thousandths: str) -> str:
+    """A sum of thousandths as a DOUBLE of units (Spark would otherwise divide into a DECIMAL)."""
+    return f"CAST({thousandths} AS DOUBLE) / {SCALE}"
 
 
 def tenths(value: str) -> str:
     """SQL rounding a non-negative number to one decimal, half up, the same on every engine."""
-    return f"floor(({value}) * 10 + 0.5) / 10"
+    return f"CAST(floor(({value}) * 10 + 0.5) AS DOUBLE) / 10"

@@ -31,7 +31,7 @@ def estimate_sql(published: str) -> str:
     """
     area_people = "sum(r.people) OVER (PARTITION BY r.period, r.area_id)"
     return f"""
-    SELECT r.*, {tenths("r.people * t.population", area_people)} AS estimate
+    SELECT r.*, CASE WHEN {area_people} > 0 THEN {tenths("r.people * t.population", area_people)} END AS estimate
     FROM {published} r LEFT JOIN target_population t ON t.area_id = r.area_id
     """
 

@@ -1,8 +1,9 @@
 """Accuracy against a synthetic scenario's ground truth (for the demo and benchmarks).
 
-Only aggregate scores leave this module: the share of people whose detected
-home district matches their true one, and the error of published present
-population against the true number of people per area and hour.
+Only aggregate scores leave this module: shares of people whose detected home
+is right, and errors of published tables (present population, trips, visitors,
+penetration, alerts) against the true numbers per released cell. The weighted
+absolute error of a set of cells is Σ|published − true| ÷ Σ true, in percent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime
 import json
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -22,47 +24,118 @@ from popflow.pseudonymise import Pseudonymiser, load_key
 from popflow.release_inputs import prepare_inputs
 
 
-def home_accuracy(ws, truth_homes: str, min_nights: int = 3) -> dict:
-    """Share of people with a detected home whose home district is the true one, all months pooled."""
+def home_accuracy(ws, truth_homes: str, min_nights: int = 3, seen_nights: int = 10) -> dict:
+    """Detected homes against the true ones, over the person-months of the truth (all months pooled).
+
+    ``home_accuracy``: share of person-months with a detected home whose home
+    district is the true one; ``home_detection_rate``: share of the truth's
+    person-months with a detected home; ``home_detection_rate_seen_10_nights``:
+    the same among person-months with a night location on at least
+    ``seen_nights`` nights (a person seen that often should get a home).
+    """
+    engine = open_engine("duckdb", ws)
+    try:
+        prepare_inputs(engine, ws, Homes(), ws.area_rows(), ws.settings)
+        engine.register("truth", _pseudonymised_homes(ws, truth_homes))
+        row = engine.table(with_query([*home_ctes(min_nights), ("seen", _SEEN_NIGHTS_SQL)], f"""
+            SELECT count(h.person) AS detected, count(*) FILTER (WHERE h.area_id = t.true_area) AS correct,
+                   count(*) AS true_homes, count(*) FILTER (WHERE s.nights >= {seen_nights}) AS seen,
+                   count(h.person) FILTER (WHERE s.nights >= {seen_nights}) AS seen_detected
+            FROM truth t LEFT JOIN home h ON h.person = t.person AND h.period = t.period
+            LEFT JOIN seen s ON s.person = t.person AND s.period = t.period""")).to_pylist()[0]
+    finally:
+        engine.close()
+    return {
+        "home_accuracy": _share(row["correct"], row["detected"]),
+        "person_months_with_detected_home": row["detected"],
+        "person_months_in_truth": row["true_homes"],
+        "home_detection_rate": _share(row["detected"], row["true_homes"]),
+        f"home_detection_rate_seen_{seen_nights}_nights": _share(row["seen_detected"], row["seen"]),
+    }
+
+
+_SEEN_NIGHTS_SQL = """
+    SELECT n.person, c.period, count(*) AS nights
+    FROM night_locations n JOIN calendar c ON c.day = n.slot GROUP BY n.person, c.period
+"""
+
+
+def _pseudonymised_homes(ws, truth_homes: str) -> pa.Table:
+    """The truth's person-months (pseudonymised like the lake) and their true home district."""
     truth = pacsv.read_csv(truth_homes, convert_options=pacsv.ConvertOptions(
         column_types={"subscriber_id": pa.string(), "month": pa.string(), "home_area_id": pa.string()},
         include_columns=["subscriber_id", "month", "home_area_id"]))
     person = Pseudonymiser(load_key(ws.path)).column(truth["subscriber_id"])
-    truth = pa.table({"person": person, "period": truth["month"], "true_area": truth["home_area_id"]})
-    engine = open_engine("duckdb", ws)
-    try:
-        prepare_inputs(engine, ws, Homes(), ws.area_rows(), ws.settings)
-        engine.register("truth", truth)
-        row = engine.table(with_query(home_ctes(min_nights), """
-            SELECT count(*) AS detected, count(*) FILTER (WHERE h.area_id = t.true_area) AS correct,
-                   (SELECT count(*) FROM truth) AS true_homes
-            FROM home h JOIN truth t ON t.person = h.person AND t.period = h.period""")).to_pylist()[0]
-    finally:
-        engine.close()
-    return {
-        "home_accuracy": round(row["correct"] / row["detected"], 4) if row["detected"] else None,
-        "person_months_with_detected_home": row["detected"],
-        "person_months_in_truth": row["true_homes"],
-        "home_detection_rate": round(row["detected"] / row["true_homes"], 4) if row["true_homes"] else None,
-    }
+    return pa.table({"person": person, "period": truth["month"], "true_area": truth["home_area_id"]})
 
 
-def presence_error(published: pa.Table, truth_presence: str) -> dict:
-    """Error of published people per area-hour against the truth, over published cells.
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def weighted_error(published: pd.Series, true: pd.Series) -> float | None:
+    """Σ|published − true| ÷ Σ true, in percent (None when the truth sums to 0)."""
+    total = float(true.sum())
+    return round(float((published - true).abs().sum()) / total * 100, 1) if total else None
+
+
+def compared_cells(published: pa.Table, truth: pd.DataFrame, keys: list[str], column: str,
+                   truth_column: str) -> pd.DataFrame:
+    """``published`` and ``true`` per released cell (``keys``) that the truth also holds."""
+    got = published.select([*keys, column]).to_pandas().rename(columns={column: "published"})
+    true = truth[[*keys, truth_column]].rename(columns={truth_column: "true"})
+    return got.merge(true, on=keys)
+
+
+def presence_error(published: pa.Table, truth_presence: str, column: str = "people",
+                   truth_column: str = "people") -> dict:
+    """Error of published ``column`` per area-hour against the truth's ``truth_column``, over the
+    published cells with a true count above 0.
 
     ``median_abs_pct``: median of |published − true| / true; ``weighted_abs_pct``:
     Σ|published − true| / Σ true; ``coverage``: Σ published / Σ true.
     """
     truth = pq.read_table(truth_presence).to_pandas()
-    got = published.to_pandas()
-    merged = got.merge(truth, on=["time", "area_id"], suffixes=("", "_true"))
-    merged = merged[merged["people_true"] > 0]
-    error = (merged["people"] - merged["people_true"]).abs()
+    merged = compared_cells(published, truth, ["time", "area_id"], column, truth_column)
+    merged = merged[merged["true"] > 0]
+    error = (merged["published"] - merged["true"]).abs()
     return {
         "cells_compared": int(len(merged)),
-        "median_abs_pct": round(float((error / merged["people_true"]).median() * 100), 1),
-        "weighted_abs_pct": round(float(error.sum() / merged["people_true"].sum() * 100), 1),
-        "coverage_pct": round(float(merged["people"].sum() / merged["people_true"].sum() * 100), 1),
+        "median_abs_pct": round(float((error / merged["true"]).median() * 100), 1),
+        "weighted_abs_pct": weighted_error(merged["published"], merged["true"]),
+        "coverage_pct": round(float(merged["published"].sum() / merged["true"].sum() * 100), 1),
+    }
+
+
+def interval_coverage(published: pa.Table, truth: pd.DataFrame, keys: list[str], truth_column: str) -> float | None:
+    """Share of published cells whose ``estimate_low``..``estimate_high`` interval holds the true number."""
+    got = published.select([*keys, "estimate_low", "estimate_high"]).to_pandas().dropna()
+    cells = got.merge(truth[[*keys, truth_column]], on=keys)
+    inside = (cells["estimate_low"] <= cells[truth_column]) & (cells[truth_column] <= cells["estimate_high"])
+    return round(float(inside.mean()), 3) if len(cells) else None
+
+
+def trip_scores(published: pa.Table, truth_trips: str, column: str = "trips",
+                truth_column: str = "subscriber_trips") -> dict:
+    """Published trips per date, origin and destination against the truth, over the published cells.
+
+    ``total_ratio``: Σ published ÷ Σ true trips of those cells; ``spearman``: the
+    rank correlation of published and true trips over them (true 0 where the
+    truth has no trip); ``true_trips_in_published_pct``: share of all true trips
+    that fall in a published cell.
+    """
+    truth = pacsv.read_csv(truth_trips, convert_options=pacsv.ConvertOptions(
+        column_types={"date": pa.string()})).to_pandas()
+    got = published.to_pandas()
+    got["date"] = got["date"].astype(str)
+    keys = ["date", "origin", "destination"]
+    cells = got[[*keys, column]].merge(truth[[*keys, truth_column]], on=keys, how="left").fillna({truth_column: 0})
+    published_trips, true_trips = cells[column].astype(float), cells[truth_column].astype(float)
+    return {
+        "cells_compared": int(len(cells)),
+        "total_ratio": round(float(published_trips.sum() / true_trips.sum()), 3) if true_trips.sum() else None,
+        "spearman": round(float(published_trips.rank().corr(true_trips.rank())), 3) if len(cells) > 2 else None,
+        "true_trips_in_published_pct": round(float(true_trips.sum() / truth[truth_column].sum() * 100), 1),
     }
 
 
@@ -115,19 +188,18 @@ def penetration_error(published: pa.Table, truth_csv: str) -> dict:
             if len(merged) else None}
 
 
-def tourism_error(published: pa.Table, truth_csv: str, level_of: dict[str, str] | None = None) -> dict:
-    """Published visitors per date, area and visitor type against the truth (all origins summed)."""
+def tourism_error(published: pa.Table, truth_csv: str, column: str = "visitors",
+                  truth_column: str = "visitors") -> dict:
+    """Published ``column`` per date, area and visitor type against the truth's ``truth_column``
+    (all origins summed), over published cells with true visitors; weighted error per visitor type."""
     truth = pacsv.read_csv(truth_csv).to_pandas()
     truth["date"] = truth["date"].astype(str)
     got = published.to_pandas()
     got["date"] = got["date"].astype(str)
     keys = ["date", "area_id", "visitor_type"]
-    merged = got.groupby(keys)["visitors"].sum().reset_index().merge(
-        truth.groupby(keys)["visitors"].sum().reset_index(), on=keys, suffixes=("", "_true"))
-    merged = merged[merged["visitors_true"] > 0]
-    result = {}
-    for kind, part in merged.groupby("visitor_type"):
-        error = (part["visitors"] - part["visitors_true"]).abs()
-        result[kind] = {"cells_compared": int(len(part)),
-                        "weighted_abs_pct": round(float(error.sum() / part["visitors_true"].sum() * 100), 1)}
-    return result
+    merged = got.groupby(keys)[column].sum().rename("published").reset_index().merge(
+        truth.groupby(keys)[truth_column].sum().rename("true").reset_index(), on=keys)
+    merged = merged[merged["true"] > 0]
+    return {kind: {"cells_compared": int(len(part)),
+                   "weighted_abs_pct": weighted_error(part["published"], part["true"])}
+            for kind, part in merged.groupby("visitor_type")}

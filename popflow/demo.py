@@ -22,8 +22,6 @@ SOURCES = ("areas", "cells", "subscribers", "population", "fx", "events", "ticke
 # (report table, indicator, output file, parameters): every indicator, each released under k-anonymity.
 RELEASES = (
     ("present-population", "present-population", "present-population.parquet", {}),
-    ("presence-carry-3h", "present-population", "present-population-carry3.parquet",
-     {"method": "observed", "carry": 3}),
     (None, "present-population", "present-population-city-by-age.csv", {"level": "city", "by": "age_band"}),
     ("residents", "residents", "residents.geojson", {}),
     (None, "residents", "residents-by-gender.csv", {"by": "gender"}),
@@ -72,8 +70,7 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
     areas = ws.area_rows()
     geometries = area_geometries(areas)
     areas = [{**a, "geometry": geometries.get(a["area_id"])} for a in areas]
-    report = build_report(out / "report.html", {k: v for k, v in tables.items() if k != "presence-carry-3h"},
-                          areas, scores, quality, k_anonymity=ws.settings.k_anonymity)
+    report = build_report(out / "report.html", tables, areas, scores, quality, k_anonymity=ws.settings.k_anonymity)
     return {"workspace": workspace, "outputs": outputs, "report": report, "accuracy": scores}
 
 
@@ -81,8 +78,8 @@ def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
     """Accuracy of the releases against the scenario's ground truth (aggregate scores only)."""
     presence = str(truth / "presence.parquet")
     scores = {**accuracy.home_accuracy(ws, str(truth / "homes.csv")), "presence_error": {
-        "carry_0h": accuracy.presence_error(tables["present-population"], presence),
-        "carry_3h": accuracy.presence_error(tables["presence-carry-3h"], presence),
+        "vs_everyone": accuracy.presence_error(tables["present-population"], presence),
+        "vs_subscribers": accuracy.presence_error(tables["present-population"], presence, truth_column="subscribers"),
     }}
     if (truth / "outbound_shock.json").exists():
         scores["outbound"] = accuracy.shock_detection(tables["alerts"], tables["outbound-travel"],
@@ -90,6 +87,8 @@ def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
     if (truth / "sales_penetration.csv").exists():
         scores["retail"] = accuracy.penetration_error(tables["sales-penetration"],
                                                       str(truth / "sales_penetration.csv"))
+    if (truth / "trips.csv").exists():
+        scores["od_flows"] = accuracy.trip_scores(tables["od-flows"], str(truth / "trips.csv"))
     if (truth / "tourism.csv").exists():
         scores["tourism"] = accuracy.tourism_error(tables["tourism"], str(truth / "tourism.csv"))
     return scores

@@ -220,7 +220,7 @@ def tourism_figures(ws: Workspace, truth: Path) -> list[Figure]:
     return figures
 
 
-def print_table(figures: list[Figure]) -> None:
+def print_table(figures: list[Figure], floor: float | None) -> None:
     width = max(len(f.meaning) for f in figures)
     print(f"{'figure':<{width}}  {'new: stays, estimate':>20}  {'old: observed':>20}  {'naive baseline':>20}")
     for f in figures:
@@ -228,6 +228,8 @@ def print_table(figures: list[Figure]) -> None:
     print(f"weighted |error| = Σ|published − true| ÷ Σ true over published cells with a true count; "
           f"{NOT_AVAILABLE}: the installed popflow does not accept that method or column; {NOT_APPLICABLE}: "
           "does not apply")
+    print(f"floor of presence estimates: every phone placed right and weighted by its true home district's "
+          f"census ÷ subscribers gives {percent(floor)} (sampling error alone)")
 
 
 def main() -> None:
@@ -242,7 +244,7 @@ def main() -> None:
     print(f"synthetic world: {args.people:,} inhabitants ({summary['subscribers']:,} subscribers, "
           f"{summary['events']:,} events) × {args.days} days, seed {args.seed}")
     print_table([*presence_figures(ws, truth), *trip_figures(ws, truth), *home_figures(ws, truth),
-                 *tourism_figures(ws, truth)])
+                 *tourism_figures(ws, truth)], accuracy.sampling_floor(str(truth / "presence.parquet")))
 
 
 if __name__ == "__main__":

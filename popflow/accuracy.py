@@ -107,6 +107,13 @@ def presence_error(published: pa.Table, truth_presence: str, column: str = "peop
     }
 
 
+def sampling_floor(truth_presence: str) -> float | None:
+    """Weighted error of the truth's ``weighted_subscribers`` against its ``people`` per area-hour:
+    the error left to an estimate that places every phone right and knows every subscriber's home."""
+    truth = pq.read_table(truth_presence, columns=["people", "weighted_subscribers"]).to_pandas()
+    return weighted_error(truth["weighted_subscribers"], truth["people"])
+
+
 def interval_coverage(published: pa.Table, truth: pd.DataFrame, keys: list[str], truth_column: str) -> float | None:
     """Share of published cells whose ``estimate_low``..``estimate_high`` interval holds the true number."""
     got = published.select([*keys, "estimate_low", "estimate_high"]).to_pandas().dropna()

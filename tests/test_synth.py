@@ -235,7 +235,7 @@ def test_parquet_events_hold_the_same_events_as_csv(events, tmp_path):
 def test_presence_truth_counts_everyone_present(scenario, subscribers, homes, events):
     folder, summary, _ = scenario
     table = pq.read_table(folder / "truth" / "presence.parquet")
-    assert table.schema.names == ["time", "area_id", "people", "subscribers"]
+    assert table.schema.names == ["time", "area_id", "people", "subscribers", "weighted_subscribers"]
     assert table.schema.field("time").type == pa.timestamp("us", tz=ZONE)
     assert table.schema.field("people").type == table.schema.field("subscribers").type == pa.int64()
     presence = table.to_pandas()
@@ -248,6 +248,8 @@ def test_presence_truth_counts_everyone_present(scenario, subscribers, homes, ev
     assert per_hour.people.between(settled_people, PEOPLE + visitors).all()
     assert (per_hour.subscribers <= per_hour.people).all()
     assert 0.3 < per_hour.subscribers.sum() / per_hour.people.sum() < 0.5  # the operator's market share
+    weighted = presence.groupby("time").weighted_subscribers.sum()  # subscribers standing for everyone
+    assert ((weighted / per_hour.people) - 1).abs().max() < 0.1
     # people on the operator's network: its resident subscribers, visiting subscribers and roamers
     residents = subscribers[subscribers.subscriber_id.isin(homes.subscriber_id)]
     registered = pd.to_datetime(residents.registered_on).dt.date

@@ -67,7 +67,7 @@ from popflow.synth.excursions import plan_excursions
 from popflow.synth.fx import draw_fx, write_fx
 from popflow.synth.geography import build_geography, write_areas
 from popflow.synth.gravity import trip_choices
-from popflow.synth.ground_truth import write_homes, write_residents
+from popflow.synth.ground_truth import census_weights, write_homes, write_residents
 from popflow.synth.market_share import draw_shares
 from popflow.synth.outbound_demand import build_demand, load_airports
 from popflow.synth.profiles import ROAMER, concat_profiles
@@ -179,7 +179,8 @@ def _build_world(seed: int, people: int, period: Period, out: Path, report: Prog
     report("subscribers", 1.0)
     everyone = concat_profiles([residents.profiles, visitors.profiles, roamers])
     trips = plan_excursions(stream(seed, "excursions"), residents.profiles, period, geo, scenic)
-    world = World(period, geo, towers, choices, everyone, trips)
+    weights = census_weights(residents, everyone.on_network, geo.districts)
+    world = World(period, geo, towers, choices, everyone, trips, weights)
     return world, Population(residents, visitors, scenic)
 
 

@@ -49,6 +49,7 @@ class World:
     choices: TripChoices
     people: Profiles
     excursions: Excursions  # residents' trips to scenic districts, numbered like `people`
+    census_weights: np.ndarray  # float64 per person, see ground_truth.census_weights
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def simulate_period(
     progress: Callable[[str, float], None],
 ) -> Simulation:
     """Simulate every day; write event files; return event count, true presence, trips and tourism, files."""
-    tally = PresenceTally(world.period, world.geo.districts)
+    tally = PresenceTally(world.period, world.geo.districts, world.census_weights)
     trips = TripTally(world.period, world.geo.districts)
     tourism = TourismTally(world.period, world.geo.districts)
     away_last_night = np.full(len(world.people), NO_DISTRICT, dtype=np.int16)
@@ -155,7 +156,7 @@ def simulate_period(
     try:
         for day in world.period.days:
             state = simulate_day(seed, world, day, away_last_night, tourism)
-            tally.add(day, state.where, world.people.on_network)
+            tally.add(day, state.where)
             trips.add(day, state.where, world.people.on_network)
             file = open_event_file(folder, day, labels, events_format)
             files.append(folder / event_file_name(day, events_format))

@@ -4,7 +4,13 @@
   the true number of people in it - residents and visitors, whatever their
   network: `time` (local hour start, timestamp with the scenario's time zone),
   `area_id`, `people`, and `subscribers`, those of them whose phone the operator
-  serves (its subscribers and the roamers on its network).
+  serves (its subscribers and the roamers on its network), and
+  `weighted_subscribers`, the sum of those people's census weights: a resident
+  subscriber stands for the census population of their first home district ÷
+  the subscribers living there, anyone else on the network for the region's
+  population ÷ its subscribing residents. It is what an estimate would give if
+  it placed every phone right and knew every subscriber's true home - the floor
+  of the sampling error of estimates calibrated by home district.
 * `truth/homes.csv`: for every subscriber and every calendar month of the period in
   which they live in the region, the true home district and workplace (or school)
   district, empty when they have none: `subscriber_id, month, home_area_id,
@@ -33,27 +39,46 @@ from popflow.synth.residents import SUBSCRIBER_ID, Residents
 
 PEOPLE = "people"
 SUBSCRIBERS = "subscribers"
+WEIGHTED = "weighted_subscribers"
 MONTH = "month"
 TIME = "time"
 
 
-class PresenceTally:
-    """Accumulates true people, and those on the operator's network, per (slot, district) day by day."""
+def census_weights(residents: Residents, on_network: np.ndarray, districts: int) -> np.ndarray:
+    """Each person's census weight (see `weighted_subscribers`), 0 off the operator's network.
 
-    def __init__(self, period: Period, districts: int):
+    `on_network` covers everyone, residents first in the order of `residents`.
+    """
+    home, subscribing = residents.profiles.home, residents.subscriber
+    population = np.bincount(home, minlength=districts)
+    subscribers = np.bincount(home[subscribing], minlength=districts)
+    weights = np.where(on_network, population.sum() / max(subscribers.sum(), 1), 0.0)
+    weights[:len(residents)] = np.where(subscribing, population[home] / np.maximum(subscribers[home], 1), 0.0)
+    return weights
+
+
+class PresenceTally:
+    """Accumulates true people, those on the operator's network and their census weights per (slot, district)."""
+
+    def __init__(self, period: Period, districts: int, weights: np.ndarray):
         self._people = np.zeros((period.slots, districts), dtype=np.int64)
         self._subscribers = np.zeros_like(self._people)
+        self._weighted = np.zeros((period.slots, districts), dtype=np.float64)
+        self._weights = weights
+        self._on_network = weights > 0
         self._period = period
 
-    def add(self, day: Day, where: np.ndarray, on_network: np.ndarray) -> None:
+    def add(self, day: Day, where: np.ndarray) -> None:
         """Count the located people of a (slots, people) district matrix for `day`."""
         districts = self._people.shape[1]
         for position in range(day.slots):
             row = where[position]
             slot = day.first_slot + position
-            self._people[slot] += np.bincount(row[row >= 0], minlength=districts)
-            served = row[on_network]
-            self._subscribers[slot] += np.bincount(served[served >= 0], minlength=districts)
+            located = row >= 0
+            self._people[slot] += np.bincount(row[located], minlength=districts)
+            served = located & self._on_network
+            self._subscribers[slot] += np.bincount(row[served], minlength=districts)
+            self._weighted[slot] += np.bincount(row[served], self._weights[served], minlength=districts)
 
     def table(self, geo: Geography) -> pa.Table:
         """One row per slot and district, zeros included."""
@@ -64,6 +89,7 @@ class PresenceTally:
             col.AREA_ID: pa.array(np.tile(np.array(geo.district_ids), slots)),
             PEOPLE: pa.array(self._people.ravel(), pa.int64()),
             SUBSCRIBERS: pa.array(self._subscribers.ravel(), pa.int64()),
+            WEIGHTED: pa.array(np.round(self._weighted.ravel(), 3), pa.float64()),
         })
 
     def write(self, geo: Geography, path: Path) -> None:

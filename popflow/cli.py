@@ -237,13 +237,14 @@ def catalogue(workspace):
 @app.command()
 @workspace_option
 def budget(workspace):
-    """Show the privacy budget spent and remaining per source and month."""
+    """Show the privacy budget spent and remaining per person-month (read from the audit log)."""
     ws = Workspace(workspace)
-    table = Table(title=f"privacy budget (ε per source per month: {ws.settings.privacy_budget:g})")
-    for column in ("source", "month", "ε spent", "δ spent", "ε remaining"):
+    table = Table(title=f"privacy budget per person-month: ε {ws.settings.privacy_budget:g}, "
+                        f"δ {ws.settings.delta_budget:g}")
+    for column in ("month", "ε spent", "δ spent", "ε remaining"):
         table.add_column(column)
     for row in ws.budget().rows():
-        table.add_row(row["source"], row["month"], f"{row['epsilon_spent']:g}", f"{row['delta_spent']:.2g}",
+        table.add_row(row["month"], f"{row['epsilon_spent']:g}", f"{row['delta_spent']:.2g}",
                       f"{row['epsilon_remaining']:g}")
     stdout.print(table if table.row_count else "no differentially private release yet: the whole budget remains")
 

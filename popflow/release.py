@@ -71,15 +71,14 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
         computed = _compute(ws, indicator, p, privacy, engine, engine_options or {})
     release = Release(computed.tables, _manifest(ws, indicator, p, computed, started))
 
-    def charge_and_audit():
+    def charge_and_audit() -> dict:
         entry = {"who": who or f"cli:{getpass.getuser()}", "release": release.manifest["release_id"],
                  "indicator": name, "parameters": release.manifest["parameters"],
                  "privacy": release.manifest["privacy"], "rows": release.manifest["rows"],
                  "outputs": [str(f) for f in release.files]}
         if computed.cost:
-            ws.budget().charge(*computed.cost, record=lambda: audit.append(ws.path / AUDIT_FILE, entry))
-        else:
-            audit.append(ws.path / AUDIT_FILE, entry)
+            return ws.budget().charge(*computed.cost, entry)
+        return audit.append(ws.path / AUDIT_FILE, entry)
 
     _store(ws, release, out, charge_and_audit)
     return release
@@ -94,7 +93,7 @@ class Computed:
     privacy: dict
     window: dict
     engine: str
-    cost: tuple | None = None  # (sources, months, ε, δ) charged with the audit line in dp mode
+    cost: tuple | None = None  # (months, ε, δ) charged with the audit line in dp mode
 
 
 def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options) -> Computed:
@@ -116,7 +115,7 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engi
     try:
         window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
                                 indicator.lookback_days)
-        cost = _budget_cost(ws, indicator, p, window, privacy)
+        cost = _budget_cost(ws, privacy, window)
         tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings.timezone)
     finally:
         eng.close()
@@ -124,14 +123,14 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engi
     return Computed(tables, notes, mechanism.describe(), span, eng.name, cost)
 
 
-def _budget_cost(ws, indicator, p, window, privacy: PrivacyRequest):
-    """(sources, months, ε, δ) a DP release charges, checked now before any work; None in k mode."""
+def _budget_cost(ws, privacy: PrivacyRequest, window):
+    """(months, ε, δ) a dp release charges — every month whose data it reads — checked now before any work;
+    None in k mode."""
     if privacy.mode != "dp":
         return None
-    sources = [s for s in indicator.uses if s != "population"] + (["subscribers"] if getattr(p, "by", ()) else [])
-    months = months_of(window.first - datetime.timedelta(days=indicator.lookback_days), window.last)
-    ws.budget().check(sources, months, privacy.epsilon)
-    return sources, months, privacy.epsilon, privacy.delta
+    months = months_of(*window.reads)
+    ws.budget().check(months, privacy.epsilon, privacy.delta)
+    return months, privacy.epsilon, privacy.delta
 
 
 def _publish(eng, indicator, p, contributions, mechanism, window, timezone: str):
@@ -202,7 +201,9 @@ def _fingerprints(ws, uses: tuple[str, ...]) -> dict:
 def _store(ws, release: Release, out: Path | None, record) -> None:
     """Keep the release under ``releases/<id>/``, write ``out`` (+ extra tables) if asked, then ``record`` it.
 
-    If writing or recording fails, the release folder and every file written are removed.
+    If writing or recording fails, the release folder and every file written are
+    removed. The manifests are written again with the audit head the release
+    made (``audit_head``), which pins the history up to it.
     """
     folder = ws.path / RELEASES_DIR / release.manifest["release_id"]
     try:
@@ -211,8 +212,8 @@ def _store(ws, release: Release, out: Path | None, record) -> None:
             pq.write_table(table, folder / f"{name}.parquet")
         if out is not None:
             _write_outputs(ws, release, out)
-        (folder / "manifest.json").write_text(json.dumps(release.manifest, indent=2))
-        record()
+        _write_manifests(release, folder, out)
+        head = record()
     except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)
         for path in [*release.files, Path(f"{out}.manifest.json")] if out is not None else []:
@@ -222,6 +223,16 @@ def _store(ws, release: Release, out: Path | None, record) -> None:
             raise PopflowError(f"{exc.filename or out}: cannot write the release ({reason}); "
                                "nothing was released or charged") from None
         raise
+    release.manifest["audit_head"] = head
+    _write_manifests(release, folder, out)
+
+
+def _write_manifests(release: Release, folder: Path, out: Path | None) -> None:
+    """The manifest, with the audit head its release made, next to the stored release and the output."""
+    text = json.dumps(release.manifest, indent=2)
+    (folder / "manifest.json").write_text(text)
+    if out is not None:
+        Path(f"{out}.manifest.json").write_text(text)
 
 
 def _write_outputs(ws, release: Release, out: Path) -> None:
@@ -231,4 +242,3 @@ def _write_outputs(ws, release: Release, out: Path) -> None:
         release.files.append(path)
         write_table(table, path, geometries)
     release.manifest["files"] = [str(f) for f in release.files]
-    Path(f"{out}.manifest.json").write_text(json.dumps(release.manifest, indent=2))

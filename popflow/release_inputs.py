@@ -32,6 +32,7 @@ class ReleaseWindow:
     calendar: pa.Table
     area_map: pa.Table
     weighted: bool = False  # person weights are registered: counts of subscribers get estimates of everyone
+    reads: tuple[datetime.date, datetime.date] | None = None  # first and last date of data the release may read
 
     def domains(self, p) -> Domains:
         """Public key domains of this window (DP mode releases every such cell)."""
@@ -46,7 +47,7 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     people the query-set check counts; ``lookback_days`` extends the calendar
     before the window for indicators that compare with earlier periods.
     """
-    first, last = _window(eng, p, primary)
+    (first, last), span = _window(eng, p, primary)
     area_map = level_map(area_rows, getattr(p, "level", None))
     margin = math.ceil(getattr(p, "carry", 0) / 24)
     eng.create_view("events", (
@@ -67,7 +68,15 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     eng.register("area_ancestors", area_ancestors(area_rows))
     eng.create_view("target_population", _target_population_sql())
     weighted = _register_weights(eng, first, last, getattr(p, "min_nights", Homes.min_nights), settings.k_anonymity)
-    return ReleaseWindow(first, last, calendar, area_map, weighted)
+    reads = (first - datetime.timedelta(days=max(margin, lookback_days)), last + datetime.timedelta(days=1))
+    if weighted:
+        reads = (min(reads[0], first.replace(day=1)), max(reads[1], _month_end(last) + datetime.timedelta(days=1)))
+    reads = (max(reads[0], span[0]), min(reads[1], span[1]))  # only data that exists is read
+    return ReleaseWindow(first, last, calendar, area_map, weighted, reads)
+
+
+def _month_end(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
 
 
 def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights: int, k: int) -> bool:
@@ -77,8 +86,7 @@ def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights
     """
     if eng.table("SELECT count(*) AS n FROM lake_population").column("n")[0].as_py() == 0:
         return False
-    month_first = first.replace(day=1)
-    month_last = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+    month_first, month_last = first.replace(day=1), _month_end(last)
     eng.create_view("month_events", (
         "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
         f"DATE '{month_first}' AND DATE '{month_last + datetime.timedelta(days=1)}'"))
@@ -103,8 +111,9 @@ def area_ancestors(rows: list[dict]) -> pa.Table:
                      for i, name in enumerate(("area_id", "ancestor_id", "level"))})
 
 
-def _window(eng, p, primary: str) -> tuple[datetime.date, datetime.date]:
-    """The requested dates (default: every date of ``primary``), clipped to the dates that hold data.
+def _window(eng, p, primary: str) -> tuple[tuple[datetime.date, datetime.date], tuple[datetime.date, datetime.date]]:
+    """The requested dates (default: every date of ``primary``) clipped to the dates that hold data, and those
+    dates.
 
     A window with no data at all is refused like any window with too few people.
     """
@@ -115,7 +124,7 @@ def _window(eng, p, primary: str) -> tuple[datetime.date, datetime.date]:
     last = min(p.date_to or span["last"], span["last"])
     if first > last:
         raise PopflowError(QUERY_SET_MESSAGE)
-    return first, last
+    return (first, last), (span["first"], span["last"])
 
 
 def _refuse_small_query_set(eng, source: str, first: datetime.date, last: datetime.date, k: int) -> None:

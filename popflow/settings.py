@@ -18,6 +18,7 @@ from popflow.errors import PopflowError
 
 SETTINGS_FILE = "popflow.toml"
 ENGINES = ("duckdb", "spark")
+PRIVACY_MODES = ("k", "dp")  # disclosure control of a release: k-anonymity or differential privacy
 FIRST_PLAUSIBLE_DATE = "2000-01-01"  # the default time_window starts here (local) and ends one day after now
 
 
@@ -29,7 +30,9 @@ class Settings:
     home_mcc: tuple[str, ...] = ()
     k_anonymity: int = 15
     dominance: float = 0.5
-    privacy_budget: float = 10.0
+    privacy_budget: float = 10.0  # ε per person per calendar month, over every person-level source together
+    delta_budget: float = 1e-6  # δ per person per calendar month
+    default_privacy: str = "k"  # the mode of a release that names none
     engine: str = "duckdb"
     # Plausible event times: first and last local date, both included. None (the setting absent) means
     # 2000-01-01 to one day after the moment of ingest, evaluated at each ingest.
@@ -46,6 +49,10 @@ class Settings:
             raise PopflowError("dominance must be in (0, 1]")
         if self.privacy_budget <= 0:
             raise PopflowError("privacy_budget must be positive")
+        if not 0 < self.delta_budget < 1e-3:
+            raise PopflowError("delta_budget must be in (0, 0.001)")
+        if self.default_privacy not in PRIVACY_MODES:
+            raise PopflowError(f"default_privacy must be one of {', '.join(PRIVACY_MODES)}")
         if self.engine not in ENGINES:
             raise PopflowError(f"engine must be one of {', '.join(ENGINES)}")
         for mcc in self.home_mcc:

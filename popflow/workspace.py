@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from popflow.audit import AUDIT_FILE
 from popflow.errors import PopflowError
 from popflow.geography import H3_LEVEL, AreaIndex, finest_areas, h3_lookup
 from popflow.ingest.pipeline import ingest as run_ingest
@@ -20,7 +21,6 @@ from popflow.pseudonymise import KEY_FILE, KeyRing, create_key, key_schedule
 from popflow.settings import SETTINGS_FILE, Settings
 
 DEFAULT_WORKSPACE = "popflow-workspace"
-AUDIT_FILE = "audit.jsonl"
 RELEASES_DIR = "releases"
 
 
@@ -129,28 +129,29 @@ class Workspace:
         return report
 
     # -- releases ---------------------------------------------------------
-    def run(self, name: str, out: str | Path | None = None, privacy: str = "k",
+    def run(self, name: str, out: str | Path | None = None, privacy: str | None = None,
             epsilon: float | None = None, delta: float | None = None, max_contrib: int | None = None,
             max_value: int | None = None, engine: str | None = None, who: str | None = None,
             engine_options: dict | None = None, **params):
         """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``.
 
         ``privacy="dp"`` with ``epsilon`` (and optionally ``delta``, ``max_contrib``,
-        ``max_value``) releases with differential privacy and charges the budget.
+        ``max_value``) releases with differential privacy and charges the budget;
+        without ``privacy``, the workspace's ``default_privacy`` applies.
         ``engine_options`` go to the engine (Spark: ``master``, ``conf``).
         """
         from popflow.disclosure.request import PrivacyRequest
         from popflow.release import make_release
 
-        request = PrivacyRequest.from_options(privacy=privacy, epsilon=epsilon, delta=delta, max_contrib=max_contrib,
-                                              max_value=max_value)
+        request = PrivacyRequest.from_options(privacy=privacy or self.settings.default_privacy, epsilon=epsilon,
+                                              delta=delta, max_contrib=max_contrib, max_value=max_value)
         return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options)
 
     def budget(self):
-        """The privacy budget ledger (ε and δ spent per source and month)."""
+        """The privacy budget (ε and δ spent per person-month), read from the audit log."""
         from popflow.disclosure.budget import BudgetLedger
 
-        return BudgetLedger(self.path, self.settings.privacy_budget)
+        return BudgetLedger(self.path, self.settings.privacy_budget, self.settings.delta_budget)
 
     def rotate_key(self, effective_from: datetime.date | None = None, force: bool = False) -> datetime.date:
         """Schedule a new pseudonymisation key from ``effective_from`` (default: next month's first day).
@@ -188,5 +189,5 @@ def _loader(engine: str, options: dict):
     raise PopflowError(f"engine '{engine}' cannot ingest (engines: duckdb, spark)")
 
 
-__all__ = ["Workspace", "KEY_FILE", "default_path"]
+__all__ = ["Workspace", "AUDIT_FILE", "KEY_FILE", "default_path"]
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from popflow import audit, indicators
 from popflow.cli import app
+from popflow.workspace import Workspace
 
 INDICATORS = [i.name for i in indicators.all_indicators()]
 
@@ -48,14 +49,14 @@ def test_every_indicator_runs_from_the_cli(ws, tmp_path, name, privacy):
 
 def test_an_unwritable_output_releases_and_charges_nothing(ws):
     before_audit, before_releases = (ws / "audit.jsonl").read_text(), releases(ws)
-    before_budget = (ws / "budget.json").read_text() if (ws / "budget.json").exists() else None
+    before_budget = Workspace(ws).budget().rows()
     for target in ("/proc/x.csv", "/proc/popflow-missing-folder/x.csv"):
         code, output = cli("run", "present-population", "--privacy", "dp", "--epsilon", "0.5", "--out", target,
                            "-w", ws)
         assert code == 2 and "Traceback" not in output and target.split("/")[-2] in output
         assert len(output.strip().splitlines()) == 1
     assert (ws / "audit.jsonl").read_text() == before_audit and releases(ws) == before_releases
-    assert ((ws / "budget.json").read_text() if (ws / "budget.json").exists() else None) == before_budget
+    assert Workspace(ws).budget().rows() == before_budget
 
 
 def test_a_window_beyond_the_data_charges_only_the_months_with_data(ws, tmp_path):
@@ -65,7 +66,7 @@ def test_a_window_beyond_the_data_charges_only_the_months_with_data(ws, tmp_path
     assert code == 0, output
     manifest = json.loads(out.with_name("wide.csv.manifest.json").read_text())
     assert manifest["window"] == {"from": "2026-01-26", "to": "2026-02-09"}  # UTC times, local dates
-    assert set(json.loads((ws / "budget.json").read_text())["events"]) == {"2026-01", "2026-02"}
+    assert audit.read(ws / "audit.jsonl")[-1]["charge"]["months"] == ["2026-01", "2026-02"]
 
 
 def test_a_window_without_data_is_refused(ws, tmp_path):

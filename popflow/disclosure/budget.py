@@ -1,30 +1,33 @@
-"""The privacy budget ledger: ε and δ spent per source per calendar month (SPEC §4).
+"""The privacy budget: ε and δ spent per person-month, read from the audit log (SPEC §4).
 
-A DP release over a window charges its ε and δ to every person-level source
-it reads, in every month the window touches (a person's data in one month is
-protected by the sum of what all releases touching that month spent: basic
-sequential composition). A release that would take any month past
-``privacy_budget`` is refused before any work is done. The ledger is
-``budget.json`` in the workspace, rewritten atomically under a lock.
+A person's data of one calendar month is protected by the sum of what every dp
+release reading that month spent (basic sequential composition), whatever
+person-level sources it read (events, the subscriber register, tickets,
+sales): one budget per person-month, ``privacy_budget`` in ε and
+``delta_budget`` in δ. A release is charged in every month whose data it reads,
+look-back, carried bins and the night after its last day included.
+
+The ledger is not a file of its own: each dp release's audit line carries its
+charge, and the spent budget is the sum of the charges in the audit log. A
+charge is checked and written under the log's lock in the same step as the
+audit line, so there is no charge without an audit line, and deleting or
+editing anything but the (keyed, chained) log resets nothing. A log that fails
+verification refuses every dp release until it is restored.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import fcntl
-import json
-import os
 from pathlib import Path
 
+from popflow import audit
 from popflow.errors import PopflowError
 
-LEDGER_FILE = "budget.json"
-_LOCK_FILE = ".budget.lock"
+CHARGE = "charge"  # the audit line's field holding a dp release's months, ε and δ
 
 
 def months_of(first: datetime.date, last: datetime.date) -> list[str]:
-    """Calendar months (YYYY-MM) a window touches."""
+    """Calendar months (YYYY-MM) a span of dates touches."""
     months, day = [], first.replace(day=1)
     while day <= last:
         months.append(day.strftime("%Y-%m"))
@@ -33,56 +36,49 @@ def months_of(first: datetime.date, last: datetime.date) -> list[str]:
 
 
 class BudgetLedger:
-    """Spent privacy budget of one workspace."""
+    """Privacy spent per month in one workspace, from its audit log."""
 
-    def __init__(self, workspace: Path, limit: float):
-        self.path = workspace / LEDGER_FILE
-        self.lock = workspace / _LOCK_FILE
-        self.limit = limit
+    def __init__(self, workspace: Path, epsilon_limit: float, delta_limit: float):
+        self.log = workspace / audit.AUDIT_FILE
+        self.limit, self.delta_limit = epsilon_limit, delta_limit
 
-    def read(self) -> dict:
-        """{source: {month: {"epsilon": spent, "delta": spent}}}."""
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
+    def spent(self, records: list[dict] | None = None) -> dict[str, dict[str, float]]:
+        """{month: {"epsilon": spent, "delta": spent}} over the charges of the (verified) audit log."""
+        if records is None:
+            _, bad = audit.verify(self.log)
+            if bad is not None:
+                raise PopflowError(f"audit log broken at line {bad}: the privacy spent cannot be known, so dp "
+                                   "releases are refused until the log is restored")
+            records = audit.read(self.log)
+        spent: dict[str, dict[str, float]] = {}
+        for record in records:
+            charge = record.get(CHARGE)
+            for month in (charge or {}).get("months", []):
+                entry = spent.setdefault(month, {"epsilon": 0.0, "delta": 0.0})
+                entry["epsilon"] = round(entry["epsilon"] + charge["epsilon"], 12)
+                entry["delta"] += charge["delta"]
+        return spent
 
-    def check(self, sources: list[str], months: list[str], epsilon: float) -> None:
-        """Refuse, with a clear message, a release that would exceed the budget."""
-        ledger = self.read()
-        for source in sources:
-            for month in months:
-                spent = ledger.get(source, {}).get(month, {}).get("epsilon", 0.0)
-                if spent + epsilon > self.limit + 1e-12:
-                    raise PopflowError(
-                        f"privacy budget exceeded: {source} in {month} has spent ε={spent:g} of "
-                        f"{self.limit:g}; this release needs ε={epsilon:g} (remaining ε={self.limit - spent:g})")
+    def check(self, months: list[str], epsilon: float, delta: float, records: list[dict] | None = None) -> None:
+        """Refuse, with a clear message, a release that would exceed the ε or δ budget of a month."""
+        spent = self.spent(records)
+        for month in months:
+            e, d = spent.get(month, {}).get("epsilon", 0.0), spent.get(month, {}).get("delta", 0.0)
+            if e + epsilon > self.limit + 1e-12:
+                raise PopflowError(f"privacy budget exceeded: {month} has spent ε={e:g} of {self.limit:g}; this "
+                                   f"release needs ε={epsilon:g} (remaining ε={self.limit - e:g})")
+            if d + delta > self.delta_limit * (1 + 1e-9):
+                raise PopflowError(f"privacy budget exceeded: {month} has spent δ={d:g} of {self.delta_limit:g}; "
+                                   f"this release needs δ={delta:g}")
 
-    def charge(self, sources: list[str], months: list[str], epsilon: float, delta: float,
-               record=lambda: None) -> None:
-        """Record a release's cost (checked again under the lock) together with ``record()``, its audit line.
-
-        ``record`` runs under the lock after the check and before the ledger is
-        written: if it fails, nothing is charged.
-        """
-        with self._locked():
-            self.check(sources, months, epsilon)
-            record()
-            ledger = self.read()
-            for source in sources:
-                for month in months:
-                    entry = ledger.setdefault(source, {}).setdefault(month, {"epsilon": 0.0, "delta": 0.0})
-                    entry["epsilon"] = round(entry["epsilon"] + epsilon, 12)
-                    entry["delta"] = entry["delta"] + delta
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(ledger, indent=2, sort_keys=True))
-            os.replace(tmp, self.path)
+    def charge(self, months: list[str], epsilon: float, delta: float, entry: dict) -> dict:
+        """Append ``entry`` to the audit log with its charge, checked against the budget under the log's lock."""
+        self.spent()  # refuses a broken log
+        charged = {**entry, CHARGE: {"months": months, "epsilon": epsilon, "delta": delta}}
+        return audit.append(self.log, charged, check=lambda records: self.check(months, epsilon, delta, records))
 
     def rows(self) -> list[dict]:
-        """Spent and remaining per source and month, for display."""
-        return [{"source": s, "month": m, "epsilon_spent": e["epsilon"], "delta_spent": e["delta"],
+        """Spent and remaining per month, for display."""
+        return [{"month": m, "epsilon_spent": e["epsilon"], "delta_spent": e["delta"],
                  "epsilon_remaining": round(self.limit - e["epsilon"], 12)}
-                for s, months in sorted(self.read().items()) for m, e in sorted(months.items())]
-
-    @contextlib.contextmanager
-    def _locked(self):
-        with self.lock.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            yield
+                for m, e in sorted(self.spent().items())]

@@ -19,8 +19,7 @@ from popflow.indicators.params import (
     parse_whole_number,
 )
 from popflow.pseudonymise import load_key
-
-MODES = ("k", "dp")
+from popflow.settings import PRIVACY_MODES
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class PrivacyRequest:
     """The disclosure-control options of a release; the CLI's and Python's options are generated from them."""
 
     mode: str = option("k", "--privacy", "k: suppress cells under k people; dp: differential privacy",
-                       parse_choice(*MODES))
+                       parse_choice(*PRIVACY_MODES))
     epsilon: float | None = option(None, "--epsilon", "dp: privacy loss ε of this release", parse_number,
                                    limits=(0.001, 100))
     delta: float = option(1e-7, "--delta", "dp: δ for data-dependent keys", limits=(1e-12, 1e-4))

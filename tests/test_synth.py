@@ -208,7 +208,8 @@ def test_summary_counts_match_the_files(scenario, events, cell_district, subscri
 def test_same_seed_same_bytes_other_seed_differs(folder, tmp_path):
     again = tmp_path / "again"
     _generate(again)
-    for relative in ["subscribers.csv", "cells.csv", "areas.geojson", "truth/homes.csv",
+    for relative in ["subscribers.csv", "cells.csv", "areas.geojson", "truth/homes.csv", "truth/trips.csv",
+                     "truth/residents.csv", "population.csv", "population_by_gender_age.csv",
                      *(f"events/events-{name}.csv.gz" for name in DAY_NAMES)]:
         assert (again / relative).read_bytes() == (folder / relative).read_bytes(), relative
     assert pq.read_table(again / "truth/presence.parquet").equals(

@@ -18,7 +18,8 @@ from popflow.errors import PopflowError
 
 SETTINGS_FILE = "popflow.toml"
 ENGINES = ("duckdb", "spark")
-PRIVACY_MODES = ("k", "dp")  # disclosure control of a release: k-anonymity or differential privacy
+# Disclosure control of a release: k-anonymity, the cell key method, or differential privacy.
+PRIVACY_MODES = ("k", "ckm", "dp")
 FIRST_PLAUSIBLE_DATE = "2000-01-01"  # the default time_window starts here (local) and ends one day after now
 
 
@@ -33,6 +34,8 @@ class Settings:
     privacy_budget: float = 10.0  # ε per person per calendar month, over every person-level source together
     delta_budget: float = 1e-6  # δ per person per calendar month
     default_privacy: str = "k"  # the mode of a release that names none
+    ckm_max_perturbation: int = 3  # ckm: largest change of a published count
+    ckm_variance: float = 1.0  # ckm: variance of the perturbation
     engine: str = "duckdb"
     # Plausible event times: first and last local date, both included. None (the setting absent) means
     # 2000-01-01 to one day after the moment of ingest, evaluated at each ingest.
@@ -53,6 +56,12 @@ class Settings:
             raise PopflowError("delta_budget must be in (0, 0.001)")
         if self.default_privacy not in PRIVACY_MODES:
             raise PopflowError(f"default_privacy must be one of {', '.join(PRIVACY_MODES)}")
+        if self.ckm_max_perturbation < 1:
+            raise PopflowError("ckm_max_perturbation must be at least 1")
+        widest = self.ckm_max_perturbation * (self.ckm_max_perturbation + 1) / 3  # variance of the uniform
+        if not 0 < self.ckm_variance < widest:
+            raise PopflowError(f"ckm_variance must be in (0, {widest:g}) for ckm_max_perturbation "
+                               f"{self.ckm_max_perturbation}")
         if self.engine not in ENGINES:
             raise PopflowError(f"engine must be one of {', '.join(ENGINES)}")
         for mcc in self.home_mcc:

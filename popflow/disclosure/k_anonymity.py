@@ -27,18 +27,20 @@ class KAnonymity:
     def describe(self) -> dict:
         return {"mode": "k", "k": self.k, "dominance": self.dominance, "epsilon_spent": 0.0}
 
-    def cells_sql(self, contribution: Contribution, contributions: str, domains=None) -> str:
-        """Cells with their people count, measure totals, largest single contributions and medians."""
+    def cells_sql(self, contribution: Contribution, contributions: str, domains=None, extra: str = "") -> str:
+        """Cells with their people count, measure totals, largest single contributions and medians
+        (and ``extra`` select items)."""
         keys = ", ".join(contribution.keys)
         totals = [(m, "BIGINT") for m in contribution.sums] + [(m, "DOUBLE") for m in contribution.amounts]
         sums = "".join(f", CAST(sum({m}) AS {kind}) AS {m}, max({m}) AS {m}__largest" for m, kind in totals)
         medians = "".join(f", median({m}) AS {m}_median" for m in contribution.medians)
         estimates = estimate_sums(contribution.sums) if contribution.estimated else ""
-        return (f"SELECT {keys}, count(*) AS {contribution.people}{sums}{medians}{estimates} "
+        return (f"SELECT {keys}, count(*) AS {contribution.people}{sums}{medians}{estimates}{extra} "
                 f"FROM {contributions} GROUP BY {keys}")
 
-    def published_sql(self, contribution: Contribution, cells: str) -> str:
-        """Cells of at least k people, with dominated magnitudes withheld and medians rounded.
+    def published_sql(self, contribution: Contribution, cells: str, carried: tuple[str, ...] = ()) -> str:
+        """Cells of at least k people, with dominated magnitudes withheld and medians rounded
+        (and the ``carried`` columns of the cells as they are).
 
         A median is one person's value; it is rounded to three significant digits
         and published only in cells of at least k people.
@@ -49,7 +51,8 @@ class KAnonymity:
         if contribution.estimated:
             medians += published_estimates(contribution.people, contribution.sums, shown)
         keys = ", ".join(contribution.keys)
-        return (f"SELECT {keys}, {contribution.people}{measures}{medians} FROM {cells} "
+        carry = "".join(f", {c}" for c in carried)
+        return (f"SELECT {keys}, {contribution.people}{measures}{medians}{carry} FROM {cells} "
                 f"WHERE {contribution.people} >= {self.k}")
 
     def publish(self, eng, contribution: Contribution, cells: str, domains=None):

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from popflow.disclosure.cell_key import CellKeyMethod
 from popflow.disclosure.differential_privacy import DifferentialPrivacy
 from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.errors import PopflowError
@@ -26,8 +27,8 @@ from popflow.settings import PRIVACY_MODES
 class PrivacyRequest:
     """The disclosure-control options of a release; the CLI's and Python's options are generated from them."""
 
-    mode: str = option("k", "--privacy", "k: suppress cells under k people; dp: differential privacy",
-                       parse_choice(*PRIVACY_MODES))
+    mode: str = option("k", "--privacy", "k: suppress cells under k people; ckm: also perturb each cell by its "
+                       "cell key; dp: differential privacy", parse_choice(*PRIVACY_MODES), "default_privacy")
     epsilon: float | None = option(None, "--epsilon", "dp: privacy loss ε of this release", parse_number,
                                    limits=(0.001, 100))
     delta: float = option(1e-7, "--delta", "dp: δ for data-dependent keys", limits=(1e-12, 1e-4))
@@ -49,18 +50,29 @@ class PrivacyRequest:
     def __post_init__(self):
         if self.mode == "dp" and self.epsilon is None:
             raise PopflowError("--privacy dp needs --epsilon")
-        if self.mode == "k" and self.epsilon is not None:
+        if self.mode != "dp" and self.epsilon is not None:
             raise PopflowError("--epsilon applies to --privacy dp only")
 
     def mechanism(self, ws, indicator_name: str, tables: int):
         """The mechanism for this request, with settings from the workspace."""
+        settings = ws.settings
         if self.mode == "k":
-            return KAnonymity(ws.settings.k_anonymity, ws.settings.dominance)
+            return KAnonymity(settings.k_anonymity, settings.dominance)
+        if self.mode == "ckm":
+            if settings.ckm_max_perturbation >= settings.k_anonymity:
+                raise PopflowError(f"--privacy ckm needs k_anonymity ({settings.k_anonymity}) above "
+                                   f"ckm_max_perturbation ({settings.ckm_max_perturbation})")
+            return CellKeyMethod(settings.k_anonymity, settings.dominance, settings.ckm_max_perturbation,
+                                 settings.ckm_variance, salt=_derived_salt(ws, "record-key"))
         return DifferentialPrivacy(self.epsilon, self.delta, self.max_contrib, self.max_value,
                                    salt=bounding_salt(ws, indicator_name), tables=tables)
 
 
 def bounding_salt(ws, indicator_name: str) -> str:
     """A secret, per-indicator salt for the contribution-bounding sample (derived from the key)."""
-    key = load_key(ws.path)
-    return hmac.new(key, f"contribution-bound|{indicator_name}".encode(), hashlib.sha256).hexdigest()[:32]
+    return _derived_salt(ws, f"contribution-bound|{indicator_name}")
+
+
+def _derived_salt(ws, purpose: str) -> str:
+    """A secret salt for one purpose, derived from the workspace key."""
+    return hmac.new(load_key(ws.path), purpose.encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,110 @@
+"""The cell key method: consistent perturbation across releases, and the differencing attack it defeats."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from popflow.disclosure.cell_key import KEYS, perturbation_table
+from popflow.errors import PopflowError
+
+import scenario
+
+K = 5
+DAY = datetime.date(2026, 1, 27)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    events = scenario.random_events(n_people=120, days=8, per_day=6, seed=11, start="2026-01-26")
+    return scenario.workspace(tmp_path_factory.mktemp("ckm"), events, scenario.subscribers(120, seed=4), k=K)
+
+
+@pytest.mark.parametrize(("maximum", "variance"), [(3, 1.0), (2, 0.5), (5, 2.5)])
+def test_perturbation_table_has_mean_zero_the_set_variance_and_its_bound(maximum, variance):
+    table = perturbation_table(maximum, variance).to_pandas()
+    assert list(table["ckey"]) == list(range(KEYS))
+    assert table["pvalue"].abs().max() <= maximum and abs(table["pvalue"].mean()) < 1e-9
+    assert table["pvalue"].pow(2).mean() == pytest.approx(variance, abs=0.06)
+    assert list(table["pvalue"]) == sorted(table["pvalue"])  # a quantile function of the cell key
+
+
+def presence(ws, privacy: str, **params) -> pd.DataFrame:
+    return ws.run("present-population", privacy=privacy, **params).to_pandas().set_index(["time", "area_id"])
+
+
+def test_the_same_people_get_the_same_value_whatever_the_level_or_window(ws):
+    district = presence(ws, "ckm", level="district")["people"]
+    city = presence(ws, "ckm", level="city")["people"]
+    one_day = presence(ws, "ckm", date_from=DAY, date_to=DAY)["people"]
+    # City Y holds district C only: the same people, so the same perturbed count.
+    c = district.xs("C", level="area_id")
+    y = city.xs("Y", level="area_id")
+    both = c.index.intersection(y.index)
+    assert len(both) > 10 and (c[both] == y[both]).all()
+    same_day = one_day.index.intersection(district.index)
+    assert len(same_day) > 10 and (one_day[same_day] == district[same_day]).all()
+    assert (presence(ws, "ckm")["people"] == district).all()  # repeating a release gives the same numbers
+
+
+def test_ckm_counts_move_by_at_most_the_maximum_and_keep_the_suppression_of_k(ws):
+    exact, perturbed = presence(ws, "k"), presence(ws, "ckm")
+    assert list(perturbed.index) == list(exact.index)  # the same cells pass k
+    change = perturbed["people"] - exact["people"]
+    assert change.abs().max() <= 3 and (change != 0).mean() > 0.3
+
+
+def differencing(ws, privacy: str) -> pd.DataFrame:
+    """City X = districts A + B: each hour where one district is suppressed and the other and X are published,
+    the suppressed district's count as an attacker computes it, beside the true count (from k = 1 reality)."""
+    district, city = presence(ws, privacy, level="district")["people"], presence(ws, privacy, level="city")["people"]
+    rows = []
+    for time in city.xs("X", level="area_id").index:
+        a, b = district.get((time, "A")), district.get((time, "B"))
+        if (a is None) != (b is None):
+            gone = "A" if a is None else "B"
+            rows.append({"time": time, "area_id": gone, "recovered": city[(time, "X")] - (b if a is None else a)})
+    return pd.DataFrame(rows)
+
+
+def true_counts(ws) -> pd.Series:
+    """Every district-hour count under present-population's rule (each person in the area of their modal
+    event of the hour), read from the lake inside the test: what no release may reveal below k."""
+    modal = ws.connect().sql("""
+        SELECT slot, area_id, count(*) AS people FROM (
+            SELECT person, slot, area_id FROM (
+                SELECT person, t - t % 3600 AS slot, area_id, count(*) AS n, max(t) AS latest
+                FROM events GROUP BY person, slot, area_id)
+            QUALIFY row_number() OVER (PARTITION BY person, slot ORDER BY n DESC, latest DESC, area_id) = 1)
+        GROUP BY slot, area_id""").df()
+    return modal.set_index(["slot", "area_id"])["people"]
+
+
+def test_differencing_recovers_suppressed_cells_in_k_mode_but_not_in_ckm(ws):
+    truth = true_counts(ws)
+    scored = {}
+    for mode in ("k", "ckm"):
+        attack = differencing(ws, mode)
+        slots = (attack["time"].dt.tz_localize(None) - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+        actual = truth.reindex(list(zip(slots, attack["area_id"], strict=True))).to_numpy()
+        scored[mode] = (np.mean(attack["recovered"].to_numpy() == actual),
+                        np.mean(np.abs(attack["recovered"].to_numpy() - actual)), len(attack))
+    assert scored["k"][2] > 20 and scored["k"][0] == 1.0  # k mode gives every such cell away exactly
+    assert scored["ckm"][0] < 0.5 and scored["ckm"][1] >= 1.0
+
+
+def test_ckm_needs_k_above_the_maximum_perturbation(tmp_path):
+    events = scenario.random_events(n_people=30, days=3, per_day=6, seed=1)
+    small = scenario.workspace(tmp_path, events, scenario.subscribers(30), k=3)
+    with pytest.raises(PopflowError, match="needs k_anonymity"):
+        small.run("present-population", privacy="ckm")
+
+
+def test_ckm_is_the_same_on_spark(ws):
+    params = {"privacy": "ckm", "date_from": DAY, "date_to": DAY, "by": "gender"}
+    duck = ws.run("present-population", engine="duckdb", **params).to_pandas()
+    spark = ws.run("present-population", engine="spark", **params).to_pandas()
+    pd.testing.assert_frame_equal(duck, spark)

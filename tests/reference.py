@@ -5,9 +5,15 @@ Written from the definitions in words, without popflow's SQL, to check it.
 
 from __future__ import annotations
 
+import datetime
+
 import pandas as pd
 
+from popflow.indicators.stays import MIN_STAY, RETURN_WITHIN
+
 from scenario import CELL_AREA, LEVELS, TIMEZONE
+
+MAX_GAP = 12 * 3600  # --max-gap's default
 
 
 def local_events(events: pd.DataFrame, tz: str = TIMEZONE) -> pd.DataFrame:
@@ -50,10 +56,100 @@ def presence(ev: pd.DataFrame, bin_minutes: int = 60, carry_hours: int = 0) -> p
 
 
 def present_population(ev, first, last, level="district", bin_minutes=60, carry_hours=0) -> pd.DataFrame:
-    p = presence(ev, bin_minutes, carry_hours)
+    """--method observed."""
+    return count_present(presence(ev, bin_minutes, carry_hours), first, last, level)
+
+
+def present_population_from_stays(ev, first, last, level="district", bin_minutes=60, max_gap=MAX_GAP):
+    """--method stays."""
+    return count_present(stay_presence(ev, bin_minutes, max_gap), first, last, level)
+
+
+def count_present(p: pd.DataFrame, first, last, level: str) -> pd.DataFrame:
     p = p[(p["bin"].dt.date >= first) & (p["bin"].dt.date <= last)]
     p = p.assign(area_id=p["area"].map(LEVELS[level]))
     return p.groupby(["bin", "area_id"])["person"].nunique().rename("people").reset_index()
+
+
+def epoch_seconds(local: pd.Series) -> pd.Series:
+    """Local naive times as local epoch seconds."""
+    return (local - pd.Timestamp(0)) // pd.Timedelta(seconds=1)
+
+
+def from_epoch(seconds: int) -> pd.Timestamp:
+    return pd.Timestamp(0) + pd.Timedelta(seconds=int(seconds))
+
+
+def timeline(events: list[tuple[int, str]], max_gap: int = MAX_GAP) -> list[tuple[str, int, int, int, int]]:
+    """One person's stays ``(area, first event, last event, start, end)`` from ``(t, area)`` events, step by step
+    as the stays definition says it in words."""
+    pieces = [piece for episode in episodes(runs(sorted(events), max_gap)) for piece in absorbed(episode)]
+    kept = [(area, first, last) for area, first, last, start, end in timed(pieces, max_gap) if end - start >= MIN_STAY]
+    return timed(kept, max_gap)
+
+
+def runs(events: list[tuple[int, str]], max_gap: int) -> list[list]:
+    """[area, first, last] of consecutive events in one area without a silence over max_gap."""
+    out = []
+    for t, area in events:
+        if out and out[-1][0] == area and t - out[-1][2] <= max_gap:
+            out[-1][2] = t
+        else:
+            out.append([area, t, t])
+    return out
+
+
+def episodes(runs_: list[list]) -> list[list[list]]:
+    """Runs grouped by the returns spanning them (a run returning to the run two or three before it)."""
+    spans = [(s - back, s) for s in range(len(runs_)) for back in (2, 3)
+             if s >= back and runs_[s][0] == runs_[s - back][0] and runs_[s][1] - runs_[s - back][2] <= RETURN_WITHIN]
+    out = []
+    for j, run in enumerate(runs_):
+        if any(p < j <= s for p, s in spans):
+            out[-1].append(run)
+        else:
+            out.append([run])
+    return out
+
+
+def absorbed(episode: list[list]) -> list[tuple[str, int, int]]:
+    """An episode in its first run's area, its last run apart when in another area."""
+    first, last = episode[0], episode[-1]
+    if last[0] == first[0]:
+        return [(first[0], first[1], last[2])]
+    return [(first[0], first[1], episode[-2][2]), (last[0], last[1], last[2])]
+
+
+def timed(pieces: list[tuple[str, int, int]], max_gap: int) -> list[tuple[str, int, int, int, int]]:
+    """Pieces with where each starts and ends: neighbours at most max_gap apart meet at the middle of the silence
+    (rounded down); otherwise each reaches max_gap // 2 into it."""
+    out = []
+    for i, (area, first, last) in enumerate(pieces):
+        before = first - pieces[i - 1][2] if i > 0 else max_gap + 1
+        after = pieces[i + 1][1] - last if i + 1 < len(pieces) else max_gap + 1
+        start = first - (before - before // 2 if before <= max_gap else max_gap // 2)
+        end = last + (after // 2 if after <= max_gap else max_gap // 2)
+        out.append((area, first, last, start, end))
+    return out
+
+
+def stays(ev: pd.DataFrame, max_gap: int = MAX_GAP) -> pd.DataFrame:
+    """person, area, first, last, start, end (local epoch seconds)."""
+    ev = ev.assign(t=epoch_seconds(ev["local"]))
+    rows = [(person, *stay) for person, group in ev.groupby("person")
+            for stay in timeline(list(zip(group["t"], group["area"], strict=True)), max_gap)]
+    return pd.DataFrame(rows, columns=["person", "area", "first", "last", "start", "end"])
+
+
+def stay_presence(ev: pd.DataFrame, bin_minutes: int = 60, max_gap: int = MAX_GAP) -> pd.DataFrame:
+    """person, bin, area: the stay holding each bin's middle second."""
+    step, rows = bin_minutes * 60, []
+    for person, area, _, _, start, end in stays(ev, max_gap).itertuples(index=False):
+        b = -(-(start - step // 2) // step) * step
+        while b + step // 2 < end:
+            rows.append((person, from_epoch(b), area))
+            b += step
+    return pd.DataFrame(rows, columns=["person", "bin", "area"])
 
 
 def night_locations(ev: pd.DataFrame) -> pd.DataFrame:
@@ -107,10 +203,24 @@ def workers(ev, first, last, minimum=3) -> pd.DataFrame:
 
 
 def od_flows(ev, first, last, level="district", bin_minutes=60, dominance=0.5) -> pd.DataFrame:
+    """--method observed."""
     obs = bin_locations(ev, bin_minutes)
     obs = obs.assign(area=obs["area"].map(LEVELS[level]), date=obs["bin"].dt.date).sort_values(["person", "bin"])
     obs["previous"] = obs.groupby(["person", "date"])["area"].shift()
-    trips = obs[obs["previous"].notna() & (obs["previous"] != obs["area"])]
+    return od_cells(obs[obs["previous"].notna() & (obs["previous"] != obs["area"])], first, last, dominance)
+
+
+def od_flows_from_stays(ev, first, last, level="district", max_gap=MAX_GAP, dominance=0.5) -> pd.DataFrame:
+    """--method stays: moves between consecutive stays in different areas, dated by the later stay's start."""
+    s = stays(ev, max_gap).sort_values(["person", "first", "area"])
+    s = s.assign(area=s["area"].map(LEVELS[level]),
+                 date=[datetime.date(1970, 1, 1) + datetime.timedelta(days=int(t // 86400)) for t in s["start"]])
+    s["previous"] = s.groupby("person")["area"].shift()
+    return od_cells(s[s["previous"].notna() & (s["previous"] != s["area"])], first, last, dominance)
+
+
+def od_cells(trips: pd.DataFrame, first, last, dominance: float) -> pd.DataFrame:
+    """Trips (person, date, previous, area) counted per date, origin and destination."""
     trips = trips[(trips["date"] >= first) & (trips["date"] <= last)]
     per_person = trips.groupby(["date", "previous", "area", "person"]).size().rename("n").reset_index()
     cells = (per_person.groupby(["date", "previous", "area"])

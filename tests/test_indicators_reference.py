@@ -44,7 +44,8 @@ def compare(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> No
 @pytest.mark.parametrize("carry", [0, 3])
 def test_present_population(data, level, carry):
     ws, ev = data
-    got = ws.run("present-population", date_from=FIRST, date_to=LAST, level=level, carry=carry).to_pandas()
+    got = ws.run("present-population", date_from=FIRST, date_to=LAST, level=level, carry=carry,
+                 method="observed").to_pandas()
     got["time"] = as_local_naive(got["time"])
     want = ref.present_population(ev, FIRST, LAST, level=level, carry_hours=carry).rename(columns={"bin": "time"})
     compare(got, published(want), ["time", "area_id"])
@@ -52,10 +53,26 @@ def test_present_population(data, level, carry):
 
 def test_present_population_half_hour_bins(data):
     ws, ev = data
-    got = ws.run("present-population", date_from=FIRST, date_to=FIRST, bin="30min").to_pandas()
+    got = ws.run("present-population", date_from=FIRST, date_to=FIRST, bin="30min", method="observed").to_pandas()
     got["time"] = as_local_naive(got["time"])
     want = ref.present_population(ev, FIRST, FIRST, bin_minutes=30).rename(columns={"bin": "time"})
     compare(got, published(want), ["time", "area_id"])
+
+
+def release_events(ev: pd.DataFrame, last: datetime.date) -> pd.DataFrame:
+    """The events a release up to ``last`` reads: through the day after it (data start on FIRST)."""
+    return ev[ev["local"].dt.date <= last + datetime.timedelta(days=1)]
+
+
+@pytest.mark.parametrize(("level", "bin_minutes", "max_gap"), [("district", 60, 12), ("city", 30, 3)])
+def test_present_population_from_stays(data, level, bin_minutes, max_gap):
+    ws, ev = data
+    got = ws.run("present-population", date_from=FIRST, date_to=LAST, level=level, bin=f"{bin_minutes}min",
+                 max_gap=f"{max_gap}h").to_pandas()
+    got["time"] = as_local_naive(got["time"])
+    want = ref.present_population_from_stays(release_events(ev, LAST), FIRST, LAST, level=level,
+                                             bin_minutes=bin_minutes, max_gap=max_gap * 3600)
+    compare(got, published(want.rename(columns={"bin": "time"})), ["time", "area_id"])
 
 
 @pytest.mark.parametrize("level", ["district", "province"])
@@ -80,11 +97,24 @@ def test_workers(data):
 @pytest.mark.parametrize("level", ["district", "city"])
 def test_od_flows(data, level):
     ws, ev = data
-    got = ws.run("od-flows", date_from=FIRST, date_to=LAST, level=level).to_pandas()
-    got["date"] = pd.to_datetime(got["date"]).dt.date
-    got["trips"] = pd.to_numeric(got["trips"])  # withheld values (dominance) are None → NaN
+    got = trips(ws.run("od-flows", date_from=FIRST, date_to=LAST, level=level, method="observed"))
     want = published(ref.od_flows(ev, FIRST, LAST, level=level), "travellers")
     compare(got, want, ["date", "origin", "destination"])
+
+
+@pytest.mark.parametrize(("level", "max_gap"), [("district", 12), ("city", 2)])
+def test_od_flows_from_stays(data, level, max_gap):
+    ws, ev = data
+    got = trips(ws.run("od-flows", date_from=FIRST, date_to=LAST, level=level, max_gap=f"{max_gap}h"))
+    want = ref.od_flows_from_stays(release_events(ev, LAST), FIRST, LAST, level=level, max_gap=max_gap * 3600)
+    compare(got, published(want, "travellers"), ["date", "origin", "destination"])
+
+
+def trips(release) -> pd.DataFrame:
+    got = release.to_pandas()
+    got["date"] = pd.to_datetime(got["date"]).dt.date
+    got["trips"] = pd.to_numeric(got["trips"])  # withheld values (dominance) are None → NaN
+    return got
 
 
 def test_migration_and_arrivals(data):

@@ -1,5 +1,6 @@
 """Invariants on random inputs (hypothesis): no published cell under k, whole
-non-negative counts, presence never above the people active in a bin."""
+non-negative counts, presence never above the people active in a bin (observed)
+or within reach of it (stays)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def run_or_refused(ws, events, k, name, **params):
 def test_presence_invariants(tmp_path_factory, events, k, carry):
     df = frame(events)
     ws = scenario.workspace(tmp_path_factory.mktemp("prop"), df, scenario.subscribers(12), k=k)
-    release = run_or_refused(ws, events, k, "present-population", carry=carry, by="gender")
+    release = run_or_refused(ws, events, k, "present-population", carry=carry, by="gender", method="observed")
     if release is None:
         return
     got = release.to_pandas()
@@ -61,12 +62,32 @@ def test_presence_invariants(tmp_path_factory, events, k, carry):
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(event, min_size=30, max_size=300), k=st.integers(2, 4), max_gap=st.sampled_from([2, 12]))
+def test_presence_from_stays_counts_only_people_seen_within_half_the_max_gap(tmp_path_factory, events, k, max_gap):
+    df = frame(events)
+    ws = scenario.workspace(tmp_path_factory.mktemp("props"), df, scenario.subscribers(12), k=k)
+    release = run_or_refused(ws, events, k, "present-population", by="gender", max_gap=f"{max_gap}h")
+    if release is None:
+        return
+    got = release.to_pandas()
+    assert (got["people"] >= k).all()
+    middles = got["time"].dt.tz_convert(scenario.TIMEZONE).dt.tz_localize(None) + pd.Timedelta(minutes=30)
+    per_bin = got.assign(middle=middles).groupby("middle")["people"].sum()
+    local = ref.local_events(df)
+    reach = pd.Timedelta(hours=max_gap / 2)
+    for middle, people in per_bin.items():
+        near = local[(local["local"] - middle).abs() <= reach]
+        assert people <= near["person"].nunique()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.lists(event, min_size=30, max_size=300), k=st.integers(2, 4))
 def test_every_indicator_respects_k(tmp_path_factory, events, k):
     ws = scenario.workspace(tmp_path_factory.mktemp("propk"), frame(events), scenario.subscribers(12), k=k)
-    for name, count in [("residents", "people"), ("workers", "people"), ("od-flows", "travellers"),
-                        ("migration", "people")]:
-        params = {} if name == "od-flows" else {"min_nights": 1, "min_days": 1}
+    for name, count, params in [("residents", "people", {"min_nights": 1, "min_days": 1}),
+                                ("workers", "people", {"min_nights": 1, "min_days": 1}),
+                                ("od-flows", "travellers", {}), ("od-flows", "travellers", {"method": "observed"}),
+                                ("migration", "people", {"min_nights": 1, "min_days": 1})]:
         release = run_or_refused(ws, events, k, name, **params)
         if release is None:
             return

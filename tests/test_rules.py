@@ -7,6 +7,8 @@ import datetime
 import pandas as pd
 import pytest
 
+from popflow.errors import PopflowError
+
 import scenario
 
 DAY = datetime.date(2026, 1, 20)  # a Tuesday
@@ -23,7 +25,8 @@ def clones(rows: list[tuple[str, str]], copies: int = 2) -> pd.DataFrame:
 
 
 def presence(ws, **params) -> dict[tuple[str, str], int]:
-    df = ws.run("present-population", **params).to_pandas()
+    """Present people per (local HH:MM, area) by the bin-location rule (--method observed)."""
+    df = ws.run("present-population", method="observed", **params).to_pandas()
     return {(t.strftime("%H:%M"), a): p for t, a, p in zip(df["time"], df["area_id"], df["people"], strict=True)}
 
 
@@ -62,8 +65,23 @@ def test_carry_fills_silent_bins_up_to_h_hours(ws):
     assert carried[("16:00", "C")] == 2  # an observed bin is never overwritten
 
 
-def test_local_hours_follow_workspace_time_zone(ws):
+def test_stays_meet_inside_the_gap_and_absorb_the_morning_ping_pong(ws):
+    # 08:05-10:02 alternates A, B and C, returning to A within the hour: one stay in A. Then C at 10:59,
+    # B at 12:30 and C from 16:15: B runs from 11:44:30 to 14:22:30, the middles of the gaps around it.
     df = ws.run("present-population", date_from=DAY, date_to=DAY).to_pandas()
+    got = {(t.strftime("%H:%M"), a) for t, a in zip(df["time"], df["area_id"], strict=True)}
+    assert {(f"{h:02d}:00", "A") for h in range(2, 11)} <= got  # a stay reaches 6 h (max_gap / 2) before 08:05
+    assert {("11:00", "C"), ("12:00", "B"), ("13:00", "B"), ("14:00", "C"), ("23:00", "C")} <= got
+    assert len(got) == 22 and df["people"].eq(2).all()  # one area per bin from 02:00 to 23:00
+
+
+def test_carry_is_refused_with_stays(ws):
+    with pytest.raises(PopflowError, match="--carry fills silent bins of --method observed"):
+        ws.run("present-population", date_from=DAY, date_to=DAY, carry=2)
+
+
+def test_local_hours_follow_workspace_time_zone(ws):
+    df = ws.run("present-population", date_from=DAY, date_to=DAY, method="observed").to_pandas()
     first = df["time"].min()
     assert str(first.tz) == scenario.TIMEZONE
     assert first.hour == 8 and first.utcoffset() == datetime.timedelta(hours=8)
@@ -77,7 +95,7 @@ def test_night_window_crosses_midnight(ws, tmp_path):
 
 def test_csv_time_has_iso_offset(ws, tmp_path):
     out = tmp_path / "presence.csv"
-    ws.run("present-population", date_from=DAY, date_to=DAY, out=out)
+    ws.run("present-population", date_from=DAY, date_to=DAY, method="observed", out=out)
     first = out.read_text().splitlines()[1]
     assert first.startswith("2026-01-20T08:00:00+08:00,")
     assert (tmp_path / "presence.csv.manifest.json").exists()

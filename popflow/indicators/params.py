@@ -70,6 +70,17 @@ def parse_level(text: str | None) -> str | None:
     return str(text)
 
 
+def parse_choice(*choices: str):
+    """A parser accepting one of ``choices``."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise PopflowError(f"'{text}' is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """The inclusive range of a numeric parameter, in the unit its help names."""
@@ -161,11 +172,22 @@ class Window(Dated):
 
 @dataclasses.dataclass(frozen=True)
 class Binned(Window):
-    """Options of indicators built on bin locations."""
+    """Options of indicators built on stays or on bin locations (``--method``)."""
 
     bin: int = option(3600, "--bin", "bin length (divides 24 h, at least 1min), aligned to local midnight",
                      parse_bin, "1h")
-    carry: int = option(0, "--carry", "hours an observed location carries into silent bins", limits=(0, 48))
+    carry: int = option(0, "--carry", "hours an observed location carries into silent bins (--method observed)",
+                        limits=(0, 48))
+    method: str = option("stays", "--method", "where a person is: stays (timeline of stays and moves) or "
+                         "observed (bin locations)", parse_choice("stays", "observed"))
+    max_gap: int = option(43_200, "--max-gap", "longest silence a stay lasts through, a duration (range in "
+                          "seconds)", parse_duration, "12h", limits=(3600, 172_800))
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.carry and self.method == "stays":
+            raise PopflowError("--carry fills silent bins of --method observed; stays already last through "
+                               "silence up to --max-gap")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,17 +202,6 @@ class Homes(Window):
         super().__post_init__()
         if self.period != "month":
             raise PopflowError("--period: only 'month' is supported")
-
-
-def parse_choice(*choices: str):
-    """A parser accepting one of ``choices``."""
-
-    def parse(text: str) -> str:
-        if text not in choices:
-            raise PopflowError(f"'{text}' is not one of {', '.join(choices)}")
-        return text
-
-    return parse
 
 
 def parse_number(text: str) -> float:

@@ -1,9 +1,18 @@
 """present-population: people present per area and time bin.
 
-A person is present in the area of their bin location (the area with the
-most of their events in the bin; ties to the latest event, then the smaller
-area_id). With ``--carry H`` a silent bin takes the location of the person's
-latest observed bin if it started at most H hours earlier. Unit: people.
+``--method stays`` (the default): a person is present in a bin in the area of
+the stay covering the bin's middle second (see ``popflow.indicators.stays``:
+a stay lasts through silence up to ``--max-gap`` and meets the next one inside
+the gap between their events). A bin whose middle falls in no stay (a silence
+longer than ``--max-gap``, or before the person's first event) counts the
+person nowhere.
+
+``--method observed``: a person is present in the area of their bin location
+(the area with the most of their events in the bin; ties to the latest event,
+then the smaller area_id). With ``--carry H`` a silent bin takes the location
+of the person's latest observed bin if it started at most H hours earlier.
+
+Unit: people (subscribers observed).
 """
 
 from __future__ import annotations
@@ -18,28 +27,34 @@ from popflow.indicators.blocks import (
     with_query,
 )
 from popflow.indicators.params import Binned
+from popflow.indicators.stays import stay_bins, stays_ctes
+
+
+def presence_ctes(p: Binned) -> list[tuple[str, str]]:
+    """CTEs ending in ``presence(person, slot, area_id)``: where each person is in each bin they count in."""
+    if p.method == "stays":
+        return [*stays_ctes(p.max_gap), ("presence", stay_bins("stays", p.bin))]
+    ctes = [("observed", bin_locations(p.bin))]
+    if not p.carry:
+        return [*ctes, ("presence", "SELECT person, slot, area_id FROM observed")]
+    return [*ctes, ("carried", carried_bins("observed", p.bin, p.carry)),
+            ("presence", "SELECT person, slot, area_id FROM observed "
+                         "UNION ALL SELECT person, slot, area_id FROM carried")]
 
 
 def define(p: Binned) -> list[Contribution]:
-    ctes = [("observed", bin_locations(p.bin))]
-    presence = "observed"
-    if p.carry:
-        ctes.append(("carried", carried_bins("observed", p.bin, p.carry)))
-        ctes.append(("presence", "SELECT person, slot, area_id FROM observed "
-                                 "UNION ALL SELECT person, slot, area_id FROM carried"))
-        presence = "presence"
     select = f"""
     SELECT l.person, l.slot AS time, m.target_id AS area_id{breakdown_columns(p.by)}
-    FROM {presence} l
+    FROM presence l
     JOIN area_map m ON m.area_id = l.area_id
     JOIN calendar c ON c.day = l.slot // {DAY}{breakdown_join(p.by, 'l.person')}
     """
-    return [Contribution("present-population", with_query(ctes, select), ("time", "area_id", *p.by))]
+    return [Contribution("present-population", with_query(presence_ctes(p), select), ("time", "area_id", *p.by))]
 
 
 INDICATOR = register(Indicator(
     name="present-population",
-    summary="people present per area and time bin (bin location; --carry fills silent bins)",
+    summary="people present per area and time bin (from stays; --method observed: bin location and --carry)",
     params=Binned,
     define=define,
     description=__doc__,

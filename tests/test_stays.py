@@ -1,0 +1,156 @@
+"""Stays and moves on hand-made timelines, the expected stays written out by hand; on random timelines, the
+same stays as the definition in words (``reference.timeline``) and the invariants the definition guarantees."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from popflow.indicators.params import parse_duration
+from popflow.indicators.stays import MIN_STAY, stay_bins, stays
+
+import reference as ref
+
+
+def at(local: str) -> int:
+    """Local epoch seconds of a local time such as ``2026-01-20 08:00``."""
+    return int((pd.Timestamp(local) - pd.Timestamp(0)).total_seconds())
+
+
+def stays_of(events: list[tuple[int, int, str]], max_gap: str = "12h") -> pd.DataFrame:
+    """The stays SQL on DuckDB over ``(person, t, area_id)`` events."""
+    con = duckdb.connect()
+    con.register("events", pd.DataFrame(events, columns=["person", "t", "area_id"]))
+    return con.sql(stays(parse_duration(max_gap)) + " ORDER BY person, first_t").df()
+
+
+def timeline(events: list[tuple[str, str]], max_gap: str = "12h") -> list[tuple[str, int, int]]:
+    """One person's stays ``(area, start, end)`` from ``(local time, area)`` events."""
+    got = stays_of([(1, at(local), area) for local, area in events], max_gap)
+    return list(zip(got["area_id"], got["start_t"], got["end_t"], strict=True))
+
+
+def stay(area: str, start: str, end: str) -> tuple[str, int, int]:
+    return area, at(start), at(end)
+
+
+def test_ping_pong_at_a_border_makes_no_move():
+    events = [("2026-01-20 08:00", "A"), ("2026-01-20 08:03", "B"), ("2026-01-20 08:07", "A"),
+              ("2026-01-20 08:12", "B"), ("2026-01-20 08:15", "A"), ("2026-01-20 11:00", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 02:00", "2026-01-20 17:00")]
+
+
+def test_one_event_across_the_border_is_absorbed():
+    events = [("2026-01-20 09:00", "A"), ("2026-01-20 09:20", "B"), ("2026-01-20 09:50", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 03:00", "2026-01-20 15:50")]
+    # Two runs away (a corner of three areas) are absorbed as well.
+    events = [("2026-01-20 09:00", "A"), ("2026-01-20 09:20", "B"), ("2026-01-20 09:30", "C"),
+              ("2026-01-20 09:50", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 03:00", "2026-01-20 15:50")]
+
+
+def test_ping_pong_on_the_way_to_another_area_is_one_move_at_its_end():
+    events = [("2026-01-20 07:00", "A"), ("2026-01-20 08:00", "A"), ("2026-01-20 08:05", "B"),
+              ("2026-01-20 08:10", "A"), ("2026-01-20 08:15", "B"), ("2026-01-20 12:00", "B")]
+    assert timeline(events) == [stay("A", "2026-01-20 01:00", "2026-01-20 08:12:30"),
+                                stay("B", "2026-01-20 08:12:30", "2026-01-20 18:00")]
+
+
+def test_a_silent_night_at_home_is_one_stay():
+    events = [("2026-01-20 21:00", "A"), ("2026-01-21 07:30", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 15:00", "2026-01-21 13:30")]
+
+
+def test_a_commute_with_one_event_at_each_end_meets_in_the_gap():
+    events = [("2026-01-20 07:00", "A"), ("2026-01-20 10:00", "B")]
+    assert timeline(events) == [stay("A", "2026-01-20 01:00", "2026-01-20 08:30"),
+                                stay("B", "2026-01-20 08:30", "2026-01-20 16:00")]
+
+
+def test_a_phone_off_for_two_days_is_unknown_in_between():
+    events = [("2026-01-20 20:00", "A"), ("2026-01-22 20:00", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 14:00", "2026-01-21 02:00"),
+                                stay("A", "2026-01-22 14:00", "2026-01-23 02:00")]
+    events = [("2026-01-20 20:00", "A"), ("2026-01-22 20:00", "C")]
+    assert timeline(events) == [stay("A", "2026-01-20 14:00", "2026-01-21 02:00"),
+                                stay("C", "2026-01-22 14:00", "2026-01-23 02:00")]
+
+
+def test_max_gap_bounds_the_silence_a_stay_lasts_through():
+    events = [("2026-01-20 21:00", "A"), ("2026-01-21 07:30", "A")]
+    assert timeline(events, max_gap="6h") == [stay("A", "2026-01-20 18:00", "2026-01-21 00:00"),
+                                               stay("A", "2026-01-21 04:30", "2026-01-21 10:30")]
+
+
+def test_an_area_crossed_on_the_way_is_not_a_stay():
+    events = [("2026-01-20 08:00", "A"), ("2026-01-20 08:10", "B"), ("2026-01-20 08:20", "C"),
+              ("2026-01-20 12:00", "C")]
+    assert timeline(events) == [stay("A", "2026-01-20 02:00", "2026-01-20 08:10"),
+                                stay("C", "2026-01-20 08:10", "2026-01-20 18:00")]
+
+
+def test_a_bin_counts_the_stay_holding_its_middle():
+    con = duckdb.connect()
+    con.register("timeline", pd.DataFrame({"person": [1], "area_id": ["A"], "start_t": [at("2026-01-20 08:20")],
+                                           "end_t": [at("2026-01-20 10:40")]}))
+    for minutes, starts in [(60, ["08:00", "09:00", "10:00"]), (30, ["08:30", "09:00", "09:30", "10:00"])]:
+        got = con.sql(stay_bins("timeline", minutes * 60) + " ORDER BY slot").df()
+        assert list(got["slot"]) == [at(f"2026-01-20 {s}") for s in starts]
+
+
+# Random timelines of three people: gaps from seconds (ping-pong) to days (a phone off).
+GAPS = st.sampled_from([0, 30, 120, 400, 900, 1800, 3600, 3 * 3600, 11 * 3600, 13 * 3600, 30 * 3600])
+EVENT = st.tuples(st.integers(0, 2), GAPS, st.sampled_from("AABBC"))
+MAX_GAPS = st.sampled_from(["1h", "6h", "12h", "48h"])
+
+
+def random_events(steps: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``(person, t, area)`` with each step's gap added to a running clock."""
+    clock, out = at("2026-01-20 00:00"), []
+    for person, gap, area in steps:
+        clock += gap
+        out.append((person, clock, area))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(EVENT, min_size=1, max_size=80), max_gap=MAX_GAPS)
+def test_stays_follow_the_definition_in_words(steps, max_gap):
+    events = random_events(steps)
+    got = stays_of(events, max_gap)
+    for person in {p for p, _, _ in events}:
+        mine = [(t, a) for p, t, a in events if p == person]
+        want = ref.timeline(mine, parse_duration(max_gap))
+        rows = got[got["person"] == person]
+        assert list(zip(rows["area_id"], rows["first_t"], rows["last_t"], rows["start_t"], rows["end_t"],
+                        strict=True)) == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(EVENT, min_size=1, max_size=80), max_gap=MAX_GAPS)
+def test_stays_invariants(steps, max_gap):
+    events, gap = random_events(steps), parse_duration(max_gap)
+    got = stays_of(events, max_gap)
+    assert set(got["person"]) == {p for p, _, _ in events}
+    for person, rows in got.groupby("person"):
+        mine = sorted((t, a) for p, t, a in events if p == person)
+        assert (rows["start_t"].iloc[1:].to_numpy() >= rows["end_t"].iloc[:-1].to_numpy()).all()
+        assert (rows["end_t"] - rows["start_t"] >= MIN_STAY).all()
+        for row in rows.itertuples():
+            assert (row.first_t, row.area_id) in mine  # a stay begins at one of the person's events in its area
+            assert row.start_t <= row.first_t <= row.last_t <= row.end_t
+            assert within_reach(row.start_t, row.end_t, [t for t, _ in mine], math.ceil(gap / 2))
+
+
+def within_reach(start: int, end: int, times: list[int], reach: int) -> bool:
+    """Whether every moment of [start, end) lies within ``reach`` of one of ``times``."""
+    covered = start
+    for t in times:
+        if t - reach > covered:
+            break
+        covered = max(covered, t + reach)
+    return covered >= end

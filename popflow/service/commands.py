@@ -65,10 +65,13 @@ def token():
               help="viewer: read releases; analyst: also create them; admin: everything")
 @click.option("--indicators", "indicator_list", default=None, help="comma-separated indicators the token may use")
 @click.option("--min-level", default=None, help="finest area level the token may use (e.g. city)")
+@click.option("--privacy-modes", default=None,
+              help="comma-separated privacy modes the token may use and read (k, ckm, dp); default: any for an "
+                   "analyst, the workspace default_privacy or safer for a viewer")
 @click.option("--expires", type=click.FloatRange(min=0, min_open=True), default=None,
               help="days until the token expires (default: never)")
 @workspace_option
-def create(name, role, indicator_list, min_level, expires, workspace):
+def create(name, role, indicator_list, min_level, privacy_modes, expires, workspace):
     """Create a token and print it once (only its hash is stored)."""
     ws = Workspace(workspace)
     chosen = _indicators(indicator_list)
@@ -76,7 +79,8 @@ def create(name, role, indicator_list, min_level, expires, workspace):
         raise PopflowError(f"--min-level {min_level}: not an area level of this workspace "
                            f"(levels: {', '.join(level_order(ws.area_rows())) or 'none yet'})")
     expires_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=expires) if expires else None
-    raw, record = TokenStore(ws.path).create(name, role, chosen, min_level, expires_at)
+    modes = tuple(m.strip() for m in privacy_modes.split(",") if m.strip()) if privacy_modes else None
+    raw, record = TokenStore(ws.path).create(name, role, chosen, min_level, expires_at, modes)
     stdout.print(f"token '{record.name}' ({record.role}) created. It is shown only this once; keep it secret:")
     click.echo(raw)
 
@@ -95,9 +99,10 @@ def _indicators(text: str | None) -> tuple[str, ...] | None:
 def list_tokens(workspace):
     """List tokens: name, role, scope, expiry and status (never the tokens themselves)."""
     ws = Workspace(workspace)
-    table = Table("name", "role", "indicators", "min level", "created", "expires", "status")
+    table = Table("name", "role", "indicators", "min level", "privacy", "created", "expires", "status")
     for t in TokenStore(ws.path).tokens():
         table.add_row(t.name, t.role, ",".join(t.indicators) if t.indicators else "all", t.min_level or "any",
+                      ",".join(t.privacy_modes) if t.privacy_modes else "default",
                       t.created_at[:19], (t.expires_at or "never")[:19], t.status())
     stdout.print(table)
 

@@ -52,7 +52,8 @@ def health():
 def me(token: Token = Depends(caller)):
     """The calling token's name, role and scope (never the token itself)."""
     return {"name": token.name, "role": token.role, "indicators": list(token.indicators or []) or None,
-            "min_level": token.min_level, "expires_at": token.expires_at}
+            "min_level": token.min_level, "expires_at": token.expires_at,
+            "privacy_modes": list(token.privacy_modes) if token.privacy_modes else None}
 
 
 @router.get("/budget", response_model=Budget, summary="Privacy budget")

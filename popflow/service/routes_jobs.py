@@ -15,7 +15,7 @@ from popflow.indicators.params import from_text
 from popflow.service.auth import analyst, forbidden, service
 from popflow.service.jobs import JOB_ID, expected_seconds
 from popflow.service.schemas import ERRORS, PRIVACY_OPTIONS, Error, Job, parameter_values, release_request_model
-from popflow.service.scope import check_levels, indicator_allowed, refusal
+from popflow.service.scope import check_levels, indicator_allowed, privacy_allowed, refusal
 from popflow.service.tokens import Token
 
 NOT_FOUND = {404: {"model": Error, "description": "no such job"}}
@@ -38,7 +38,11 @@ def check_request(svc, token: Token, request) -> dict:
     if reason:
         raise HTTPException(403, reason)
     options = request.model_dump(include=PRIVACY_OPTIONS)
-    PrivacyRequest.from_options(**options)  # PopflowError → 400, before any work
+    options["privacy"] = options.get("privacy") or svc.ws.settings.default_privacy
+    mode = PrivacyRequest.from_options(**options).mode  # PopflowError → 400, before any work
+    if not privacy_allowed(token, mode, svc.ws.settings.default_privacy):
+        raise HTTPException(403, f"outside this token's scope: privacy mode '{mode}' "
+                                 f"(this token may use {', '.join(token.privacy_modes or ())})")
     return {"indicator": request.indicator, "params": values, "options": options}
 
 

@@ -87,14 +87,15 @@ def list_releases(indicator: Annotated[str | None, Query(max_length=64)] = None,
     """Published releases within the token's scope, newest first."""
     levels = svc.areas.levels()
     return [summary(m) for m in svc.releases.manifests()
-            if release_visible(token, m, levels) and (indicator is None or m["indicator"] == indicator)]
+            if release_visible(token, m, levels, svc.ws.settings.default_privacy)
+            and (indicator is None or m["indicator"] == indicator)]
 
 
 def visible_manifest(svc, token: Token, release_id: str) -> dict:
     manifest = svc.releases.manifest(release_id)
     if manifest is None:
         raise HTTPException(404, "no such release")
-    if not release_visible(token, manifest, svc.areas.levels()):
+    if not release_visible(token, manifest, svc.areas.levels(), svc.ws.settings.default_privacy):
         raise forbidden()
     return manifest
 

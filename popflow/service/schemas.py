@@ -145,6 +145,7 @@ class Caller(BaseModel):
     role: str
     indicators: list[str] | None
     min_level: str | None
+    privacy_modes: list[str] | None = None
     expires_at: str | None
 
 

@@ -1,4 +1,4 @@
-"""What a token may see and do: roles, indicators and the finest area level.
+"""What a token may see and do: roles, indicators, the finest area level and privacy modes.
 
 Area levels are ordered by depth in the area hierarchy: the root level (e.g.
 ``province``) first, the finest areas (e.g. ``district``) last. A token with
@@ -21,6 +21,7 @@ from popflow import indicators
 from popflow.errors import PopflowError
 from popflow.indicators.params import from_text, parse_level
 from popflow.service.tokens import Token
+from popflow.settings import PRIVACY_MODES
 
 
 def level_order(area_rows: list[dict]) -> list[str]:
@@ -52,6 +53,22 @@ def level_allowed(token: Token, level: str | None, levels: list[str]) -> bool:
 
 def indicator_allowed(token: Token, indicator: str) -> bool:
     return token.role == "admin" or token.indicators is None or indicator in token.indicators
+
+
+def privacy_allowed(token: Token, mode: str, default_mode: str) -> bool:
+    """Whether ``token`` may create or read a release made in privacy ``mode``.
+
+    A token limited to privacy modes uses those; a viewer without such a limit reads
+    releases at least as protective as the workspace's default (k < ckm < dp); an
+    analyst without one, and an admin, any mode.
+    """
+    if token.role == "admin":
+        return True
+    if token.privacy_modes is not None:
+        return mode in token.privacy_modes
+    if token.role == "viewer":
+        return mode in PRIVACY_MODES and PRIVACY_MODES.index(mode) >= PRIVACY_MODES.index(default_mode)
+    return True
 
 
 def unlimited(token: Token) -> bool:
@@ -123,8 +140,11 @@ def refusal(token: Token, indicator: str, params, levels: list[str]) -> str | No
     return None
 
 
-def release_visible(token: Token, manifest: dict, levels: list[str]) -> bool:
-    """Whether a published release is within the token's indicators and levels (its parameters as released)."""
+def release_visible(token: Token, manifest: dict, levels: list[str], default_mode: str) -> bool:
+    """Whether a published release is within the token's privacy modes, indicators and levels (its parameters
+    as released)."""
+    if not privacy_allowed(token, (manifest.get("privacy") or {}).get("mode", ""), default_mode):
+        return False
     if unlimited(token):
         return True
     try:

@@ -6,8 +6,8 @@ token's name, role and scope. The raw token is returned once by ``create``
 and never stored, printed again or logged.
 
 Roles: ``viewer`` reads published releases; ``analyst`` also creates releases,
-within its ``indicators`` and no finer than its ``min_level``; ``admin`` may do
-everything, including reading the audit log.
+within its ``indicators``, no finer than its ``min_level`` and in its
+``privacy_modes``; ``admin`` may do everything, including reading the audit log.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from popflow.errors import PopflowError
+from popflow.settings import PRIVACY_MODES
 
 TOKENS_FILE = "tokens.json"
 _LOCK_FILE = ".tokens.lock"
@@ -54,6 +55,7 @@ class Token:
     min_level: str | None = None
     expires_at: str | None = None
     revoked_at: str | None = None
+    privacy_modes: tuple[str, ...] | None = None  # disclosure-control modes the token may use and read
 
     def expired(self, now: datetime.datetime | None = None) -> bool:
         return self.expires_at is not None and datetime.datetime.fromisoformat(self.expires_at) <= (now or _now())
@@ -67,13 +69,15 @@ class Token:
         data = asdict(self)
         data.pop("sha256")
         data["indicators"] = list(self.indicators) if self.indicators is not None else None
+        data["privacy_modes"] = list(self.privacy_modes) if self.privacy_modes is not None else None
         data["status"] = self.status()
         return data
 
 
 def _from_dict(data: dict) -> Token:
-    indicators = data.get("indicators")
-    return Token(**{**data, "indicators": tuple(indicators) if indicators is not None else None})
+    lists = {name: tuple(data[name]) if data.get(name) is not None else None
+             for name in ("indicators", "privacy_modes")}
+    return Token(**{**data, **lists})
 
 
 class TokenStore:
@@ -96,13 +100,15 @@ class TokenStore:
         return self._cache[1]
 
     def create(self, name: str, role: str, indicators: tuple[str, ...] | None = None,
-               min_level: str | None = None, expires_at: datetime.datetime | None = None) -> tuple[str, Token]:
+               min_level: str | None = None, expires_at: datetime.datetime | None = None,
+               privacy_modes: tuple[str, ...] | None = None) -> tuple[str, Token]:
         """Make a token; returns (raw token, its record). The raw token is not kept."""
-        _check_new(name, role, indicators, min_level)
+        _check_new(name, role, indicators, min_level, privacy_modes)
         raw = PREFIX + secrets.token_urlsafe(32)
         token = Token(name=name, role=role, sha256=digest(raw), created_at=_now().isoformat(),
                       indicators=tuple(indicators) if indicators else None, min_level=min_level,
-                      expires_at=expires_at.astimezone(datetime.UTC).isoformat() if expires_at else None)
+                      expires_at=expires_at.astimezone(datetime.UTC).isoformat() if expires_at else None,
+                      privacy_modes=tuple(privacy_modes) if privacy_modes else None)
         with self._locked():
             current = self.tokens()
             if any(t.name == name for t in current):
@@ -151,7 +157,7 @@ class TokenStore:
             yield
 
 
-def _check_new(name: str, role: str, indicators, min_level) -> None:
+def _check_new(name: str, role: str, indicators, min_level, privacy_modes=None) -> None:
     if not _NAME.match(name or ""):
         raise PopflowError("a token name is 1–64 letters, digits, '_', '.' or '-'")
     if role not in ROLES:
@@ -159,3 +165,6 @@ def _check_new(name: str, role: str, indicators, min_level) -> None:
     if role == "admin" and (indicators or min_level):
         raise PopflowError("an admin token may do everything: --indicators and --min-level apply to "
                            "analyst and viewer tokens only")
+    unknown = set(privacy_modes or ()) - set(PRIVACY_MODES)
+    if unknown:
+        raise PopflowError(f"--privacy-modes {','.join(sorted(unknown))}: modes are {', '.join(PRIVACY_MODES)}")

@@ -3,14 +3,22 @@
 - **Record key**: each person gets a secret whole number in 0–255, the first
   two hex digits of md5(salt | person) where the salt is derived from the
   workspace key (so nobody without the key can compute a record key).
-- **Cell key** = the sum of the record keys of the cell's people, modulo 256:
-  the same people give the same cell key in every release, whatever its level,
-  window, breakdowns or bins.
+- **Cell key** = the sum of the record keys of the cell's people, plus a secret
+  offset for the set of breakdowns the cell is defined by (none for cells
+  without breakdowns), modulo 256: the same people in the same kind of cell
+  give the same cell key in every release, whatever its level, window or
+  bins. The offset keeps a total and a breakdown cell holding the very same
+  people (everyone in an area from one region) from being perturbed alike,
+  so "total minus published breakdown cells" is noise even there, and a
+  person with a rare attribute cannot be followed hour by hour.
 - **Perturbation**: a cell of ``n`` people is published as ``n + p`` where ``p``
   is looked up in the perturbation table by (n, cell key). Cells of fewer than
   k people are suppressed first (as in k mode), and k exceeds the maximum
   perturbation, so the table needs one row per cell key: ``p`` is the
-  (cell key + ½) ÷ 256 quantile of a discretised Gaussian on
+  (π(cell key) + ½) ÷ 256 quantile, where π is a fixed pseudo-random
+  permutation of 0–255 (keys ordered by SHA-256 of their decimal text), so
+  that keys a constant apart are perturbed as if independently, of a
+  discretised Gaussian on
   [−``max_perturbation``, +``max_perturbation``] with mean 0 and variance
   ``variance`` (settings ``ckm_max_perturbation``, ``ckm_variance``, recorded in
   the manifest). Subtracting releases therefore yields noise, not the people
@@ -27,11 +35,13 @@ so DuckDB and Spark give identical results.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from popflow.columns import BREAKDOWNS
 from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.indicators.base import Contribution
 from popflow.indicators.estimates import ESTIMATE, tenths
@@ -52,7 +62,9 @@ def perturbation_table(max_perturbation: int, variance: float) -> pa.Table:
     for w in weights:
         cumulative += w / total
         bounds.append(cumulative)
-    pvalues = [next(v for v, b in zip(values, bounds, strict=True) if (key + 0.5) / KEYS <= b + 1e-12)
+    shuffled = sorted(range(KEYS), key=lambda key: hashlib.sha256(str(key).encode()).digest())
+    rank = {key: position for position, key in enumerate(shuffled)}
+    pvalues = [next(v for v, b in zip(values, bounds, strict=True) if (rank[key] + 0.5) / KEYS <= b + 1e-12)
                for key in range(KEYS)]
     return pa.table({"ckey": pa.array(range(KEYS), pa.int64()), "pvalue": pa.array(pvalues, pa.int64())})
 
@@ -91,7 +103,17 @@ class CellKeyMethod(KAnonymity):
     def cells_sql(self, contribution: Contribution, contributions: str, domains=None) -> str:
         """k mode's cells with the cell key: the sum of the people's record keys modulo 256."""
         keyed = f"(SELECT *, {record_key_sql(self.salt)} AS {RECORD_KEY} FROM {contributions})"
-        return super().cells_sql(contribution, keyed, domains, extra=f", sum({RECORD_KEY}) % {KEYS} AS {CELL_KEY}")
+        offset = self.breakdown_offset(contribution.keys)
+        return super().cells_sql(contribution, keyed, domains,
+                                 extra=f", (sum({RECORD_KEY}) + {offset}) % {KEYS} AS {CELL_KEY}")
+
+    def breakdown_offset(self, keys: tuple[str, ...]) -> int:
+        """The secret cell-key offset of the set of breakdowns among ``keys`` (0 without breakdowns)."""
+        dimensions = sorted(set(keys) & set(BREAKDOWNS))
+        if not dimensions:
+            return 0
+        digest = hashlib.sha256(f"{self.salt}|{','.join(dimensions)}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") % KEYS
 
     def publish(self, eng, contribution: Contribution, cells: str, domains=None):
         """Perturbed cells of at least k people, and counts of what was suppressed."""

@@ -44,6 +44,8 @@ class Contribution:
     # People are subscribers whose weights turn counts into estimates of everyone (``estimates`` module);
     # the columns appear when a population table is ingested.
     estimated: bool = False
+    # Key columns that name rather than divide a series over time: a currency, or the period a move came from.
+    labels: tuple[str, ...] = ()
 
     def output_columns(self) -> tuple[str, ...]:
         medians = (f"{m}_median" for m in self.medians)
@@ -69,6 +71,9 @@ class Indicator:
     combine: Callable | None = None
     # A derived indicator computes its table from another indicator's release: ``derive(release, params)``.
     derive: Callable | None = None
+    # Public lake sources (no person column) that ``derive`` reads, handed to it by name as DataFrames:
+    # ``derive(release, params, holidays=...)``.
+    reads: tuple[str, ...] = ()
     # Numeric columns of the main output table that a series may watch, when a post-disclosure step
     # adds or removes columns; by default the first contribution's people count, sums, amounts and medians.
     measures: tuple[str, ...] = ()
@@ -79,3 +84,25 @@ class Indicator:
             return self.measures
         first = self.define(self.params())[0]
         return (first.people, *first.sums, *first.amounts, *(f"{m}_median" for m in first.medians))
+
+    def series_roles(self) -> SeriesRoles:
+        """How the main output table reads as series: declared by its first contribution (see ``SeriesRoles``)."""
+        first = self.define(self.params())[0]
+        keys = [k for k in first.keys if k not in first.labels]
+        return SeriesRoles(time=keys[0], keys=tuple(keys[1:]), people=first.people, counts=(first.people, *first.sums))
+
+
+@dataclass(frozen=True)
+class SeriesRoles:
+    """The roles of a main output table's columns when its cells are read as time series.
+
+    ``time`` is the first key that is not a label (a bin, date, week or month);
+    the other keys (``keys``) name a series; ``people`` is the default measure;
+    ``counts`` are the whole-number measures of a cell (its people and summed
+    counts), which a suppressed cell bounds.
+    """
+
+    time: str
+    keys: tuple[str, ...]
+    people: str
+    counts: tuple[str, ...]

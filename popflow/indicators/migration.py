@@ -38,7 +38,8 @@ def define(p: Homes) -> list[Contribution]:
     """
     return [
         Contribution("migration", with_query(ctes, moved),
-                     ("period_from", "period_to", "from_area", "to_area", *p.by), estimated=True),
+                     ("period_from", "period_to", "from_area", "to_area", *p.by), estimated=True,
+                     labels=("period_from",)),
         Contribution("arrivals", with_query(ctes, arrived),
                      ("period_from", "period_to", "to_area", *arrival_by), estimated=True),
     ]

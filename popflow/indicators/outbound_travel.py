@@ -38,7 +38,7 @@ def define(p: Outbound) -> list[Contribution]:
     return [Contribution("outbound-travel", with_query([("trips", trips)], select),
                          ("week", "destination_country", "currency"), people="travellers",
                          sums=("trips", "premium_trips"), amounts=("spend_total",), medians=("spend",),
-                         columns=COLUMNS)]
+                         columns=COLUMNS, labels=("currency",))]
 
 
 def finish_sql(published: str, p: Outbound) -> str:

@@ -38,6 +38,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "channel": "VARCHAR", c.DATE: "DATE",
     },
     "fx": {c.DATE: "DATE", "currency": "VARCHAR", "rate_to_base": "DOUBLE"},
+    "holidays": {c.DATE: "DATE", c.NAME: "VARCHAR"},
 }
 
 QUARANTINE_SCHEMA: dict[str, str] = {

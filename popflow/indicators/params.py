@@ -271,7 +271,8 @@ class Alerts(Dated):
                             parse_watched)
     measure: str | None = option(None, "--measure", "value watched (default: the indicator's people count)",
                                  parse_measure_name)
-    threshold: float = option(3.5, "--threshold", "robust z-score that raises an alert", limits=(1, 100))
+    threshold: float = option(3.5, "--threshold", "score that raises an alert in a daily series (other cadences: the "
+                              "score with as many false alarms a year)", limits=(1, 100))
     level: str | None = option(None, "--level", "area level of the watched indicator", parse_level)
 
     def __post_init__(self):

@@ -10,21 +10,25 @@ from popflow.report.markup import MISSING, Markup, el, fmt_number, join
 from popflow.report.tables import html_table
 
 TOP_ALERTS = 30
-EXPLANATION = ("Score: the robust z-score (value − median of the same slot in the previous 4 periods) ÷ "
-               "(1.4826 × median absolute deviation of those 4 values), the deviation floored at 10 % of the "
-               "median and at 1 so that flat or tiny series do not alarm on noise. “Expected” is that median.")
+DIRECTION, BELOW = "direction", "below"  # the alerts table's own columns
+EXPLANATION = ("Expected: the same period a year earlier (median with the periods around it) scaled to the "
+               "recent level, or the median of the same slot in the 4 previous periods without a year of "
+               "history; public holidays are compared with the same holiday a year earlier. Score: (value − "
+               "expected) ÷ the counting noise of the expected value widened by the series' own variation "
+               "(1.4826 × its median absolute scaled deviation). “<k”: the value was suppressed, below k; its "
+               "score is taken at k. Periods only partly covered by data are not scored.")
 
 
 def alerts(inputs: ReportInputs) -> Markup | None:
-    """Table of alerts sorted by |score|; None without an alerts table."""
+    """Table of alerts in both directions, sorted by |score|; None without an alerts table."""
     df = inputs.frame("alerts")
     if df is None:
         return None
     if df.empty:
         return join([note("No published value broke its pattern."), note(EXPLANATION)])
     ranked = df.assign(strength=df[SCORE].abs()).sort_values("strength", ascending=False, kind="stable")
-    rows = [(direction(r[SCORE]), series_name(r[SERIES]), str(r[TIME]).replace("T", " "), key_name(inputs, r[KEY]),
-             r[VALUE], r[EXPECTED], score_text(r[SCORE])) for _, r in ranked.head(TOP_ALERTS).iterrows()]
+    rows = [(direction(r), series_name(r[SERIES]), str(r[TIME]).replace("T", " "), key_name(inputs, r[KEY]),
+             value_text(r), r[EXPECTED], score_text(r[SCORE])) for _, r in ranked.head(TOP_ALERTS).iterrows()]
     more = len(ranked) - len(rows)
     return join([
         el("p", f"{fmt_number(len(ranked))} published value(s) broke their pattern"
@@ -35,11 +39,22 @@ def alerts(inputs: ReportInputs) -> Markup | None:
     ])
 
 
-def direction(score: float) -> Markup:
+def direction(row: pd.Series) -> Markup:
     """An arrow saying whether the value was above or below what was expected."""
-    if pd.isna(score):
+    way = row.get(DIRECTION)
+    if not isinstance(way, str):
+        way = None if pd.isna(row[SCORE]) else "up" if row[SCORE] > 0 else "down"
+    if way is None:
         return Markup(MISSING)
-    return el("span", "▲ above", class_="up") if score > 0 else el("span", "▼ below", class_="down")
+    return el("span", "▲ above", class_="up") if way == "up" else el("span", "▼ below", class_="down")
+
+
+def value_text(row: pd.Series) -> str:
+    """The published value, or “<k” for a suppressed one."""
+    below = row.get(BELOW)
+    if pd.isna(row[VALUE]) and below is not None and not pd.isna(below):
+        return f"<{fmt_number(below)}"
+    return fmt_number(row[VALUE])
 
 
 def score_text(score: float) -> str:

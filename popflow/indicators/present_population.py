@@ -31,22 +31,29 @@ from popflow.indicators.stays import stay_bins, stays_ctes
 
 
 def presence_ctes(p: Binned) -> list[tuple[str, str]]:
-    """CTEs ending in ``presence(person, slot, area_id)``: where each person is in each bin they count in."""
+    """CTEs ending in ``presence(person, slot, area_id)``: each person's area at ``--level`` in each bin they
+    count in."""
     if p.method == "stays":
-        return [*stays_ctes(p.max_gap), ("presence", stay_bins("stays", p.bin))]
+        return [*stays_ctes(p.max_gap), ("stays_at_level", """
+                SELECT s.person, m.target_id AS area_id, s.start_t, s.end_t
+                FROM stays s JOIN area_map m ON m.area_id = s.area_id"""),
+                ("presence", stay_bins("stays_at_level", p.bin))]
     ctes = [("observed", bin_locations(p.bin))]
-    if not p.carry:
-        return [*ctes, ("presence", "SELECT person, slot, area_id FROM observed")]
-    return [*ctes, ("carried", carried_bins("observed", p.bin, p.carry)),
-            ("presence", "SELECT person, slot, area_id FROM observed "
-                         "UNION ALL SELECT person, slot, area_id FROM carried")]
+    located = "observed"
+    if p.carry:
+        ctes += [("carried", carried_bins("observed", p.bin, p.carry)),
+                 ("located", "SELECT person, slot, area_id FROM observed "
+                             "UNION ALL SELECT person, slot, area_id FROM carried")]
+        located = "located"
+    return [*ctes, ("presence", f"""
+            SELECT l.person, l.slot, m.target_id AS area_id
+            FROM {located} l JOIN area_map m ON m.area_id = l.area_id""")]
 
 
 def define(p: Binned) -> list[Contribution]:
     select = f"""
-    SELECT l.person, l.slot AS time, m.target_id AS area_id{breakdown_columns(p.by)}
+    SELECT l.person, l.slot AS time, l.area_id{breakdown_columns(p.by)}
     FROM presence l
-    JOIN area_map m ON m.area_id = l.area_id
     JOIN calendar c ON c.day = l.slot // {DAY}{breakdown_join(p.by, 'l.person')}
     """
     return [Contribution("present-population", with_query(presence_ctes(p), select), ("time", "area_id", *p.by))]

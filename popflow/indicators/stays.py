@@ -40,13 +40,14 @@ in different areas is a trip. Guarantees: a person's stays do not overlap and
 each holds at least one of their events; a person with events has at least
 one stay; every moment of a stay lies within ``max_gap / 2`` (rounded up) of
 one of the person's events. Two consecutive stays share an area only where
-dropped pass-throughs lay between them; they then meet, as one stay would.
+dropped pass-throughs lay between them, and then place the person exactly as
+one stay would.
 
-Every step is a pass of window functions over the person's time order (no
-recursion). Between steps a timeline is a relation of *pieces* (runs, then
-stays): ``person, area_id, first_t`` (its first event), ``before_t`` (the last
-event of the piece before it) and ``final_t`` (the last event of the person's
-last piece), so a piece's last event is the next piece's ``before_t``.
+Each step is a pass of window functions over the person's runs in time order
+(no recursion). A run is carried as its area, its first event (``first_t``),
+the person's event before it (``before_t``, the previous run's last event) and
+the person's last event (``final_t``); so a run's last event is the next run's
+``before_t``.
 """
 
 from __future__ import annotations
@@ -63,11 +64,10 @@ def runs(max_gap: int) -> str:
     order = "PARTITION BY person ORDER BY t, area_id"
     return f"""
     SELECT person, area_id, t AS first_t, before_t, final_t FROM (
-        SELECT person, t, area_id, lag(t) OVER ({order}) AS before_t, max(t) OVER (PARTITION BY person) AS final_t,
-               coalesce(lag(area_id) OVER ({order}) <> area_id OR t - lag(t) OVER ({order}) > {max_gap}, true)
-                   AS opens
+        SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t,
+               max(t) OVER (PARTITION BY person) AS final_t
         FROM events)
-    WHERE opens
+    WHERE before_area IS NULL OR before_area <> area_id OR t - before_t > {max_gap}
     """
 
 

@@ -17,7 +17,9 @@ Covered slots. A point is scored only when its whole period lies in the
 release window (the manifest's ``window``: the requested dates clipped to
 the days that hold ingested data); bins must also lie strictly between the
 release's first and last published bin, as data can begin or end inside a
-day. Slots outside are neither scored, nor censored, nor history.
+day (the last one counts when the manifest says ``last_bin_final``, as the
+live view's closed bins are). Slots outside are neither scored, nor
+censored, nor history.
 
 Expected value, from earlier points only (each cycle is scored in time
 order):
@@ -57,8 +59,9 @@ can have, so it is an alert ``down`` only when even the bound is far below
 what was expected. An alert is a point whose |score| reaches ``--threshold``
 in a daily series; other cadences use the score with as many false alarms
 a year under normal noise (hourly series need more, weekly and monthly
-series less). Minimum usable history: four earlier cycles of the slot and
-six earlier scored points of the series.
+series less). Minimum usable history: four earlier cycles of the slot, and
+six points with an expected value in earlier cycles (so hourly and daily
+series are scored from their sixth week, weekly ones from their eleventh).
 
 Output, one row per alert: ``series`` (indicator:measure), ``time``,
 ``key`` (key values joined by ``|``), ``value`` (empty for a censored
@@ -145,7 +148,8 @@ def _grid(frame: pd.DataFrame, roles, measure: str, cadence: Cadence, manifest: 
     exists = cells.reindex(columns=numbers).notna().to_numpy()
     values = frame.pivot_table(index="key", columns="slot", values=measure, aggfunc="first", dropna=False)
     values = values.reindex(columns=numbers).to_numpy(float)
-    inside = time_axis.covered(numbers, cadence, *window, (frame["slot"].min(), frame["slot"].max()))
+    last = frame["slot"].max() + (1 if manifest.get("last_bin_final") else 0)
+    inside = time_axis.covered(numbers, cadence, *window, (frame["slot"].min(), last))
     bound = _bounds(frame, roles, measure, manifest)
     published = np.isfinite(values) & inside
     censored = ~exists & inside & np.isfinite(bound)[:, None]

@@ -1,7 +1,8 @@
 """Publishing the live view: published cells plus freshness, at most every ``refresh`` seconds.
 
-Closed bins never change, so their published cells are computed once when
-bins close; each refresh only rolls up and suppresses the open bins.
+Closed bins never change, so their published cells (and the live alerts,
+``popflow.live.alerts``) are computed once when bins close; each refresh
+only rolls up and suppresses the open bins.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 
 import pyarrow as pa
 
+from popflow.live.alerts import LiveAlerts
 from popflow.live.clock import local_iso, local_now, utc_now_iso
 from popflow.live.presence import cells_schema
 
@@ -25,6 +27,7 @@ class SnapshotWriter:
         self.closed_cells: pa.Table | None = None
         self.closed_suppressed = 0
         self.committed_at: str | None = None
+        self.alerts = LiveAlerts(engine)
 
     def publish(self, force: bool = False) -> bool:
         if not force and (not self.dirty or time.monotonic() - self.last < self.engine.options.refresh):
@@ -36,6 +39,8 @@ class SnapshotWriter:
                 counts = pa.concat_tables(closed) if closed else cells_schema().empty_table()
                 self.closed_cells, self.closed_suppressed = self.publisher.publish(counts)
                 self.closed_changed = False
+                with engine.watch.stage("alerts"):
+                    self.alerts.refresh()
             open_cells, open_suppressed = self.publisher.publish(engine.presence.open_cells())
             freshness = self.freshness(self.closed_suppressed + open_suppressed)
             engine.folder.write_snapshot(pa.concat_tables([self.closed_cells, open_cells]), freshness)
@@ -55,7 +60,7 @@ class SnapshotWriter:
             "high_water": local_iso(engine.high_water, tz),
             "lag_seconds": None if engine.newest is None else local_now(tz) - engine.newest,
             "committed_at": self.committed_at, "bins": bins, "levels": self.publisher.levels,
-            "events": engine.counters, "suppressed_cells": suppressed,
+            "events": engine.counters, "suppressed_cells": suppressed, "alerts": self.alerts.found,
         }
 
     def status(self, freshness: dict) -> dict:

@@ -45,7 +45,10 @@ class LiveSnapshot:
     breakdowns, ``people``. ``freshness``: ``published_at`` (UTC),
     ``newest_event`` and ``high_water`` (local), ``lag_seconds``, ``bins``
     (each with ``final``: closed for good), ``events`` (accepted, quarantined,
-    late), ``suppressed_cells``, ``k`` and the source.
+    late), ``suppressed_cells``, ``k``, the source, and ``alerts``: the areas
+    of the level asked for whose present population in a closed bin breaks its
+    usual level for that hour of the week (``time``, ``area_id``, ``value`` or,
+    below k, ``below``, ``expected``, ``score``, ``direction``).
     """
 
     cells: pa.Table
@@ -94,7 +97,8 @@ class LiveView:
             table = table.filter(pc.equal(table["time"], self._bin_start(table, bin)))
         cells = table.select(["time", "area_id", *by, "people"]).sort_by([("time", "ascending"),
                                                                            ("area_id", "ascending")])
-        return LiveSnapshot(zone_times(cells, self.timezone), freshness, by, level)
+        alerts = [a for a in freshness.get("alerts", []) if a["level"] == key]
+        return LiveSnapshot(zone_times(cells, self.timezone), {**freshness, "alerts": alerts}, by, level)
 
     def wait(self, after: int | None, timeout: float = 30.0, poll: float = 0.2) -> int | None:
         """Block until the version differs from ``after`` (or ``timeout``); returns the version."""

@@ -1,8 +1,9 @@
-// The Live view: areas coloured by the latest live present population, updated from /api/live/events.
+// The Live view: areas coloured by the latest live present population, updated from /api/live/events, and the
+// areas whose present population breaks its usual level for that hour of the week (the snapshot's alerts).
 // EventSource cannot send the Authorization header, so events are read with fetch() and a small SSE parser:
 // the token stays in the header, never in a URL.
 import { ApiError, getJSON, openStream } from "./api.js";
-import { AreaMap, describeValue } from "./areamap.js";
+import { AreaMap, describeValue, escapeHtml } from "./areamap.js";
 import { renderLegend } from "./colors.js";
 import { fillSelect } from "./mapview.js";
 import { formatNumber, formatTime } from "./model.js";
@@ -18,7 +19,8 @@ export class LiveView {
         <span id="live-fresh" class="live-fresh"></span>
       </div>
       <div class="map-wrap"><div id="live-map" class="map" aria-label="live map of areas"></div>
-        <div id="live-legend" class="legend"></div><div id="live-message" class="map-message" hidden></div></div>`;
+        <div id="live-legend" class="legend"></div><div id="live-message" class="map-message" hidden></div></div>
+      <h3>Alerts</h3><div id="live-alerts"></div>`;
     this.ctx = ctx;
     this.el = (name) => section.querySelector(`#live-${name}`);
     this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, "people") });
@@ -72,6 +74,7 @@ export class LiveView {
     this.el("legend").innerHTML = "";
     this.el("bin").textContent = "";
     this.el("fresh").textContent = "";
+    this.el("alerts").innerHTML = "";
   }
 
   message(text) {
@@ -96,7 +99,24 @@ export class LiveView {
     const time = snapshot.cells[0]?.time ?? bins[bins.length - 1]?.time;
     const final = bins.find((b) => b.time === time)?.final;
     this.el("bin").textContent = time ? `Bin ${formatTime(time)}${final === false ? " (still open)" : ""}` : "No bin yet";
+    this.showAlerts(snapshot.freshness.alerts || []);
     this.showFreshness();
+  }
+
+  // The closed bins' alerts, strongest first: area, bin, value (or "<k" when suppressed), expected, score.
+  showAlerts(alerts) {
+    const box = this.el("alerts");
+    if (!alerts.length) {
+      box.innerHTML = `<p class="note">No area breaks its usual level for the hour of the week.</p>`;
+      return;
+    }
+    const rows = [...alerts].sort((a, b) => Math.abs(b.score) - Math.abs(a.score)).map((a) => `<tr>
+        <td>${a.direction === "up" ? "▲ above" : "▼ below"}</td>
+        <td>${escapeHtml(this.area.names.get(a.area_id) ?? a.area_id)}</td><td>${escapeHtml(formatTime(a.time))}</td>
+        <td class="num">${a.value === null ? `&lt;${formatNumber(a.below)}` : formatNumber(a.value)}</td>
+        <td class="num">${formatNumber(a.expected)}</td><td class="num">${a.score > 0 ? "+" : ""}${a.score.toFixed(1)}</td></tr>`);
+    box.innerHTML = `<table class="data"><thead><tr><th>Direction</th><th>Area</th><th>Bin</th><th class="num">People</th>
+      <th class="num">Expected</th><th class="num">Score</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
   }
 
   showFreshness() {
@@ -113,6 +133,7 @@ export class LiveView {
     return { level: this.el("level").value, updates: this.updates, published: this.snapshot?.freshness?.published_at ?? null,
       time: this.snapshot?.cells?.[0]?.time ?? null, cells: this.snapshot?.cells?.length ?? 0,
       missing: !this.el("message").hidden && this.el("message").textContent === NO_STREAM,
+      alerts: this.el("alerts").querySelectorAll("tbody tr").length,
       bin: this.el("bin").textContent, fresh: this.el("fresh").textContent, ...this.domain, ...this.area.drawn() };
   }
 }

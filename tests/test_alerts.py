@@ -247,3 +247,15 @@ def test_the_benchmarks_previous_method_skips_a_point_with_a_suppressed_week_bef
     release = weekly(values)
     assert bench.previous_alerts(release, "travellers").empty
     assert list(alerts_of(release)["time"]) == [weeks(15)[10], weeks(15)[14]]  # below k from 100, then 20
+
+
+def test_holidays_are_ingested_as_a_source_of_dates_and_names(tmp_path):
+    ws = scenario.workspace_without_events(tmp_path)
+    path = tmp_path / "holidays.csv"
+    path.write_text("date,name\n2025-01-28,Spring Festival\n2025-01-29,Spring Festival\n2025-10-01,National Day\n"
+                    "2025-01-29,Lantern\n,Unnamed\n2025-13-01,Nowhere\n")
+    report = ws.ingest("holidays", [path])
+    assert report["rows"] == {"read": 6, "accepted": 3, "quarantined": 3}
+    assert report["quarantined_by_reason"] == {"duplicate_key": 1, "missing_field": 1, "unparsable_time": 1}
+    table = ws.connect().sql("SELECT date, name FROM holidays ORDER BY date").df()
+    assert table["name"].tolist() == ["Spring Festival", "Spring Festival", "National Day"]

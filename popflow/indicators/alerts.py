@@ -28,7 +28,8 @@ order):
   earlier cycles within 13 that are not holidays and did not change, at
   least three of them published (a censored value sorts lowest, so the
   median never depends on its size); a change that has lasted four cycles
-  is the new level, and the baseline takes its values;
+  is the new level, and the baseline takes its values until the slot
+  changes again;
 - with an earlier year in which the slot was steady (it, and the same slot
   a cycle before and after, did not change): the median of that year's
   same slot and the two cycles either side (for months: the same month),
@@ -41,13 +42,16 @@ order):
   season: a bin, date or week on a holiday is expected at the value of the
   same holiday a year earlier (same name, same position among its dates)
   times the level ratio; a week holding a different number of holiday dates
-  than last year's week scales last year's holiday extra by that number. A
-  holiday without a steady reference is not scored.
+  than last year's week scales last year's holiday extra (over that week's
+  ordinary expectation) by the ratio of the numbers. A holiday without a
+  steady reference is not scored. Travel days around a holiday are part of
+  its season when the table lists them under its name.
 
 Changed points (alerts, and the unscored points that follow an alert within
 four cycles with none scored between) take no part in the baselines, level
 ratios and references of later points, as outbreaks are kept out of a
-surveillance baseline.
+surveillance baseline. While last year's comparison stands, a lasting
+change therefore stays an alert (up to 13 cycles).
 
 Score: (value − expected) ÷ (s × √(expected + (5 % of expected)²)), the
 counting noise plus a little unmodelled variation, times √2 on holidays (a

@@ -112,7 +112,7 @@ def expected_values(grid: Grid, known: np.ndarray, found: Scored, cycle: int) ->
     """
     now = slice(cycle * grid.cadence.cycle, (cycle + 1) * grid.cadence.cycle)
     usable = known & ~found.changed & ~grid.holiday[None, :] & grid.published
-    ordinary = recent_baseline(grid, known, found.changed & ~found.settled, cycle)
+    ordinary = recent_baseline(grid, known, found, cycle)
     ratio = np.full((grid.x.shape[0], 1), np.nan)
     for back in range(cycle // grid.cadence.year, 0, -1):  # the latest year wins
         ratio_back = level_ratio(grid, usable, cycle, back)[:, None]
@@ -133,20 +133,24 @@ def changed(scores: np.ndarray, now: slice, carry: int, threshold: float) -> np.
     return np.nan_to_num(carried) > 0
 
 
-def recent_baseline(grid: Grid, known: np.ndarray, changed: np.ndarray, cycle: int) -> np.ndarray:
+def recent_baseline(grid: Grid, known: np.ndarray, found: Scored, cycle: int) -> np.ndarray:
     """Per slot of the cycle: the median of the same slot's ``HISTORY`` most recent ordinary values in the
-    previous ``LOOKBACK`` cycles that did not change; NaN when there are fewer, or fewer than
-    ``MIN_PUBLISHED`` published."""
+    previous ``LOOKBACK`` cycles that did not change, or that belong to a change that settled (see
+    ``settle``) and has not changed again since; NaN when there are fewer, or fewer than ``MIN_PUBLISHED``
+    published."""
     recent = _by_cycle(cycle, grid.cadence.cycle)
-    pick = _latest(recent(known & ~grid.holiday[None, :] & ~changed))
+    ordinary, changed, settled = recent(known & ~grid.holiday[None, :]), recent(found.changed), recent(found.settled)
+    unsettled = ordinary & changed & ~settled
+    later = np.cumsum(unsettled, axis=1) - unsettled > 0  # a more recent value changed and did not settle
+    pick = _latest(ordinary & (~changed | (settled & ~later)))
     enough = (pick.sum(axis=1) == HISTORY) & ((pick & recent(grid.published)).sum(axis=1) >= MIN_PUBLISHED)
     return np.where(enough, _median(np.where(pick, recent(grid.x), np.nan), axis=1), np.nan)
 
 
 def settle(grid: Grid, known: np.ndarray, found: Scored, cycle: int) -> None:
     """A change that has lasted ``HISTORY`` cycles is the new level: when a slot's ``HISTORY`` most recent
-    ordinary values before the cycle all changed, the recent baseline takes them (they stay changed for
-    the comparisons a year later)."""
+    ordinary values before the cycle all changed, they settle, and the recent baseline takes them until
+    the slot changes again (they stay changed for the comparisons a year later)."""
     recent = _by_cycle(cycle, grid.cadence.cycle)
     latest = _latest(recent(known & ~grid.holiday[None, :]))
     lasted = (latest & recent(found.changed)).sum(axis=1, keepdims=True) == HISTORY

@@ -143,8 +143,9 @@ def holiday_matches(numbers: np.ndarray, cadence: Cadence,
     among that occurrence's dates (the last one when there are fewer); a bin
     keeps its time of day. A week holding holiday dates (the first one's
     holiday counts) matches the week of the earlier occurrence that holds the
-    most similar number of its dates (then the one nearest in position). Months
-    are never holiday slots.
+    most similar number of its dates (then the one nearest in position).
+    Travel days around a holiday belong to its season when the table lists
+    them under its name. Months are never holiday slots.
     """
     matches, weights = np.full(len(numbers), -1, np.int64), np.ones(len(numbers))
     if holidays is None or holidays.empty or cadence.kind == "month":

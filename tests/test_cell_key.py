@@ -7,6 +7,7 @@ import datetime
 import numpy as np
 import pandas as pd
 import pytest
+from test_spark import MASTER  # one Spark session per test process
 
 from popflow.disclosure.cell_key import KEYS, perturbation_table
 from popflow.errors import PopflowError
@@ -109,7 +110,7 @@ def test_ckm_needs_k_above_the_maximum_perturbation(tmp_path):
 def test_ckm_is_the_same_on_spark(ws):
     params = {"privacy": "ckm", "date_from": DAY, "date_to": DAY, "by": "gender", "method": "observed"}
     duck = ws.run("present-population", engine="duckdb", **params).to_pandas()
-    spark = ws.run("present-population", engine="spark", **params).to_pandas()
+    spark = ws.run("present-population", engine="spark", engine_options={"master": MASTER}, **params).to_pandas()
     pd.testing.assert_frame_equal(duck, spark)
 
 

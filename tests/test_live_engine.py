@@ -55,7 +55,7 @@ def test_late_events_update_open_bins_and_are_reported_when_too_late(ws):
     assert snap.freshness["events"] == {"accepted": 12, "quarantined": 0, "late": 2}
     assert ws.lake.batches("events")[-1]["live"]["late_events"] == 2
     assert len(lake_events(ws)) == 12  # late events reach the lake: batch indicators count them
-    batch = popflow.Workspace(ws.path).run("present-population").to_pandas()
+    batch = popflow.Workspace(ws.path).run("present-population", method="observed").to_pandas()
     assert batch.loc[batch["time"].dt.hour == 8].set_index("area_id")["people"].to_dict() == {"A": 3, "B": 5}
     live.close()
 

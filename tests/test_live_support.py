@@ -120,9 +120,10 @@ def multiset(frame: pd.DataFrame) -> pd.Series:
 
 
 def assert_live_matches_batch(ws: popflow.Workspace, by: tuple[str, ...] = (), level: str | None = None) -> int:
-    """The live view's published cells equal the batch present-population release; returns the rows."""
+    """The live view's published cells equal the batch present-population release by observed bin locations (the
+    rule the stream computes); returns the rows."""
     params = {"by": ",".join(by), **({"level": level} if level else {})}
-    batch = popflow.Workspace(ws.path).run("present-population", **params).to_pandas()
+    batch = popflow.Workspace(ws.path).run("present-population", method="observed", **params).to_pandas()
     live = LiveView(ws.path).snapshot(by=by, level=level).to_pandas()
     keys = ["time", "area_id", *by]
     expected = batch.set_index(keys)["people"].sort_index()

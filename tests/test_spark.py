@@ -92,7 +92,8 @@ def assert_same_release(duck, other) -> None:
 @pytest.mark.parametrize(("name", "params"), CASES)
 def test_every_indicator_gives_the_same_release_on_both_engines(ws, name, params):
     duck = ws.run(name, engine="duckdb", **params)
-    assert sum(t.num_rows for t in duck.tables.values()) > 0
+    # A derived table (alerts) may rightly be empty on random data; its source release has its own case.
+    assert sum(t.num_rows for t in duck.tables.values()) > 0 or indicators.get(name).derive
     assert_same_release(duck, ws.run(name, engine="spark", **params))
 
 

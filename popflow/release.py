@@ -103,8 +103,17 @@ def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_optio
     source = make_release(ws, p.indicator, source_params, privacy=privacy, engine=engine, who=who,
                           engine_options=engine_options)
     m = source.manifest
-    return Computed(indicator.derive(source, p), {"derived_from": m["release_id"]}, m["privacy"], m["window"],
-                    m["engine"])
+    tables = indicator.derive(source, p, **_public_sources(ws, indicator.reads))
+    return Computed(tables, {"derived_from": m["release_id"]}, m["privacy"], m["window"], m["engine"])
+
+
+def _public_sources(ws, names: tuple[str, ...]) -> dict:
+    """The public lake sources (no person column, e.g. holidays) a derived indicator reads, as DataFrames."""
+    con = ws.connect()
+    try:
+        return {name: con.sql(f"SELECT * FROM {name}").df() for name in names}
+    finally:
+        con.close()
 
 
 def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict) -> Computed:

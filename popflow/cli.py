@@ -204,10 +204,12 @@ def print_release(release) -> None:
 
 def _disclosure_text(note: dict, privacy: dict) -> str:
     """What disclosure control did to one table, in words."""
-    if privacy["mode"] == "k":
+    if privacy["mode"] != "dp":
         withheld = note["magnitudes_dominated"]
+        perturbed = (f"; counts perturbed by their cell keys (at most ±{privacy['max_perturbation']})"
+                     if privacy["mode"] == "ckm" else "")
         return (f"{note['cells_below_k']:,} cells below k={privacy['k']} left out"
-                + (f", {withheld:,} values withheld (dominance)" if withheld else ""))
+                + (f", {withheld:,} values withheld (dominance)" if withheld else "") + perturbed)
     text = (f"differential privacy ε={note['epsilon']:g} (release ε={privacy['epsilon']:g}, "
             f"δ={privacy['delta']:g}), at most {note['max_contrib']} cells per person, {note['keys']} keys"
             + (f", threshold {note['threshold']}" if "threshold" in note else ""))

@@ -188,7 +188,7 @@ def _manifest(ws, indicator, p, computed: Computed, started: float) -> dict:
         "window": computed.window,
         "privacy": computed.privacy,
         "rows": {name: t.num_rows for name, t in computed.tables.items()},
-        "suppressed" if computed.privacy["mode"] == "k" else "noise": computed.notes,
+        "noise" if computed.privacy["mode"] == "dp" else "suppressed": computed.notes,
         "inputs": _fingerprints(ws, indicator.uses),
         "engine": computed.engine,
         "timezone": ws.settings.timezone,

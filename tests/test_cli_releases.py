@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from popflow import audit, indicators
 from popflow.cli import app
+from popflow.settings import PRIVACY_MODES
 from popflow.workspace import Workspace
 
 INDICATORS = [i.name for i in indicators.all_indicators()]
@@ -35,7 +36,10 @@ def releases(ws) -> list[str]:
     return sorted(p.name for p in (ws / "releases").iterdir())
 
 
-@pytest.mark.parametrize("privacy", [["--privacy", "k"], ["--privacy", "dp", "--epsilon", "0.5"]], ids=["k", "dp"])
+PRIVACY = {"k": [], "ckm": [], "dp": ["--epsilon", "0.5"]}
+
+
+@pytest.mark.parametrize("privacy", [["--privacy", mode, *PRIVACY[mode]] for mode in PRIVACY_MODES], ids=PRIVACY_MODES)
 @pytest.mark.parametrize("name", INDICATORS)
 def test_every_indicator_runs_from_the_cli(ws, tmp_path, name, privacy):
     out = tmp_path / f"{name}.csv"

@@ -86,3 +86,12 @@ def test_viewers_read_releases_at_least_as_protective_as_the_default(ws, tokens)
 def test_unknown_privacy_modes_are_refused_at_token_creation(ws):
     with pytest.raises(PopflowError, match="--privacy-modes exact"):
         TokenStore(ws.path).create("odd", "analyst", privacy_modes=("exact",))
+
+
+def test_the_budget_lists_what_dp_releases_spent_per_month(ws, tokens):
+    with serve(ws) as url:
+        response = client(url, tokens["ana"]).get("/api/budget")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["delta_limit_per_month"] == 1e-6 and body["rows"]
+    assert all(row["epsilon_spent"] == 0.5 for row in body["rows"])

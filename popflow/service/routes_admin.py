@@ -19,7 +19,6 @@ class Health(BaseModel):
 
 
 class BudgetRow(BaseModel):
-    source: str
     month: str
     epsilon_spent: float
     delta_spent: float
@@ -28,6 +27,7 @@ class BudgetRow(BaseModel):
 
 class Budget(BaseModel):
     limit_per_month: float
+    delta_limit_per_month: float
     rows: list[BudgetRow]
 
 
@@ -60,7 +60,7 @@ def me(token: Token = Depends(caller)):
 def budget(token: Token = Depends(analyst), svc=Depends(service)):
     """ε and δ spent and ε remaining per source and month (differential-privacy releases)."""
     ledger = svc.ws.budget()
-    return {"limit_per_month": ledger.limit, "rows": ledger.rows()}
+    return {"limit_per_month": ledger.limit, "delta_limit_per_month": ledger.delta_limit, "rows": ledger.rows()}
 
 
 @router.get("/audit", response_model=AuditPage, summary="Audit log (admins)")

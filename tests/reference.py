@@ -83,7 +83,7 @@ def from_epoch(seconds: int) -> pd.Timestamp:
 def timeline(events: list[tuple[int, str]], max_gap: int = MAX_GAP) -> list[tuple[str, int, int, int, int]]:
     """One person's stays ``(area, first event, last event, start, end)`` from ``(t, area)`` events, step by step
     as the stays definition says it in words."""
-    pieces = [piece for episode in episodes(runs(sorted(events), max_gap)) for piece in absorbed(episode)]
+    pieces = [piece for episode in episodes(runs(sorted(events), max_gap), max_gap) for piece in absorbed(episode)]
     kept = [(area, first, last) for area, first, last, start, end in timed(pieces, max_gap) if end - start >= MIN_STAY]
     return timed(kept, max_gap)
 
@@ -99,10 +99,10 @@ def runs(events: list[tuple[int, str]], max_gap: int) -> list[list]:
     return out
 
 
-def episodes(runs_: list[list]) -> list[list[list]]:
+def episodes(runs_: list[list], max_gap: int) -> list[list[list]]:
     """Runs grouped by the returns spanning them (a run returning to the run two or three before it)."""
     spans = [(s - back, s) for s in range(len(runs_)) for back in (2, 3)
-             if s >= back and runs_[s][0] == runs_[s - back][0] and runs_[s][1] - runs_[s - back][2] <= RETURN_WITHIN]
+             if s >= back and returns(runs_, s, back, max_gap)]
     out = []
     for j, run in enumerate(runs_):
         if any(p < j <= s for p, s in spans):
@@ -110,6 +110,14 @@ def episodes(runs_: list[list]) -> list[list[list]]:
         else:
             out.append([run])
     return out
+
+
+def returns(runs_: list[list], s: int, back: int, max_gap: int) -> bool:
+    """Run s is in the area of run s - back, and was away from it at most RETURN_WITHIN, or at most max_gap
+    when the runs between are a single event (one second)."""
+    away = runs_[s][1] - runs_[s - back][2]
+    single = runs_[s - 1][2] == runs_[s - back + 1][1]
+    return runs_[s][0] == runs_[s - back][0] and (away <= RETURN_WITHIN or (away <= max_gap and single))
 
 
 def absorbed(episode: list[list]) -> list[tuple[str, int, int]]:

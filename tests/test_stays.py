@@ -25,7 +25,7 @@ def stays_of(events: list[tuple[int, int, str]], max_gap: str = "12h") -> pd.Dat
     """The stays SQL on DuckDB over ``(person, t, area_id)`` events."""
     con = duckdb.connect()
     con.register("events", pd.DataFrame(events, columns=["person", "t", "area_id"]))
-    return con.sql(stays(parse_duration(max_gap)) + " ORDER BY person, first_t").df()
+    return con.sql(stays(parse_duration(max_gap)) + " ORDER BY person, start_t").df()
 
 
 def timeline(events: list[tuple[str, str]], max_gap: str = "12h") -> list[tuple[str, int, int]]:
@@ -51,6 +51,17 @@ def test_one_event_across_the_border_is_absorbed():
     events = [("2026-01-20 09:00", "A"), ("2026-01-20 09:20", "B"), ("2026-01-20 09:30", "C"),
               ("2026-01-20 09:50", "A")]
     assert timeline(events) == [stay("A", "2026-01-20 03:00", "2026-01-20 15:50")]
+
+
+def test_a_single_event_across_the_border_hours_from_the_others_is_absorbed():
+    events = [("2026-01-20 08:00", "A"), ("2026-01-20 13:00", "B"), ("2026-01-20 18:00", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 02:00", "2026-01-21 00:00")]
+    # Two events in B are a visit: they stay, meeting A in the middle of each gap.
+    events = [("2026-01-20 08:00", "A"), ("2026-01-20 13:00", "B"), ("2026-01-20 13:10", "B"),
+              ("2026-01-20 18:00", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 02:00", "2026-01-20 10:30"),
+                                stay("B", "2026-01-20 10:30", "2026-01-20 15:35"),
+                                stay("A", "2026-01-20 15:35", "2026-01-21 00:00")]
 
 
 def test_ping_pong_on_the_way_to_another_area_is_one_move_at_its_end():

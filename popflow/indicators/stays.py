@@ -11,15 +11,18 @@ become a timeline in four steps:
 1. **Runs.** Consecutive events in one area form a run; a run ends where the
    area changes or where the person is silent for longer than ``max_gap``.
 2. **Ping-pong.** A run *returns* when the run two or three before it (the one
-   before the previous run, or the one before that) is in its area and ended at
-   most ``RETURN_WITHIN`` before it began: the one or two runs in between were
-   a brief excursion, such as a handover between neighbouring cells or areas
-   (A B A, A B C A). A return *spans* the runs from the one it returns to up to
-   itself. Runs linked by spans that overlap form an *episode* (an alternation
-   A B A B A is one episode); a run in no span is an episode of its own. Every
-   run of an episode takes the area of the episode's first run, except its last
-   run, which keeps its own: an alternation back to where it began is one
-   stay; one that ends in another area is one move, at its end.
+   before the previous run, or the one before that) is in its area, and either
+   ended at most ``RETURN_WITHIN`` before it began, or the runs in between are a
+   single event (all their events in one second) and it ended at most
+   ``max_gap`` before it began. The runs in between were then a brief
+   excursion, such as a handover between neighbouring cells or areas (A B A
+   within minutes, A B C A, or a single B event between As). A return *spans*
+   the runs from the one it returns to up to itself. Runs linked by spans that
+   overlap form an *episode* (an alternation A B A B A is one episode); a run
+   in no span is an episode of its own. Every run of an episode takes the area
+   of the episode's first run, except its last run, which keeps its own: an
+   alternation back to where it began is one stay; one that ends in another
+   area is one move, at its end.
 3. **Stays.** Consecutive runs of one area (after step 2) without a silence
    longer than ``max_gap`` make a stay, from its first event (``first_t``) to
    its last (``last_t``). A stay reaches into the silence on each side of it:
@@ -71,29 +74,30 @@ def runs(max_gap: int) -> str:
     """
 
 
-def _at(column: str, offset: int) -> str:
-    """A column of the run ``offset`` runs later (earlier when negative) in the person's order."""
-    if offset == 0:
-        return column
-    return f"{'lead' if offset > 0 else 'lag'}({column}, {abs(offset)}) OVER ({ORDER})"
+def _returns(back: int, max_gap: int) -> str:
+    """Whether a run returns to the run ``back`` runs before it (a run's last event is the ``before_t`` of the
+    run after it)."""
+    away = f"(first_t - lag(before_t, {back - 1}) OVER ({ORDER}))"
+    single = f"before_t = lag(first_t, {back - 1}) OVER ({ORDER})"  # the runs between are one second
+    return (f"coalesce(area_id = lag(area_id, {back}) OVER ({ORDER}) "
+            f"AND ({away} <= {RETURN_WITHIN} OR {away} <= {max_gap} AND {single}), false)")
 
 
-def _returns(run: int, back: int) -> str:
-    """Whether the run at ``run`` returns to the run ``back`` runs before it (the latter's last event is the
-    ``before_t`` of the run after it)."""
-    earlier = run - back
-    return (f"coalesce({_at('area_id', run)} = {_at('area_id', earlier)} AND "
-            f"{_at('first_t', run)} - {_at('before_t', earlier + 1)} <= {RETURN_WITHIN}, false)")
+def returns(relation: str, max_gap: int) -> str:
+    """Step 2, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
+    before it."""
+    return f"SELECT *, {_returns(2, max_gap)} AS returns_2, {_returns(3, max_gap)} AS returns_3 FROM {relation}"
 
 
 def _spanned(run: int) -> str:
-    """Whether a return spans the run at ``run`` and the one before it (so both are in one episode)."""
-    spans = [(later, back) for back in (2, 3) for later in range(run, run + back)]
-    return "(" + " OR ".join(_returns(later, back) for later, back in spans) + ")"
+    """Whether a return spans the run ``run`` runs later and the one before it (so both are in one episode)."""
+    spans = [(f"returns_{back}", later) for back in (2, 3) for later in range(run, run + back)]
+    return "(" + " OR ".join(flag if later == 0 else f"coalesce(lead({flag}, {later}) OVER ({ORDER}), false)"
+                             for flag, later in spans) + ")"
 
 
 def episode_ends(relation: str) -> str:
-    """Step 2, first pass: the first and last run of each episode, ``joined`` marking a last run that is not
+    """Step 2, second pass: the first and last run of each episode, ``joined`` marking a last run that is not
     also the first."""
     return f"""
     SELECT person, area_id, first_t, before_t, final_t, joined FROM (
@@ -116,7 +120,7 @@ def _end(last: str, after: str, max_gap: int) -> str:
 
 
 def pieces(relation: str, max_gap: int) -> str:
-    """Steps 2 (second pass) and 3: the pieces after ping-pong, timed (``person, area_id, first_t, last_t,
+    """Steps 2 (third pass) and 3: the pieces after ping-pong, timed (``person, area_id, first_t, last_t,
     start_t, end_t``).
 
     Each episode is one piece in its first run's area, or two when its last run is in another area. Over the
@@ -155,7 +159,8 @@ def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
     """CTEs ending in ``stays(person, area_id, first_t, last_t, start_t, end_t)``."""
     return [
         ("stay_runs", runs(max_gap)),
-        ("stay_episode_ends", episode_ends("stay_runs")),
+        ("stay_returns", returns("stay_runs", max_gap)),
+        ("stay_episode_ends", episode_ends("stay_returns")),
         ("stay_pieces", pieces("stay_episode_ends", max_gap)),
         ("stays", kept("stay_pieces", max_gap)),
     ]

@@ -13,12 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+import tomli_w
 
 import popflow
 from popflow import synth
@@ -99,6 +101,13 @@ def kill(proc: subprocess.Popen) -> None:
     proc.wait(10)
 
 
+def with_settings(ws: popflow.Workspace, **values) -> popflow.Workspace:
+    """The workspace with settings changed in its ``popflow.toml``."""
+    path = ws.path / "popflow.toml"
+    path.write_text(tomli_w.dumps({**tomllib.loads(path.read_text()), **values}))
+    return popflow.Workspace(ws.path)
+
+
 def source_events(inputs: Path, ws: popflow.Workspace) -> pd.DataFrame:
     """The synthetic events as the lake should hold them: pseudonym, local epoch t, cell."""
     tables = [pacsv.read_csv(p, convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in COLUMNS}))
@@ -119,10 +128,11 @@ def multiset(frame: pd.DataFrame) -> pd.Series:
     return frame.value_counts().sort_index()
 
 
-def assert_live_matches_batch(ws: popflow.Workspace, by: tuple[str, ...] = (), level: str | None = None) -> int:
+def assert_live_matches_batch(ws: popflow.Workspace, by: tuple[str, ...] = (), level: str | None = None,
+                              privacy: str | None = None) -> int:
     """The live view's published cells equal the batch present-population release by observed bin locations (the
-    rule the stream computes); returns the rows."""
-    params = {"by": ",".join(by), **({"level": level} if level else {})}
+    rule the stream computes) in privacy mode ``privacy`` (default: the workspace's); returns the rows."""
+    params = {"by": ",".join(by), **({"level": level} if level else {}), **({"privacy": privacy} if privacy else {})}
     batch = popflow.Workspace(ws.path).run("present-population", method="observed", **params).to_pandas()
     live = LiveView(ws.path).snapshot(by=by, level=level).to_pandas()
     keys = ["time", "area_id", *by]

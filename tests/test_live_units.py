@@ -46,7 +46,7 @@ def feed(state: PresenceState, events: pd.DataFrame) -> None:
 def test_open_bins_follow_the_batch_location_rule_whatever_the_chunks(rows, cuts):
     events = pd.DataFrame(rows, columns=["person", "t", "area"])
     events["person"] = events.person * 7_919_000_000_007 - 2**62  # pseudonyms span the int64 range
-    state = PresenceState(BIN, 10 * BIN, AREAS, Attributes.none())
+    state = PresenceState(BIN, 10 * BIN, AREAS, Attributes.none(), "salt")
     bounds = [0, *sorted(c for c in cuts if c < len(events)), len(events)]
     for start, end in zip(bounds, bounds[1:], strict=False):
         if end > start:
@@ -59,7 +59,7 @@ def test_open_bins_follow_the_batch_location_rule_whatever_the_chunks(rows, cuts
 def test_closing_a_bin_returns_its_final_counts_with_attributes():
     attributes = Attributes(np.array([11, 22], np.int64), np.array([1, 2], np.int32),
                             pa.table({b: ["unknown", "x", "y"] for b in BREAKDOWNS}))
-    state = PresenceState(BIN, 0, AREAS, attributes)
+    state = PresenceState(BIN, 0, AREAS, attributes, "salt")
     feed(state, pd.DataFrame({"person": [11, 22, 33], "t": [10, 20, 30], "area": ["A", "A", "B"]}))
     assert state.closable(high_water=BIN - 1) == [] and state.closable(high_water=BIN) == [0]
     final = state.close(0).to_pandas()

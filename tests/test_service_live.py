@@ -204,3 +204,37 @@ def test_rate_limit_applies(ws, landing):
         codes = [httpx.get(url + "/api/live", headers=headers(raw), timeout=10).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
         assert status(url, raw, "/api/live/events") == 429
+
+
+def test_a_token_whose_privacy_modes_leave_out_the_live_mode_is_refused(ws, server, landing):
+    store = TokenStore(ws.path)
+    dp_only = store.create("dp-only", "analyst", privacy_modes=("dp",))[0]
+    k_too = store.create("k-too", "viewer", privacy_modes=("k", "ckm"))[0]
+    settled(LiveView(ws.path), quiet=0.2)
+    for path in ("/api/live", "/api/live/events"):
+        assert status(server, k_too, path) == 200
+        response = httpx.get(server + path, headers=headers(dp_only), timeout=10)
+        assert response.status_code == 403
+        assert response.json() == {"detail": "the live view is published in k mode, which this token may not read"}
+
+
+def test_the_live_mode_is_the_published_snapshots(tmp_path):
+    from test_live_engine import engine, message
+
+    from test_live_support import with_settings
+
+    ws = with_settings(scenario.workspace_without_events(tmp_path, people=60), default_privacy="ckm",
+                       k_anonymity=5)
+    live = engine(ws)
+    live.process([message([(p, "08:10", "a1") for p in range(30)], "m")])
+    live.commit()
+    live.publish(force=True)
+    live.close()
+    store = TokenStore(ws.path)
+    k_only, ckm = store.create("k-only", "viewer", privacy_modes=("k",))[0], store.create("c", "viewer")[0]
+    with running(create_app(ws, ServiceConfig(rate=1000, burst=1000)), access_log=False) as url:
+        response = httpx.get(url + "/api/live", headers=headers(ckm), timeout=10)
+        assert response.status_code == 200 and response.json()["freshness"]["privacy"]["mode"] == "ckm"
+        assert abs(response.json()["cells"][0]["people"] - 30) <= 3
+        refused = httpx.get(url + "/api/live", headers=headers(k_only), timeout=10)
+        assert refused.status_code == 403 and "published in ckm mode" in refused.json()["detail"]

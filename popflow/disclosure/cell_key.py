@@ -30,7 +30,9 @@
   perturbed ÷ true count, so they follow the perturbed counts.
 
 Everything runs in the engine's SQL (``md5``, sums, a join with the table),
-so DuckDB and Spark give identical results.
+so DuckDB and Spark give identical results. The live view counts in numpy,
+so it computes record keys with ``record_key`` (the same md5 in Python) and
+publishes through ``CellKeyMethod.publish`` like a release.
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ def record_key_sql(salt: str) -> str:
     """SQL: a person's record key, 0–255, from the first two hex digits of md5(salt | person)."""
     digest = f"md5(concat_ws('|', '{salt}', person::VARCHAR))"
     return (f"(16 * (strpos('{HEX}', substr({digest}, 1, 1)) - 1) + strpos('{HEX}', substr({digest}, 2, 1)) - 1)")
+
+
+def record_key(salt: str, person: int) -> int:
+    """Python twin of ``record_key_sql`` (for the live view, which counts without SQL): the first byte of
+    md5 over the same text, the salt, ``|`` and the pseudonym in decimal."""
+    return hashlib.md5(f"{salt}|{int(person)}".encode()).digest()[0]
 
 
 @dataclass(frozen=True)

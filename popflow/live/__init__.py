@@ -3,8 +3,9 @@
 Events arrive from a landing directory or NATS JetStream, go through the batch
 ingest's validation, quarantine and keyed pseudonymisation, reach the lake in
 atomic micro-batches that also hold the source position, and update a
-rolling present population per area and bin, published k-suppressed at most
-every second::
+rolling present population per area and bin, published at most every second
+in the workspace's default privacy mode (k; ckm perturbs each cell as a ckm
+release would; dp is refused)::
 
     from popflow.live import LiveView, run_stream, replay
 

@@ -2,9 +2,9 @@
 
 The history is what the lake remembers of the stream: the final counts of
 its closed bins (the cubes its committed micro-batches reference), summed
-per bin and area at every level and k-suppressed by the workspace's
-mechanism exactly as the snapshot is, so a cell below k is a censored value
-and nothing unpublished is read. The alerts indicator's definition
+per bin and area at every level and published by the snapshot's mechanism
+(k-suppressed, and in ckm perturbed) exactly as the snapshot is, so a cell
+below k is a censored value and nothing unpublished is read. The alerts indicator's definition
 (``popflow.indicators.alerts``) scores these series, holidays from the lake
 included; the alerts of the closed bins the snapshot shows are published
 with it, each with its area's ``level`` (the finest areas: ``""``), so a
@@ -22,6 +22,8 @@ from popflow.indicators.base import Contribution
 from popflow.indicators.params import Alerts
 from popflow.live.clock import local_iso
 from popflow.live.history import DAY, History
+from popflow.live.presence import RECORD_KEYS
+from popflow.live.publish import key_sum_sql
 from popflow.outputs import zone_times
 
 CONTRIBUTION = Contribution("present-population", "", ("time", "level", "area_id"))
@@ -30,8 +32,8 @@ CONTRIBUTION = Contribution("present-population", "", ("time", "level", "area_id
 class LiveAlerts:
     """Alerts of a stream's closed bins, recomputed whenever bins close."""
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, engine, publisher):
+        self.engine, self.publisher = engine, publisher
         self.found: list[dict] = []
 
     def refresh(self) -> list[dict]:
@@ -49,19 +51,21 @@ class LiveAlerts:
         return self.found
 
     def history(self) -> pa.Table:
-        """Published people per closed bin and area at every level (k-suppressed like the snapshot)."""
+        """Published people per closed bin and area at every level (published like the snapshot)."""
         engine = self.engine
         cubes = sorted(History.load(engine.ws.lake, engine.source).committed_cubes())
         if not cubes:
             return pa.table({"time": pa.array([], pa.int64()), "level": pa.array([], pa.string()),
                              "area_id": pa.array([], pa.string()), "people": pa.array([], pa.int64())})
         listing = ", ".join("'" + str(engine.ws.path / c).replace("'", "''") + "'" for c in cubes)
+        read = f"read_parquet([{listing}], union_by_name = true)"
+        keyed = RECORD_KEYS in engine.con.sql(f"SELECT * FROM {read}").columns  # cubes before record keys: none
         engine.con.execute(
             "CREATE OR REPLACE TEMP TABLE live_history AS SELECT c.time, l.level, l.target_id AS area_id, "
-            f"sum(c.people)::BIGINT AS people FROM read_parquet([{listing}]) c JOIN live_levels l USING (area_id) "
-            "GROUP BY ALL")
-        return engine.con.sql(engine.mechanism.published_sql(CONTRIBUTION, "live_history")
-                              + " ORDER BY time, level, area_id").to_arrow_table()
+            f"sum(c.people)::BIGINT AS people, {key_sum_sql() if keyed else 'NULL::BIGINT'} AS {RECORD_KEYS} "
+            f"FROM {read} c JOIN live_levels l USING (area_id) GROUP BY c.time, l.level, l.target_id")
+        published, _ = self.publisher.disclose(CONTRIBUTION, "live_history")
+        return published.sort_by([("time", "ascending"), ("level", "ascending"), ("area_id", "ascending")])
 
     def holidays(self):
         """The ingested public holidays (date, name), or None."""

@@ -41,17 +41,23 @@ def stream(source, bin_, lateness, checkpoint_every, checkpoint_events, retain, 
     """Live ingestion: validate, pseudonymise and count events as they arrive (SPEC §5).
 
     Rows reach the lake in micro-batches; present population per area for the
-    current and recent bins is published to <workspace>/live/ every second,
-    k-suppressed (read it with popflow.live.LiveView). Stop with Ctrl-C.
+    current and recent bins is published to <workspace>/live/ every second
+    in the workspace's default_privacy mode: k (suppressed under k) or ckm
+    (also perturbed by cell key, as a ckm release); dp is refused (read it
+    with popflow.live.LiveView). Stop with Ctrl-C.
     """
+    from popflow.live.publish import live_mechanism
     from popflow.live.stream import run_stream
+    from popflow.workspace import Workspace
 
+    ws = Workspace(workspace)
+    live_mechanism(ws)  # refuses a mode the live view cannot publish in, before anything starts
     address = SourceAddress.parse(source)
     options = LiveOptions.from_text(bin=bin_, lateness=lateness, checkpoint_every=checkpoint_every,
                                     retain=retain, refresh=refresh, checkpoint_events=checkpoint_events,
                                     fmt=fmt, fetch=fetch, durable=durable, idle_exit=idle_exit)
     click.echo(f"streaming {source} (bin {bin_}, lateness {lateness}); Ctrl-C to stop", err=True)
-    counters = run_stream(workspace, address, options)
+    counters = run_stream(ws, address, options)
     click.echo(f"stopped: {counters.get('accepted', 0):,} events accepted, "
                f"{counters.get('quarantined', 0):,} quarantined, {counters.get('late', 0):,} late", err=True)
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from popflow import audit
-from popflow.disclosure.k_anonymity import KAnonymity
+from popflow.disclosure.request import _derived_salt
 from popflow.errors import PopflowError
 from popflow.geography import finest_areas
 from popflow.lake_views import lake_select
@@ -33,8 +33,8 @@ from popflow.live.clock import Stopwatch, local_iso, utc_now_iso
 from popflow.live.history import DAY, History
 from popflow.live.microbatch import MicroBatch, new_batch_id
 from popflow.live.options import LiveOptions
-from popflow.live.presence import PresenceState
-from popflow.live.publish import Publisher
+from popflow.live.presence import PresenceState, with_record_keys
+from popflow.live.publish import Publisher, live_mechanism
 from popflow.live.snapshot import SnapshotWriter
 from popflow.live.store import LiveFolder
 from popflow.live.validation import LINES, Validator
@@ -47,6 +47,7 @@ class LiveEngine:
 
     def __init__(self, ws: Workspace, options: LiveOptions, source: str, who: str = "stream"):
         self.ws, self.options, self.source, self.who = ws, options, source, who
+        self.mechanism = live_mechanism(ws)  # first: a workspace the stream cannot publish for is refused at once
         self.folder = LiveFolder(ws.path)
         self.folder.make()
         self.history = History.load(ws.lake, source)
@@ -62,8 +63,8 @@ class LiveEngine:
         if not area_rows or not ws.lake.batches("cells"):
             raise PopflowError("ingest areas and cells before streaming events")
         self.presence = PresenceState(options.bin, options.lateness,
-                                      [a["area_id"] for a in finest_areas(area_rows)], self._attributes())
-        self.mechanism = KAnonymity(ws.settings.k_anonymity, ws.settings.dominance)
+                                      [a["area_id"] for a in finest_areas(area_rows)], self._attributes(),
+                                      _record_key_salt(ws))
         self.batch = MicroBatch(self.con, ws.lake)
         self.snapshots = SnapshotWriter(self, Publisher(self.con, area_rows, self.mechanism))
         self.closed: dict[int, pa.Table] = {}
@@ -88,7 +89,7 @@ class LiveEngine:
                 self._count_open(f"SELECT person, t, area_id FROM read_parquet([{listing}]) "
                                  f"WHERE t - t % {self.options.bin} > {floor}")
             for name in self.history.cubes(since=self._retained_since()):
-                cube = self.folder.read_cube(name)
+                cube = with_record_keys(self.folder.read_cube(name))
                 for slot in np.unique(cube["time"].to_numpy()).tolist():
                     self.closed[slot] = cube.filter(pc.equal(cube["time"], slot))
             self._forget_old_bins()
@@ -228,6 +229,12 @@ class LiveEngine:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _record_key_salt(ws: Workspace) -> str:
+    """The salt of ckm record keys, derived as ckm releases derive it. Record keys are kept in every mode, so
+    the cubes of bins closed under k still serve a stream restarted under ckm."""
+    return _derived_salt(ws, "record-key")
 
 
 def _latest(*times: int | None) -> int | None:

@@ -7,7 +7,10 @@ memory only, each person's number of events per area and the time of the
 latest one, and the person's bin location under the batch rule (most events;
 a tie goes to the area of the latest event, then to the smaller area_id).
 A count per area × attribute code follows every change of location, so
-publishing never walks over people.
+publishing never walks over people; beside it, the sum of those people's
+record keys (``popflow.disclosure.cell_key``: one byte of md5(salt | pseudonym),
+computed once per person), from which the cell key method derives the cell
+key of any roll-up of the cells.
 
 The rule is one integer per (person, area), compared with ``>``: the events
 (high bits), then the latest event's offset in the bin, then the reversed rank
@@ -21,12 +24,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from popflow.columns import BREAKDOWNS
+from popflow.disclosure.cell_key import record_key
 from popflow.live.attributes import Attributes
 
 AREA_BITS = 19  # up to 524 288 finest areas
 OFFSET_BITS = 17  # a bin is at most a day: offsets < 2^17 seconds
 MAX_AREA = (1 << AREA_BITS) - 1
 EVENTS_SHIFT = AREA_BITS + OFFSET_BITS
+RECORD_KEYS = "record_keys"  # per cell: the sum of its people's record keys
 
 
 class Growable:
@@ -90,12 +95,12 @@ def _merged(part: list[np.ndarray], keys: np.ndarray, ids: np.ndarray) -> list[n
 
 
 class People:
-    """Dense ids of the pseudonyms seen by the stream, with their attribute codes."""
+    """Dense ids of the pseudonyms seen by the stream, with their attribute codes and record keys."""
 
-    def __init__(self, attributes: Attributes):
+    def __init__(self, attributes: Attributes, salt: str):
         self.index = KeyIndex()
-        self.persons, self.codes = Growable(np.int64), Growable(np.int32)
-        self.attributes = attributes
+        self.persons, self.codes, self.keys = Growable(np.int64), Growable(np.int32), Growable(np.int64)
+        self.attributes, self.salt = attributes, salt
 
     def ids(self, persons: np.ndarray) -> np.ndarray:
         """Dense id of each pseudonym, adding new ones."""
@@ -103,10 +108,11 @@ class People:
         found = self.index.ids(persons)
         if self.index.size > first:
             fresh = np.flatnonzero(found >= first)
-            self.persons.extend_to(self.index.size)
-            self.codes.extend_to(self.index.size)
+            for column in (self.persons, self.codes, self.keys):
+                column.extend_to(self.index.size)
             self.persons.data[found[fresh]] = persons[fresh]
             self.codes.data[found[fresh]] = self.attributes.lookup(persons[fresh])
+            self.keys.data[found[fresh]] = [record_key(self.salt, p) for p in persons[fresh].tolist()]
         return found
 
     def recode(self, attributes: Attributes) -> None:
@@ -116,7 +122,8 @@ class People:
 
 
 class OpenBin:
-    """One open bin: events per (person, area), each person's best score, people per area × code."""
+    """One open bin: events per (person, area), each person's best score, people (and the sum of their record
+    keys) per area × code."""
 
     def __init__(self, slot: int, areas: int, codes: int):
         self.slot, self.areas, self.codes_count = slot, areas, codes
@@ -124,9 +131,10 @@ class OpenBin:
         self.events, self.latest = Growable(np.int64), Growable(np.int64)
         self.best = Growable(np.int64)  # per person id: the score of their bin location (0: not seen)
         self.counts = np.zeros(areas * codes, np.int64)
+        self.key_sums = np.zeros(areas * codes, np.int64)
 
     def add(self, pids: np.ndarray, areas: np.ndarray, events: np.ndarray, offsets: np.ndarray,
-            codes: np.ndarray) -> None:
+            codes: np.ndarray, keys: np.ndarray) -> None:
         """Add aggregated events (one row per person and area) and move people whose location changed."""
         rows = self._rows(pids * self.areas + areas)
         self.events.data[rows] += events
@@ -138,7 +146,7 @@ class OpenBin:
         self.best.extend_to(int(people[-1]) + 1)
         previous = self.best.data[people]
         better = candidate > previous
-        self._move(people[better], previous[better], candidate[better], codes)
+        self._move(people[better], previous[better], candidate[better], codes, keys)
 
     def _rows(self, keys: np.ndarray) -> np.ndarray:
         rows = self.rows.ids(keys)
@@ -146,33 +154,40 @@ class OpenBin:
         self.latest.extend_to(self.rows.size)
         return rows
 
-    def _move(self, people: np.ndarray, old: np.ndarray, new: np.ndarray, codes: np.ndarray) -> None:
+    def _move(self, people: np.ndarray, old: np.ndarray, new: np.ndarray, codes: np.ndarray,
+              keys: np.ndarray) -> None:
         self.best.data[people] = new
         old_area, new_area = MAX_AREA - (old & MAX_AREA), MAX_AREA - (new & MAX_AREA)
         moved = (old == 0) | (old_area != new_area)
-        code = codes[people]
-        np.add.at(self.counts, (new_area * self.codes_count + code)[moved], 1)
+        code, key = codes[people], keys[people]
+        arrived = (new_area * self.codes_count + code)[moved]
+        np.add.at(self.counts, arrived, 1)
+        np.add.at(self.key_sums, arrived, key[moved])
         left = moved & (old > 0)
-        np.subtract.at(self.counts, (old_area * self.codes_count + code)[left], 1)
+        departed = (old_area * self.codes_count + code)[left]
+        np.subtract.at(self.counts, departed, 1)
+        np.subtract.at(self.key_sums, departed, key[left])
 
-    def recount(self, codes: np.ndarray, codes_count: int) -> None:
+    def recount(self, codes: np.ndarray, keys: np.ndarray, codes_count: int) -> None:
         """Rebuild the counts after attribute codes changed."""
         self.codes_count = codes_count
         best = self.best.data[:self.best.size]
         people = np.flatnonzero(best)
-        areas = MAX_AREA - (best[people] & MAX_AREA)
-        self.counts = np.bincount(areas * codes_count + codes[people], minlength=self.areas * codes_count)
+        cells = (MAX_AREA - (best[people] & MAX_AREA)) * codes_count + codes[people]
+        self.counts = np.bincount(cells, minlength=self.areas * codes_count)
+        self.key_sums = np.bincount(cells, keys[people], self.areas * codes_count).astype(np.int64)
 
 
 class PresenceState:
     """The open bins of a stream and the published-to-be counts of each."""
 
-    def __init__(self, bin_seconds: int, lateness: int, area_ids: list[str], attributes: Attributes):
+    def __init__(self, bin_seconds: int, lateness: int, area_ids: list[str], attributes: Attributes,
+                 salt: str):
         if len(area_ids) > MAX_AREA:
             raise ValueError(f"live mode supports at most {MAX_AREA} finest areas")
         self.bin, self.lateness = bin_seconds, lateness
         self.area_ids = pa.array(sorted(area_ids), pa.string())
-        self.people = People(attributes)
+        self.people = People(attributes, salt)
         self.open: dict[int, OpenBin] = {}
 
     def add(self, slots: np.ndarray, persons: np.ndarray, area_ids: pa.Array, events: np.ndarray,
@@ -183,11 +198,11 @@ class PresenceState:
         areas = ranks.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         pids = self.people.ids(persons[known])
         slots, areas, events, latest = slots[known], areas[known], events[known], latest[known]
-        codes = self.people.codes.data
+        codes, keys = self.people.codes.data, self.people.keys.data
         for slot in np.unique(slots).tolist():
             at = slots == slot
             bin_ = self.open.get(slot) or self._open(slot)
-            bin_.add(pids[at], areas[at], events[at], latest[at] - slot, codes)
+            bin_.add(pids[at], areas[at], events[at], latest[at] - slot, codes, keys)
         return int((~known).sum())
 
     def _open(self, slot: int) -> OpenBin:
@@ -206,7 +221,7 @@ class PresenceState:
         return self._cells(self.open.pop(slot))
 
     def open_cells(self) -> pa.Table:
-        """Counts of every open bin: time, area_id, gender, age_band, origin_region, people."""
+        """Counts of every open bin: time, area_id, gender, age_band, origin_region, people, record_keys."""
         tables = [self._cells(b) for _, b in sorted(self.open.items())]
         return pa.concat_tables(tables) if tables else cells_schema().empty_table()
 
@@ -218,16 +233,25 @@ class PresenceState:
                    "area_id": self.area_ids.take(pa.array(areas))}
         columns.update({name: decode[name] for name in decode.column_names})
         columns["people"] = pa.array(bin_.counts[index].astype(np.int64))
+        columns[RECORD_KEYS] = pa.array(bin_.key_sums[index])
         return pa.table(columns, schema=cells_schema())
 
     def recode(self, attributes: Attributes) -> None:
         """Use a reloaded subscriber register for every open bin."""
         self.people.recode(attributes)
         for bin_ in self.open.values():
-            bin_.recount(self.people.codes.data, attributes.size)
+            bin_.recount(self.people.codes.data, self.people.keys.data, attributes.size)
 
 
 def cells_schema() -> pa.Schema:
-    """Counts of present people per bin (local epoch seconds), finest area and breakdown attributes."""
+    """Counts of present people per bin (local epoch seconds), finest area and breakdown attributes, with the
+    sum of their record keys."""
     return pa.schema([("time", pa.int64()), ("area_id", pa.string()), *((b, pa.string()) for b in BREAKDOWNS),
-                      ("people", pa.int64())])
+                      ("people", pa.int64()), (RECORD_KEYS, pa.int64())])
+
+
+def with_record_keys(cells: pa.Table) -> pa.Table:
+    """Cells as ``cells_schema``; counts from before record keys were kept get none (null)."""
+    if RECORD_KEYS not in cells.column_names:
+        cells = cells.append_column(RECORD_KEYS, pa.nulls(cells.num_rows, pa.int64()))
+    return cells.select(cells_schema().names).cast(cells_schema())

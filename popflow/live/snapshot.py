@@ -1,5 +1,9 @@
 """Publishing the live view: published cells plus freshness, at most every ``refresh`` seconds.
 
+The freshness record names the mechanism the cells were published under
+(``privacy``: mode, k and, in ckm, the perturbation's parameters), as a
+release's manifest does.
+
 Closed bins never change, so their published cells (and the live alerts,
 ``popflow.live.alerts``) are computed once when bins close; each refresh
 only rolls up and suppresses the open bins.
@@ -27,7 +31,7 @@ class SnapshotWriter:
         self.closed_cells: pa.Table | None = None
         self.closed_suppressed = 0
         self.committed_at: str | None = None
-        self.alerts = LiveAlerts(engine)
+        self.alerts = LiveAlerts(engine, publisher)
 
     def publish(self, force: bool = False) -> bool:
         if not force and (not self.dirty or time.monotonic() - self.last < self.engine.options.refresh):
@@ -56,7 +60,8 @@ class SnapshotWriter:
         return {
             "published_at": utc_now_iso(), "source": engine.source, "timezone": tz,
             "bin_seconds": engine.options.bin, "lateness_seconds": engine.options.lateness,
-            "k": engine.mechanism.k, "newest_event": local_iso(engine.newest, tz),
+            "k": engine.mechanism.k, "privacy": engine.mechanism.describe(),
+            "newest_event": local_iso(engine.newest, tz),
             "high_water": local_iso(engine.high_water, tz),
             "lag_seconds": None if engine.newest is None else local_now(tz) - engine.newest,
             "committed_at": self.committed_at, "bins": bins, "levels": self.publisher.levels,

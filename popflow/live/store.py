@@ -2,13 +2,14 @@
 
 - ``stream.lock`` — held (flock) by the running stream: one stream per workspace;
 - ``cubes/<batch id>.parquet`` — final counts of the bins a committed micro-batch
-  closed (aggregates per bin, finest area and attributes; internal, never served:
-  they include counts below k). A cube whose batch never committed is removed
+  closed (aggregates per bin, finest area and attributes, with the sum of the
+  cell's ckm record keys; internal, never served: they include counts below k).
+  A cube whose batch never committed is removed
   at the next start;
 - ``in-flight`` — the id of the micro-batch being staged (its leftover is removed
   after a crash; ``.staging/`` is shared with ``popflow ingest``);
-- ``snapshot.parquet`` — the latest published cells (k-suppressed), with the
-  freshness record in its metadata, replaced atomically;
+- ``snapshot.parquet`` — the latest published cells (k-suppressed, in ckm also
+  perturbed), with the freshness record in its metadata, replaced atomically;
 - ``status.json`` — the stream's counters and where time goes.
 
 Nothing here holds a person identifier or a pseudonym.
@@ -123,5 +124,13 @@ def write_text(path: Path, text: str) -> None:
 def read_snapshot(path: Path) -> tuple[pa.Table, dict]:
     """The published cells and the freshness record of a snapshot file."""
     table = pq.read_table(path)
-    freshness = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
-    return table.replace_schema_metadata(None), freshness
+    return table.replace_schema_metadata(None), _freshness(table.schema)
+
+
+def read_freshness(path: Path) -> dict:
+    """The freshness record of a snapshot file (its metadata only)."""
+    return _freshness(pq.read_schema(path))
+
+
+def _freshness(schema: pa.Schema) -> dict:
+    return json.loads((schema.metadata or {}).get(METADATA_KEY, b"{}"))

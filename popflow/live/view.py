@@ -3,7 +3,8 @@
 The running stream replaces ``<workspace>/live/snapshot.parquet`` atomically
 (at most every second, when something changed); this module only reads it,
 so the HTTP server, the dashboard or a notebook see the same published cells:
-people per bin × area (× breakdowns), k-suppressed like any release.
+people per bin × area (× breakdowns), published under the workspace's
+default privacy mode (k or ckm) like any release.
 
 For server-sent events::
 
@@ -32,7 +33,7 @@ from popflow.columns import BREAKDOWNS
 from popflow.errors import PopflowError
 from popflow.indicators.params import parse_breakdowns
 from popflow.live.publish import FINEST
-from popflow.live.store import LiveFolder, read_snapshot
+from popflow.live.store import LiveFolder, read_freshness, read_snapshot
 from popflow.outputs import iso_text, zone_times
 from popflow.workspace import Workspace
 
@@ -45,7 +46,8 @@ class LiveSnapshot:
     breakdowns, ``people``. ``freshness``: ``published_at`` (UTC),
     ``newest_event`` and ``high_water`` (local), ``lag_seconds``, ``bins``
     (each with ``final``: closed for good), ``events`` (accepted, quarantined,
-    late), ``suppressed_cells``, ``k``, the source, and ``alerts``: the areas
+    late), ``suppressed_cells``, ``k``, ``privacy`` (the mechanism: ``mode``,
+    ``k``, …, as in a release's manifest), the source, and ``alerts``: the areas
     of the level asked for whose present population in a closed bin breaks its
     usual level for that hour of the week (``time``, ``area_id``, ``value`` or,
     below k, ``below``, ``expected``, ``score``, ``direction``).
@@ -78,6 +80,12 @@ class LiveView:
             return self.folder.snapshot.stat().st_mtime_ns
         except FileNotFoundError:
             return None
+
+    def privacy_mode(self) -> str | None:
+        """The privacy mode of the published snapshot (None before the first one)."""
+        if self.version() is None:
+            return None
+        return snapshot_privacy(read_freshness(self.folder.snapshot))
 
     def snapshot(self, bin=None, by: tuple[str, ...] | str = (), level: str | None = None) -> LiveSnapshot:
         """Published cells: every retained bin (``bin=None``), the newest (``"latest"``) or one bin start.
@@ -124,6 +132,11 @@ class LiveView:
         if moment.tzinfo is not None:
             moment = moment.astimezone(zoneinfo.ZoneInfo(self.timezone)).replace(tzinfo=None)
         return int((moment - datetime.datetime(1970, 1, 1)).total_seconds())
+
+
+def snapshot_privacy(freshness: dict) -> str:
+    """The privacy mode a snapshot's cells were published in (k for snapshots that do not say)."""
+    return (freshness.get("privacy") or {}).get("mode", "k")
 
 
 def _level_key(level: str | None, levels: dict) -> str:

@@ -1,12 +1,15 @@
 """The live view over HTTP: the latest published snapshot, and server-sent events as new ones are published.
 
 Both read what the running stream published (``LiveView``), so the cells are
-k-suppressed exactly as in ``popflow stream`` and the Python API. A token may
-read the live view when its scope allows ``present-population`` at the level
-asked for. The event stream polls the snapshot's version on the event loop (a
-``stat``) and reads each new snapshot in a worker thread, so waiting clients
-cost no thread; it re-checks the token before every event, so a revoked or
-expired token stops receiving at once.
+published exactly as in ``popflow stream`` and the Python API, in the
+workspace's default privacy mode. A token may read the live view when its
+scope allows ``present-population`` at the level asked for and its privacy
+modes allow the mode the snapshot was published in (``privacy_allowed``, as
+for a release; before any snapshot, the workspace's default). The event
+stream polls the snapshot's version on the event loop (a ``stat``) and reads
+each new snapshot in a worker thread, so waiting clients cost no thread; it
+re-checks the token before every event (and the mode of every snapshot), so
+a revoked or expired token stops receiving at once.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from popflow.indicators.params import parse_breakdowns, parse_level
+from popflow.live.view import snapshot_privacy
 from popflow.service.auth import bearer, caller, forbidden, service
 from popflow.service.schemas import ERRORS, Error, LiveSnapshotModel
-from popflow.service.scope import indicator_allowed, level_allowed
+from popflow.service.scope import indicator_allowed, level_allowed, privacy_allowed
 from popflow.service.tokens import Token
 
 INDICATOR = "present-population"  # what the live view publishes: people present per bin × area
@@ -49,7 +53,13 @@ class LiveRequest:
         self.level, self.by, self.bin = parse_level(level), parse_breakdowns(by), bin
         if not indicator_allowed(token, INDICATOR) or not level_allowed(token, self.level, svc.areas.levels()):
             raise forbidden()
-        self.view = svc.live
+        self.view, self.token, self.default_mode = svc.live, token, svc.ws.settings.default_privacy
+        mode = self.view.privacy_mode() or self.default_mode
+        if not self.mode_allowed(mode):
+            raise HTTPException(403, f"the live view is published in {mode} mode, which this token may not read")
+
+    def mode_allowed(self, mode: str) -> bool:
+        return privacy_allowed(self.token, mode, self.default_mode)
 
     def snapshot_json(self) -> dict:
         return self.view.snapshot(self.bin, self.by, self.level).to_json()
@@ -64,8 +74,9 @@ class LiveRequest:
 
 @router.get("/live", response_model=LiveSnapshotModel, responses=RESPONSES, summary="The live view")
 async def get_live(query: LiveRequest = Depends()):
-    """The latest published live snapshot: people present per bin × area (× breakdowns), k-suppressed,
-    with its freshness (publication time, lag behind the newest event, bins and whether they are final)."""
+    """The latest published live snapshot: people present per bin × area (× breakdowns), published in the
+    workspace's default privacy mode (k-suppressed; in ckm also perturbed), with its freshness (publication
+    time, lag behind the newest event, bins and whether they are final, the privacy mode)."""
     query.published()
     return await run_in_threadpool(query.snapshot_json)
 
@@ -92,6 +103,8 @@ async def snapshot_events(query: LiveRequest, request: Request, still_valid, pol
         if version is not None and version != seen:
             seen = version
             body = await run_in_threadpool(query.snapshot_json)
+            if not query.mode_allowed(snapshot_privacy(body["freshness"])):
+                return  # the stream was restarted in a mode this token may not read
             yield f"data: {json.dumps(body, separators=(',', ':'))}\n\n"
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= keepalive:

@@ -47,7 +47,7 @@ def define(p: Binned) -> list[Contribution]:
     """
     return [Contribution("od-flows", with_query(sequence_ctes(p), select), ("date", "origin", "destination"),
                          people="travellers", sums=("trips",),
-                         columns=("date", "origin", "destination", "trips", "travellers"))]
+                         columns=("date", "origin", "destination", "trips", "travellers"), estimated=True)]
 
 
 INDICATOR = register(Indicator(

@@ -56,7 +56,8 @@ def define(p: Binned) -> list[Contribution]:
     FROM presence l
     JOIN calendar c ON c.day = l.slot // {DAY}{breakdown_join(p.by, 'l.person')}
     """
-    return [Contribution("present-population", with_query(presence_ctes(p), select), ("time", "area_id", *p.by))]
+    return [Contribution("present-population", with_query(presence_ctes(p), select), ("time", "area_id", *p.by),
+                         estimated=True)]
 
 
 INDICATOR = register(Indicator(

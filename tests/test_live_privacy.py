@@ -14,11 +14,12 @@ from test_live_engine import engine, message
 
 import popflow
 from popflow.cli import app
-from popflow.disclosure.cell_key import record_key, record_key_sql
+from popflow.disclosure.cell_key import CellKeyMethod, record_key, record_key_sql
+from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.errors import PopflowError
 from popflow.live import LiveView
 from popflow.live.engine import LiveEngine
-from popflow.live.publish import FINEST
+from popflow.live.publish import FINEST, Publisher
 from popflow.live.store import read_snapshot
 
 from scenario import workspace_without_events
@@ -101,3 +102,15 @@ def test_a_dp_workspace_refuses_to_stream(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "cannot publish in dp mode" in lines[0], result.output
     assert not (ws.path / "live" / "stream.lock").exists() and not ws.lake.batches("events")
+
+
+def test_cells_counted_before_record_keys_were_kept_are_left_out_in_ckm():
+    rows = [{"area_id": a, "name": a, "parent_id": "X" if a != "X" else None, "level": "city" if a == "X" else
+             "district", "geometry": None} for a in ("A", "B", "X")]
+    old = pa.table({"time": [0, 0], "area_id": ["A", "B"], "gender": ["F", "M"], "age_band": ["20-24", "20-24"],
+                    "origin_region": ["1", "1"], "people": [6, 9]})  # a cube from before record keys
+    published, left_out = Publisher(duckdb.connect(), rows, KAnonymity(K, 0.5)).publish(old)
+    mechanism = CellKeyMethod(K, 0.5, 3, 1.0, salt="s")
+    perturbed, ckm_left_out = Publisher(duckdb.connect(), rows, mechanism).publish(old)
+    assert published.num_rows > 0 and perturbed.num_rows == 0
+    assert ckm_left_out == left_out + published.num_rows

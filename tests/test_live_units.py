@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from popflow.columns import BREAKDOWNS
+from popflow.disclosure.cell_key import record_key
 from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.errors import PopflowError
 from popflow.live.attributes import Attributes
@@ -51,9 +52,15 @@ def test_open_bins_follow_the_batch_location_rule_whatever_the_chunks(rows, cuts
     for start, end in zip(bounds, bounds[1:], strict=False):
         if end > start:
             feed(state, events.iloc[start:end])
-    expected = reference_locations(events).groupby(["slot", "area"]).size()
-    actual = state.open_cells().to_pandas().set_index(["time", "area_id"])["people"]
+    located = reference_locations(events)
+    located = located.assign(key=[record_key("salt", p) for p in located.person])
+    expected = located.groupby(["slot", "area"]).agg(people=("key", "size"), record_keys=("key", "sum"))
+    actual = state.open_cells().to_pandas().set_index(["time", "area_id"])[["people", "record_keys"]]
     assert actual.sort_index().to_dict() == expected.sort_index().to_dict()
+    state.recode(Attributes(np.sort(events.person.unique()), np.ones(events.person.nunique(), np.int32),
+                            pa.table({b: ["unknown", "x"] for b in BREAKDOWNS})))
+    recoded = state.open_cells().to_pandas().groupby(["time", "area_id"])[["people", "record_keys"]].sum()
+    assert recoded.sort_index().to_dict() == expected.sort_index().to_dict()  # the same people, now coded "x"
 
 
 def test_closing_a_bin_returns_its_final_counts_with_attributes():

@@ -11,7 +11,12 @@ of everyone. Each subscriber stands for ``weight`` people:
 - **Calibration unit.** The finest area holding the home that has a census row
   (the ``population`` table): usually the home's district, else its city, ….
 - **Weight of a resident** = census population of the unit ÷ subscribers whose
-  home lies in it: the inverse of the operator's share of the unit's residents.
+  home lies in it: the inverse of the operator's share of the unit's residents
+  among those seen on enough nights. Subscribers seen too rarely to have a
+  home are left out of this count on purpose: the residents detected stand for
+  them too, which makes up for much of the presence lost to silent phones
+  (measured in ``benchmarks/accuracy.py``: calibrating on every subscriber seen
+  instead gives a larger error).
   The subscriber count is rounded to the nearest ``ROUNDING`` and a unit with
   fewer than k such subscribers gets no weight of its own, so no exact count
   can be read back from an estimate.

@@ -142,3 +142,13 @@ def test_a_person_with_a_rare_attribute_cannot_be_followed_in_ckm(tracked):
     assert (perturbed == 1).groupby(level="area_id").mean()["C"] < 0.5
     flagged = (perturbed != 0).groupby(level="area_id").mean()  # any trace of someone left out
     assert (flagged["C"] - flagged[["A", "B"]]).abs().max() < 0.2  # no better than telling districts apart
+
+
+def test_a_person_with_a_rare_attribute_cannot_be_followed_in_dp(tracked):
+    total = presence(tracked, "dp", epsilon=1.0)["people"]
+    by = tracked.run("present-population", privacy="dp", epsilon=1.0, by="origin_region",
+                     method="observed").to_pandas()
+    published = by.groupby(["time", "area_id"])["people"].sum().reindex(total.index, fill_value=0)
+    noisy = total - published
+    hits = (noisy == 1).groupby(level="area_id").mean()
+    assert hits["C"] < 0.3 and abs(hits["C"] - hits[["A", "B"]].mean()) < 0.15

@@ -129,3 +129,59 @@ def sparkline(values: list[float | None], label: str) -> Markup:
         marks.append(void("circle", cx=x(last[0]), cy=y(last[1]), r=2.2, class_="spark-dot"))
     path = void("path", d=line_path(points, x, y), class_="spark")
     return svg_root(SPARK_WIDTH, SPARK_HEIGHT, path, *marks, label=label, class_="sparkline")
+
+
+ALERT_WIDTH, ALERT_HEIGHT, ALERT_PAD = 220, 64, 6
+WAY_COLOUR = {"up": "#d55e00", "down": "#0072b2"}
+
+
+@dataclass(frozen=True)
+class AlertPoint:
+    """An alert in its series: published ``values`` by period, the alert's period ``at`` and what was expected.
+
+    ``below`` is the bound under which an unpublished value lies (k for a people count); when the
+    alert's value is censored (``value`` None) it is drawn as a mark on that line labelled ``<k``.
+    """
+
+    values: list[float | None]
+    at: int
+    expected: float | None
+    value: float | None
+    below: float | None
+    direction: str
+
+
+def alert_chart(point: AlertPoint, label: str) -> Markup:
+    """A small chart of a series around an alert: its line, the expected value, the point highlighted."""
+    known = [v for v in (*point.values, point.expected, point.value, point.below) if v is not None]
+    x = LinearScale(0, max(len(point.values) - 1, 1), ALERT_PAD, ALERT_WIDTH - ALERT_PAD)
+    y = LinearScale(0, max(known, default=1) * 1.1 or 1, ALERT_HEIGHT - ALERT_PAD, ALERT_PAD + 8)
+    points = list(enumerate(point.values))
+    marks = [void("path", d=line_path(points, x, y), class_="series", stroke="#5f6b7a", stroke_width=1.4)]
+    marks += [void("circle", cx=x(px), cy=y(py), r=1.8, fill="#5f6b7a") for px, py in points if py is not None]
+    if point.below is not None:
+        marks.append(void("line", x1=x.px_lo, x2=x.px_hi, y1=y(point.below), y2=y(point.below), stroke="#9aa3ad",
+                          stroke_dasharray="3 3", class_="below-k"))
+    if point.expected is not None:
+        marks.append(el("g", el("title", f"expected {fmt_number(point.expected)}"),
+                        void("line", x1=x(point.at) - 7, x2=x(point.at) + 7, y1=y(point.expected),
+                             y2=y(point.expected), stroke="#1f2933", stroke_width=2), class_="expected"))
+    marks.append(alert_mark(point, x, y))
+    return el("svg", el("title", label), *marks, viewBox=f"0 0 {ALERT_WIDTH} {ALERT_HEIGHT}", role="img",
+              aria_label=label, class_="alert-chart", style=f"width:{ALERT_WIDTH}px;height:{ALERT_HEIGHT}px;margin:0")
+
+
+def alert_mark(point: AlertPoint, x: LinearScale, y: LinearScale) -> Markup:
+    """The alert's point: a filled dot at its value, or for a censored value a ring on the k line and ``<k``."""
+    colour = WAY_COLOUR.get(point.direction, "#1f2933")
+    if point.value is not None:
+        return el("g", el("title", f"value {fmt_number(point.value)}"),
+                  void("circle", cx=x(point.at), cy=y(point.value), r=4, fill=colour), class_="alert-point")
+    bound = fmt_number(point.below) if point.below is not None else "k"
+    level = y(point.below) if point.below is not None else y.px_lo
+    anchor = "end" if x(point.at) > ALERT_WIDTH / 2 else "start"
+    shift = -7 if anchor == "end" else 7
+    return el("g", el("title", f"value below {bound} (not published)"),
+              void("circle", cx=x(point.at), cy=level, r=4, fill="#fff", stroke=colour, stroke_width=2),
+              el("text", f"<{bound}", x=x(point.at) + shift, y=level - 5, fill=colour, font_size=11,
+                 text_anchor=anchor), class_="alert-point censored")

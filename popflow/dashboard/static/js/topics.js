@@ -1,5 +1,6 @@
 // Tourism, travel and retail pages: shown only when their indicators are registered.
 // Area-based indicators get a map (the Map view's component); others a chart and a table by key.
+import { AlertsPanel } from "./alerts.js";
 import { escapeHtml } from "./areamap.js";
 import { ChoroplethView, fillSelect, releaseLabel } from "./mapview.js";
 import { breakdownColumns, distinct, formatNumber, formatTime, measures, timeColumn } from "./model.js";
@@ -7,7 +8,7 @@ import { breakdownColumns, distinct, formatNumber, formatTime, measures, timeCol
 export const TOPICS = {
   tourism: { indicator: "tourism", kind: "map" },
   retail: { indicator: "sales-penetration", kind: "map", measure: "penetration" },
-  travel: { indicator: "outbound-travel", kind: "chart", key: "destination_country" },
+  travel: { indicator: "outbound-travel", kind: "chart", key: "destination_country", alerts: true },
 };
 
 export function topicView(ctx, name) {
@@ -24,7 +25,8 @@ class KeyChartView {
     this.topic = topic;
     section.innerHTML = `<div class="controls"><label>Release <select data-release></select></label>
       <label>Measure <select data-measure></select></label><label>When <select data-time></select></label></div>
-      <div class="chart"><div class="plot" data-plot></div></div><table class="data" data-table></table>`;
+      <div class="chart"><div class="plot" data-plot></div></div>
+      ${topic.alerts ? `<h3>Alerts</h3><div class="alerts-box" data-alerts></div>` : ""}<table class="data" data-table></table>`;
     this.q = (name) => section.querySelector(`[data-${name}]`);
     this.q("release").onchange = () => this.load();
     this.q("measure").onchange = () => this.draw();
@@ -36,6 +38,10 @@ class KeyChartView {
     fillSelect(this.q("release"), releases.map((r) => [r.release_id, releaseLabel(r)]));
     if (releases.length) await this.load();
     else this.q("table").innerHTML = `<tr><td>No published ${escapeHtml(this.topic.indicator)} release yet.</td></tr>`;
+    if (this.topic.alerts) {
+      this.alerts = new AlertsPanel(this.ctx, this.q("alerts"), this.topic.indicator);
+      await this.alerts.start();
+    }
   }
 
   async load() {
@@ -65,7 +71,7 @@ class KeyChartView {
       "</tbody>";
   }
 
-  state() { return { rows: this.q("table").querySelectorAll("tbody tr").length }; }
+  state() { return { rows: this.q("table").querySelectorAll("tbody tr").length, alerts: this.alerts?.state() ?? null }; }
 
   resize() { if (this.chart) this.chart.resize(); }
 }

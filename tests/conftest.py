@@ -25,3 +25,10 @@ def every_source_workspace(tmp_path_factory):
                            sales=scenario.random_sales(25, days=14, per_day=20, start="2026-01-26"),
                            fx=scenario.fx_rates("2025-11-01", "2026-03-31"))
     return ws
+
+
+@pytest.fixture
+def small_ws(tmp_path):
+    """A fresh workspace (k=2) with six people's events of one day, for tests that ingest into it."""
+    return scenario.workspace(tmp_path, scenario.random_events(n_people=6, days=1, per_day=4),
+                              scenario.subscribers(6))

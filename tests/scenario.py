@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -180,3 +181,9 @@ def ingest_frames(ws: popflow.Workspace, folder: Path, **frames: pd.DataFrame) -
         path = folder / f"{source}.csv"
         frame.to_csv(path, index=False)
         ws.ingest(source, [path])
+
+
+def quarantined(ws: popflow.Workspace, source: str) -> pd.DataFrame:
+    """The quarantined rows of a source, by input line."""
+    files = [str(f) for f in ws.lake.quarantine_files(source)]
+    return duckdb.sql(f"SELECT * FROM read_parquet({files}) ORDER BY line").df().set_index("line")

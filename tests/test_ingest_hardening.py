@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,15 +21,11 @@ TICKETS_HEADER = "ticket_id,traveller_id,purchased_at,departs_at,origin,destinat
 WHEN = "2026-01-20T10:00:00+08:00"
 
 
-def quarantined(ws: popflow.Workspace, source: str) -> pd.DataFrame:
-    files = [str(f) for f in ws.lake.quarantine_files(source)]
-    return duckdb.sql(f"SELECT * FROM read_parquet({files}) ORDER BY line").df().set_index("line")
 
 
 @pytest.fixture
-def ws(tmp_path):
-    return scenario.workspace(tmp_path, scenario.random_events(n_people=6, days=1, per_day=4),
-                              scenario.subscribers(6))
+def ws(small_ws):
+    return small_ws
 
 
 def test_non_finite_amounts_fares_and_rates_are_invalid(ws, tmp_path):
@@ -39,7 +34,7 @@ def test_non_finite_amounts_fares_and_rates_are_invalid(ws, tmp_path):
     sales.write_text(SALES_HEADER + "".join(f"O{i},C1,{WHEN},A,food,{a},CNY\n" for i, a in enumerate(amounts)))
     report = ws.ingest("sales", [sales])
     assert report["quarantined_by_reason"] == {"invalid_value": 5} and report["rows"]["accepted"] == 1
-    assert set(quarantined(ws, "sales")["column"]) == {"amount"}
+    assert set(scenario.quarantined(ws, "sales")["column"]) == {"amount"}
     assert ws.connect().sql("SELECT amount FROM sales").fetchall() == [(12.5,)]
     tickets = tmp_path / "t.csv"
     fares = ["nan", "inf", "1e400", "100"]
@@ -48,14 +43,14 @@ def test_non_finite_amounts_fares_and_rates_are_invalid(ws, tmp_path):
         for i, f in enumerate(fares)))
     report = ws.ingest("tickets", [tickets])
     assert report["quarantined_by_reason"] == {"invalid_value": 3}
-    assert set(quarantined(ws, "tickets")["column"]) == {"fare"}
+    assert set(scenario.quarantined(ws, "tickets")["column"]) == {"fare"}
     fx = tmp_path / "fx.csv"
     rates = ["inf", "NaN", "0", "-7", "1e309", "7"]
     fx.write_text("date,currency,rate_to_base\n2026-01-20,CNY,1\n"
                   + "".join(f"2026-01-{21 + i},USD,{r}\n" for i, r in enumerate(rates)))
     report = ws.ingest("fx", [fx])
     assert report["quarantined_by_reason"] == {"invalid_value": 5}
-    assert set(quarantined(ws, "fx")["column"]) == {"rate_to_base"}
+    assert set(scenario.quarantined(ws, "fx")["column"]) == {"rate_to_base"}
 
 
 def test_non_finite_amounts_in_parquet_are_invalid(ws, tmp_path):
@@ -74,7 +69,7 @@ def test_two_base_currencies_on_one_date_are_quarantined(ws, tmp_path):
                   "2026-01-21,CNY,1\n2026-01-21,USD,7.1\n")
     report = ws.ingest("fx", [fx])
     assert report["quarantined_by_reason"] == {"ambiguous_base_currency": 2}
-    q = quarantined(ws, "fx")
+    q = scenario.quarantined(ws, "fx")
     assert list(q.index) == [2, 3] and set(q["column"]) == {"rate_to_base"}
     later = tmp_path / "fx-later.csv"
     later.write_text("date,currency,rate_to_base\n2026-01-21,EUR,1\n2026-01-22,CNY,1\n")
@@ -125,7 +120,7 @@ def test_line_numbers_count_the_lines_inside_quoted_values(ws, tmp_path):
                       '"+8613900000001\n",soon,a1,x\n'  # lines 9-10
                       "+8613900000001,2026-01-20T08:00:00Z,zz,x\n")  # line 11: unknown cell
     ws.ingest("events", [events])
-    got = dict(quarantined(ws, "events")["reason"])
+    got = dict(scenario.quarantined(ws, "events")["reason"])
     assert got == {5: "unparsable_time", 6: "unknown_cell", 8: "malformed_row", 9: "unparsable_time",
                    11: "unknown_cell"}
 
@@ -135,7 +130,7 @@ def test_line_numbers_without_extra_columns(ws, tmp_path):
     events.write_text('subscriber_id,timestamp,cell_id\n"+86139\n00000001",2026-01-20T08:00:00Z,a1\n'
                       "+8613900000001,2026-01-20T08:00:00Z\n+8613900000001,soon,a1\n")
     ws.ingest("events", [events])
-    assert dict(quarantined(ws, "events")["reason"]) == {4: "malformed_row", 5: "unparsable_time"}
+    assert dict(scenario.quarantined(ws, "events")["reason"]) == {4: "malformed_row", 5: "unparsable_time"}
 
 
 @pytest.mark.parametrize("kind", ["struct", "list"])

@@ -6,7 +6,6 @@ import datetime
 import zoneinfo
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -21,15 +20,11 @@ import scenario
 EVENT_HEADER = "subscriber_id,timestamp,cell_id\n"
 
 
-def quarantined(ws: popflow.Workspace, source: str) -> pd.DataFrame:
-    files = [str(f) for f in ws.lake.quarantine_files(source)]
-    return duckdb.sql(f"SELECT * FROM read_parquet({files})").df().set_index("line")
 
 
 @pytest.fixture
-def ws(tmp_path):
-    return scenario.workspace(tmp_path, scenario.random_events(n_people=6, days=1, per_day=4),
-                              scenario.subscribers(6))
+def ws(small_ws):
+    return small_ws
 
 
 def test_implausible_event_times_are_quarantined_and_releases_still_run(ws, tmp_path):
@@ -43,7 +38,7 @@ def test_implausible_event_times_are_quarantined_and_releases_still_run(ws, tmp_
     report = ws.ingest("events", [bad])
     assert report["quarantined_by_reason"] == {"implausible_time": len(times), "unparsable_time": 1}
     assert report["rows"]["accepted"] == 1
-    q = quarantined(ws, "events")
+    q = scenario.quarantined(ws, "events")
     assert set(q.loc[2:len(times) + 1, "column"]) == {"timestamp"}
     dates = {p.name for p in ws.path.joinpath("lake", "events").rglob("date=*")}
     assert dates and all(len(d) == len("date=2026-01-20") for d in dates), dates
@@ -61,7 +56,7 @@ def test_implausible_ticket_and_sales_times(ws, tmp_path):
         "T3,TRV1,2025-12-01T10:00:00+08:00,infinity,CAN,BKK,TH,100,CNY\n")
     report = ws.ingest("tickets", [tickets])
     assert report["quarantined_by_reason"] == {"implausible_time": 2}
-    q = quarantined(ws, "tickets")
+    q = scenario.quarantined(ws, "tickets")
     assert q.loc[3, "column"] == "purchased_at" and q.loc[4, "column"] == "departs_at"
     sales = tmp_path / "s.csv"
     sales.write_text("order_id,customer_id,ordered_at,region_id,category,amount,currency\n"
@@ -86,7 +81,7 @@ def test_time_window_setting_is_read_from_popflow_toml(ws, tmp_path):
                       + "+8613900000001,2026-01-22T00:00:00+08:00,a1\n")
     report = popflow.Workspace(ws.path).ingest("events", [events])
     assert report["quarantined_by_reason"] == {"implausible_time": 2}
-    assert set(quarantined(ws, "events").index) == {2, 5}
+    assert set(scenario.quarantined(ws, "events").index) == {2, 5}
     assert Settings.load(ws.path).time_window == ("2026-01-20", "2026-01-21")
     Settings.load(ws.path).save(ws.path)
     assert Settings.load(ws.path).time_window == ("2026-01-20", "2026-01-21")
@@ -140,5 +135,5 @@ def test_live_stream_quarantines_implausible_times(tmp_path):
                                           + "+8613900000002,2200-01-01T00:00:00Z,b1\n")
     counters = run_stream(ws, f"dir:{landing}", LiveOptions(idle_exit=0.3, poll=0.05))
     assert counters["accepted"] == 1 and counters["quarantined"] == 2
-    q = quarantined(ws, "events")
+    q = scenario.quarantined(ws, "events")
     assert dict(q["reason"]) == {3: "implausible_time", 4: "implausible_time"}

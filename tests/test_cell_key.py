@@ -7,12 +7,12 @@ import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from test_spark import MASTER  # one Spark session per test process
 
 from popflow.disclosure.cell_key import KEYS, perturbation_table
 from popflow.errors import PopflowError
 
 import scenario
+from test_spark import MASTER  # one Spark session per test process
 
 K = 5
 DAY = datetime.date(2026, 1, 27)

@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-import shapely
-from shapely.geometry import shape
 
 from popflow.synth import generate
 from popflow.synth.clock import build_period
 from popflow.synth.profiles import DOMESTIC_VISITOR, RESIDENT, ROAMER, Profiles
 from popflow.synth.tourism_truth import TourismTally
+
+from synth_support import cell_districts
 
 PEOPLE, DAYS, SEED = 4000, 12, 11
 START = datetime.date(2025, 9, 25)  # Thursday; National Day holiday 1-7 October
@@ -107,16 +107,8 @@ def events(folder):
     frames = [pd.read_csv(f, dtype=str) for f in sorted((folder / "events").glob("events-*.csv.gz"))]
     frame = pd.concat(frames, ignore_index=True)
     local = _local(frame.timestamp)
-    return frame.assign(date=local.dt.date, hour=local.dt.hour, district=frame.cell_id.map(_cell_districts(folder)))
+    return frame.assign(date=local.dt.date, hour=local.dt.hour, district=frame.cell_id.map(cell_districts(folder)))
 
-
-def _cell_districts(folder) -> dict:
-    features = json.loads((folder / "areas.geojson").read_text())["features"]
-    polygons = {f["properties"]["area_id"]: shape(f["geometry"])
-                for f in features if f["properties"]["level"] == "district"}
-    cells = pd.read_csv(folder / "cells.csv", dtype={"cell_id": str})
-    return {row.cell_id: next(a for a, p in polygons.items() if p.contains(shapely.Point(row.longitude, row.latitude)))
-            for row in cells.itertuples()}
 
 
 @pytest.fixture(scope="module")

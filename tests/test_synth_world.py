@@ -8,21 +8,20 @@ tourism tallies are also checked on hand-made whereabouts.
 from __future__ import annotations
 
 import datetime
-import json
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-import shapely
-from shapely.geometry import shape
 
 from popflow.synth import generate
 from popflow.synth.clock import build_period
 from popflow.synth.profiles import RESIDENT, ROAMER, Profiles
 from popflow.synth.tourism_truth import TourismTally
 from popflow.synth.trip_truth import TripTally
+
+from synth_support import cell_districts
 
 PEOPLE, DAYS, SEED = 6000, 7, 3
 START = datetime.date(2026, 3, 2)  # a Monday
@@ -40,20 +39,12 @@ def folder(world):
     return world[0]
 
 
-def _cell_districts(folder) -> dict:
-    features = json.loads((folder / "areas.geojson").read_text())["features"]
-    polygons = {f["properties"]["area_id"]: shape(f["geometry"])
-                for f in features if f["properties"]["level"] == "district"}
-    cells = pd.read_csv(folder / "cells.csv", dtype={"cell_id": str})
-    return {row.cell_id: next(a for a, p in polygons.items() if p.contains(shapely.Point(row.longitude, row.latitude)))
-            for row in cells.itertuples()}
-
 
 @pytest.fixture(scope="module")
 def events(folder):
     frame = pd.concat([pd.read_csv(f, dtype=str) for f in sorted((folder / "events").glob("events-*.csv.gz"))])
     local = pd.to_datetime(frame.timestamp, format="ISO8601").dt.tz_convert(ZONE)
-    frame = frame.assign(time=local, district=frame.cell_id.map(_cell_districts(folder)))
+    frame = frame.assign(time=local, district=frame.cell_id.map(cell_districts(folder)))
     return frame.sort_values(["subscriber_id", "time"], kind="stable").reset_index(drop=True)
 
 

@@ -49,7 +49,7 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     """
     (first, last), span = _window(eng, p, primary)
     area_map = level_map(area_rows, getattr(p, "level", None))
-    margin = math.ceil(getattr(p, "carry", 0) / 24)
+    margin = _margin_days(p)
     eng.create_view("events", (
         "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
         f"DATE '{first - datetime.timedelta(days=margin)}' AND DATE '{last + datetime.timedelta(days=1)}'"))
@@ -73,6 +73,15 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
         reads = (min(reads[0], first.replace(day=1)), max(reads[1], _month_end(last) + datetime.timedelta(days=1)))
     reads = (max(reads[0], span[0]), min(reads[1], span[1]))  # only data that exists is read
     return ReleaseWindow(first, last, calendar, area_map, weighted, reads)
+
+
+def _margin_days(p) -> int:
+    """Days of events before the window a release reads: what ``--carry`` reaches back, or with stays
+    ``--max-gap`` (a stay in the window may have begun that long before it)."""
+    reach = getattr(p, "carry", 0) * 3600
+    if getattr(p, "method", None) == "stays":
+        reach = max(reach, p.max_gap)
+    return math.ceil(reach / 86_400)
 
 
 def _month_end(day: datetime.date) -> datetime.date:

@@ -320,6 +320,23 @@ def synth(out, people, days, seed, fmt, start):
     stdout.print(f"wrote {out}: {out_msg}")
 
 
+def accuracy_headline(scores: dict) -> list[str]:
+    """The demo's accuracy in a few lines, each saying what it measures."""
+    presence = scores.get("presence_error", {})
+    lines = []
+    if "estimate_vs_everyone" in presence:
+        lines.append(f"present population, estimate vs everyone: {presence['estimate_vs_everyone']['weighted_abs_pct']}"
+                     " % weighted error")
+    if "vs_subscribers" in presence:
+        lines.append(f"present population, people vs the subscribers present: "
+                     f"{presence['vs_subscribers']['weighted_abs_pct']} % weighted error")
+    if scores.get("od_flows", {}).get("spearman") is not None:
+        lines.append(f"od-flows trips vs true trips: Spearman {scores['od_flows']['spearman']}, "
+                     f"ratio {scores['od_flows']['total_ratio']}")
+    lines.append(f"home detection accuracy (district): {scores['home_accuracy']:.1%}")
+    return lines
+
+
 @app.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("popflow-demo"), show_default=True)
 @click.option("--people", type=int, default=20_000, show_default=True)
@@ -340,8 +357,9 @@ def demo(out, people, days, seed, live, speedup, port, seconds):
         return
 
     result = run_demo(out, people=people, days=days, seed=seed, say=lambda m: console.print(m, highlight=False))
-    scores = result["accuracy"]
-    stdout.print(f"\nhome detection accuracy (district): {scores['home_accuracy']:.1%}")
+    stdout.print("")
+    for line in accuracy_headline(result["accuracy"]):
+        stdout.print(line, highlight=False)
     for name, where in (("workspace", result["workspace"]), ("releases", result["outputs"]),
                         ("report", result["report"])):
         stdout.print(f"{name}: {where}")

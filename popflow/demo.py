@@ -77,10 +77,13 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
 def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
     """Accuracy of the releases against the scenario's ground truth (aggregate scores only)."""
     presence = str(truth / "presence.parquet")
+    published = tables["present-population"]
     scores = {**accuracy.home_accuracy(ws, str(truth / "homes.csv")), "presence_error": {
-        "vs_everyone": accuracy.presence_error(tables["present-population"], presence),
-        "vs_subscribers": accuracy.presence_error(tables["present-population"], presence, truth_column="subscribers"),
+        "vs_everyone": accuracy.presence_error(published, presence),
+        "vs_subscribers": accuracy.presence_error(published, presence, truth_column="subscribers"),
     }}
+    if "estimate" in published.column_names:
+        scores["presence_error"]["estimate_vs_everyone"] = accuracy.presence_error(published, presence, "estimate")
     if (truth / "outbound_shock.json").exists():
         scores["outbound"] = accuracy.shock_detection(tables["alerts"], tables["outbound-travel"],
                                                       str(truth / "outbound_shock.json"))

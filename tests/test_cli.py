@@ -107,7 +107,7 @@ def test_small_window_is_refused(workspace, tmp_path):
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
     result = popflow("demo", "--out", tmp_path / "demo", "--people", "3000", "--days", "35")
-    assert "home detection accuracy" in result.stdout
+    assert "home detection accuracy" in result.stdout and "estimate vs everyone" in result.stdout
     report = (tmp_path / "demo" / "report.html").read_text()
     assert "<svg" in report and "http://" not in report and "https://" not in report
     outputs = {p.name for p in (tmp_path / "demo" / "outputs").iterdir()}

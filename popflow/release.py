@@ -123,7 +123,7 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engi
     eng = open_engine(engine or ws.settings.engine, ws, **engine_options)
     try:
         window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
-                                indicator.lookback_days)
+                                indicator.lookback_days, any(c.estimated for c in contributions))
         cost = _budget_cost(ws, privacy, window)
         tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings.timezone)
     finally:

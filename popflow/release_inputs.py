@@ -40,12 +40,14 @@ class ReleaseWindow:
 
 
 def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "events",
-                   lookback_days: int = 0) -> ReleaseWindow:
+                   lookback_days: int = 0, estimates_wanted: bool = False) -> ReleaseWindow:
     """Register every relation of ``popflow.indicators.base`` for the release window.
 
     ``primary`` is the dated source whose span gives the default window and whose
     people the query-set check counts; ``lookback_days`` extends the calendar
-    before the window for indicators that compare with earlier periods.
+    before the window for indicators that compare with earlier periods;
+    ``estimates_wanted`` registers the person weights when a census is ingested
+    (only then are the calendar months of the window read and charged for them).
     """
     (first, last), span = _window(eng, p, primary)
     area_map = level_map(area_rows, getattr(p, "level", None))
@@ -67,7 +69,8 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     eng.register("home_mccs", pa.table({"mcc": pa.array(list(settings.home_mcc), pa.string())}))
     eng.register("area_ancestors", area_ancestors(area_rows))
     eng.create_view("target_population", _target_population_sql())
-    weighted = _register_weights(eng, first, last, getattr(p, "min_nights", Homes.min_nights), settings.k_anonymity)
+    weighted = estimates_wanted and _register_weights(eng, first, last, getattr(p, "min_nights", Homes.min_nights),
+                                                      settings.k_anonymity)
     reads = (first - datetime.timedelta(days=max(margin, lookback_days)), last + datetime.timedelta(days=1))
     if weighted:
         reads = (min(reads[0], first.replace(day=1)), max(reads[1], _month_end(last) + datetime.timedelta(days=1)))

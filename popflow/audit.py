@@ -41,10 +41,10 @@ def _mac(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def append(path: Path, entry: dict, check: Callable[[list[dict]], None] | None = None) -> dict:
+def append(path: Path, entry: dict, check: Callable[[], None] | None = None) -> dict:
     """Append one release record, chained to the last line; returns the head it makes (``lines``, ``last``).
 
-    ``check(records)`` runs under the log's lock with every record so far and may
+    ``check()`` runs under the log's lock, before anything is written, and may
     refuse the append by raising (the privacy budget is checked this way, so a
     charge and its audit line are one step).
     """
@@ -54,7 +54,7 @@ def append(path: Path, entry: dict, check: Callable[[list[dict]], None] | None =
         fh.seek(0)
         lines = fh.read().splitlines()
         if check is not None:
-            check([json.loads(line) for line in lines if line])
+            check()
         record = {"when": datetime.datetime.now(datetime.UTC).isoformat(), **entry,
                   "previous": _mac(key, lines[-1]) if lines else GENESIS}
         line = json.dumps(record, sort_keys=True, default=str)

@@ -42,16 +42,14 @@ class BudgetLedger:
         self.log = workspace / audit.AUDIT_FILE
         self.limit, self.delta_limit = epsilon_limit, delta_limit
 
-    def spent(self, records: list[dict] | None = None) -> dict[str, dict[str, float]]:
-        """{month: {"epsilon": spent, "delta": spent}} over the charges of the (verified) audit log."""
-        if records is None:
-            _, bad = audit.verify(self.log)
-            if bad is not None:
-                raise PopflowError(f"audit log broken at line {bad}: the privacy spent cannot be known, so dp "
-                                   "releases are refused until the log is restored")
-            records = audit.read(self.log)
+    def spent(self) -> dict[str, dict[str, float]]:
+        """{month: {"epsilon": spent, "delta": spent}} over the charges of the audit log, which must verify."""
+        _, bad = audit.verify(self.log)
+        if bad is not None:
+            raise PopflowError(f"audit log broken at line {bad}: the privacy spent cannot be known, so dp "
+                               "releases are refused until the log is restored")
         spent: dict[str, dict[str, float]] = {}
-        for record in records:
+        for record in audit.read(self.log):
             charge = record.get(CHARGE)
             for month in (charge or {}).get("months", []):
                 entry = spent.setdefault(month, {"epsilon": 0.0, "delta": 0.0})
@@ -59,9 +57,9 @@ class BudgetLedger:
                 entry["delta"] += charge["delta"]
         return spent
 
-    def check(self, months: list[str], epsilon: float, delta: float, records: list[dict] | None = None) -> None:
+    def check(self, months: list[str], epsilon: float, delta: float) -> None:
         """Refuse, with a clear message, a release that would exceed the ε or δ budget of a month."""
-        spent = self.spent(records)
+        spent = self.spent()
         for month in months:
             e, d = spent.get(month, {}).get("epsilon", 0.0), spent.get(month, {}).get("delta", 0.0)
             if e + epsilon > self.limit + 1e-12:
@@ -72,10 +70,10 @@ class BudgetLedger:
                                    f"this release needs δ={delta:g}")
 
     def charge(self, months: list[str], epsilon: float, delta: float, entry: dict) -> dict:
-        """Append ``entry`` to the audit log with its charge, checked against the budget under the log's lock."""
-        self.spent()  # refuses a broken log
+        """Append ``entry`` to the audit log with its charge, the log verified and the budget checked under the
+        log's lock."""
         charged = {**entry, CHARGE: {"months": months, "epsilon": epsilon, "delta": delta}}
-        return audit.append(self.log, charged, check=lambda records: self.check(months, epsilon, delta, records))
+        return audit.append(self.log, charged, check=lambda: self.check(months, epsilon, delta))
 
     def rows(self) -> list[dict]:
         """Spent and remaining per month, for display."""

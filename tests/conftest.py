@@ -32,3 +32,15 @@ def small_ws(tmp_path):
     """A fresh workspace (k=2) with six people's events of one day, for tests that ingest into it."""
     return scenario.workspace(tmp_path, scenario.random_events(n_people=6, days=1, per_day=4),
                               scenario.subscribers(6))
+
+
+@pytest.fixture(scope="module")
+def subscribers(folder):
+    """The synthetic world's subscriber register (``folder``: the world a synth test module generated)."""
+    return pd.read_csv(folder / "subscribers.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def homes(folder):
+    """The synthetic world's true homes and workplaces (``truth/homes.csv``)."""
+    return pd.read_csv(folder / "truth" / "homes.csv", dtype=str, keep_default_na=False)

@@ -78,16 +78,6 @@ def cell_district(folder, districts):
     return owners
 
 
-@pytest.fixture(scope="module")
-def subscribers(folder):
-    return pd.read_csv(folder / "subscribers.csv", dtype=str, keep_default_na=False)
-
-
-@pytest.fixture(scope="module")
-def homes(folder):
-    return pd.read_csv(folder / "truth" / "homes.csv", dtype=str, keep_default_na=False)
-
-
 def _local_times(events: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(events["timestamp"], format="ISO8601").dt.tz_convert(ZONE)
 

@@ -111,16 +111,6 @@ def events(folder):
 
 
 
-@pytest.fixture(scope="module")
-def homes(folder):
-    return pd.read_csv(folder / "truth" / "homes.csv", dtype=str, keep_default_na=False)
-
-
-@pytest.fixture(scope="module")
-def subscribers(folder):
-    return pd.read_csv(folder / "subscribers.csv", dtype=str, keep_default_na=False)
-
-
 def _header(path) -> list[str]:
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt") as handle:

@@ -48,16 +48,6 @@ def events(folder):
     return frame.sort_values(["subscriber_id", "time"], kind="stable").reset_index(drop=True)
 
 
-@pytest.fixture(scope="module")
-def subscribers(folder):
-    return pd.read_csv(folder / "subscribers.csv", dtype=str, keep_default_na=False)
-
-
-@pytest.fixture(scope="module")
-def homes(folder):
-    return pd.read_csv(folder / "truth" / "homes.csv", dtype=str, keep_default_na=False)
-
-
 def test_market_share_varies_by_district_between_20_and_60_percent(folder):
     residents = pd.read_csv(folder / "truth" / "residents.csv")
     share = residents.subscribers / residents.people

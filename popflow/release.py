@@ -125,7 +125,7 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engi
         window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
                                 indicator.lookback_days, any(c.estimated for c in contributions))
         cost = _budget_cost(ws, privacy, window)
-        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings.timezone)
+        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings)
     finally:
         eng.close()
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
@@ -142,14 +142,14 @@ def _budget_cost(ws, privacy: PrivacyRequest, window):
     return months, privacy.epsilon, privacy.delta
 
 
-def _publish(eng, indicator, p, contributions, mechanism, window, timezone: str):
+def _publish(eng, indicator, p, contributions, mechanism, window, settings):
     """Published tables (after any post-disclosure step) and the mechanism's notes per table."""
     published, notes, domains = {}, {}, window.domains(p)
     for contribution in contributions:
         cells = "cells_" + _identifier(contribution.table)
         rows = f"({contribution.sql})"
         if contribution.estimated and window.weighted:
-            rows = f"({weighted_sql(rows)})"
+            rows = f"({weighted_sql(rows, contribution.calibrated_per, settings.k_anonymity)})"
         else:
             contribution = dataclasses.replace(contribution, estimated=False)
         eng.materialize(cells, mechanism.cells_sql(contribution, rows, domains))
@@ -167,7 +167,7 @@ def _publish(eng, indicator, p, contributions, mechanism, window, timezone: str)
             eng.register("published_" + _identifier(name), table)
         names = {name: "published_" + _identifier(name) for name in published}
         published = {name: eng.table(sql) for name, sql in indicator.combine(names, p).items()}
-    return {name: zone_times(table, timezone) for name, table in published.items()}, notes
+    return {name: zone_times(table, settings.timezone) for name, table in published.items()}, notes
 
 
 def _identifier(name: str) -> str:

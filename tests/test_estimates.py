@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from popflow.indicators import estimates
+
 import reference as ref
 import scenario
 
@@ -26,15 +28,44 @@ def data(tmp_path_factory):
     return ws, ref.local_events(events)
 
 
+def thousandths(x):
+    """Weights are whole thousandths."""
+    return np.floor(1000 * x + 0.5) / 1000
+
+
+def rounded(n):
+    return 10 * np.floor((n + 5) / 10)
+
+
 def weights(ev: pd.DataFrame) -> tuple[dict[str, float], float]:
     """Each person's weight and the default weight, from the definition in words."""
     homes = ref.homes(ev, *MONTHS).sort_values("period").drop_duplicates("person", keep="last")
     counts = homes.groupby("area")["person"].size()
-    rounded = {a: 10 * np.floor((n + 5) / 10) for a, n in counts.items() if n >= K}
-    thousandths = lambda x: np.floor(1000 * x + 0.5) / 1000  # noqa: E731  weights are whole thousandths
-    unit = {a: thousandths(CENSUS[a] / n) for a, n in rounded.items() if n > 0}
-    default = thousandths(sum(CENSUS[a] for a in unit) / sum(rounded[a] for a in unit))
-    return {p: unit[a] for p, a in zip(homes["person"], homes["area"], strict=True) if a in unit}, default
+    subscribers = {a: rounded(n) for a, n in counts.items() if n >= K}
+    unit = {a: thousandths(CENSUS[a] / n) for a, n in subscribers.items() if n > 0}
+    default = thousandths(sum(CENSUS[a] for a in unit) / sum(subscribers[a] for a in unit))
+    own = {p: unit[a] for p, a in zip(homes["person"], homes["area"], strict=True) if a in unit}
+    seen = ev[(ev["local"].dt.date >= MONTHS[0]) & (ev["local"].dt.date <= MONTHS[1])]
+    seen = seen.assign(month=seen["local"].dt.strftime("%Y-%m"), day=seen["local"].dt.date)
+    latest = seen[seen["month"] == seen.groupby("person")["month"].transform("max")]
+    days = latest.groupby("person")["day"].nunique()
+    housed = set(homes["person"])
+    homeless_residents = {p: 1.0 for p, n in days.items() if n > estimates.VISITOR_DAYS and p not in housed}
+    return {**homeless_residents, **own}, default
+
+
+def home_units(ev: pd.DataFrame) -> dict[str, str]:
+    """Each resident's calibration unit (their latest home area, when it has a census row and k residents)."""
+    homes = ref.homes(ev, *MONTHS).sort_values("period").drop_duplicates("person", keep="last")
+    counts = homes.groupby("area")["person"].size()
+    return {p: a for p, a in zip(homes["person"], homes["area"], strict=True) if counts[a] >= K}
+
+
+def interval(out: pd.DataFrame, variance: pd.Series) -> pd.DataFrame:
+    """The 90 % interval: sampling variance plus the placement error, never below the count."""
+    margin = 1.645 * np.sqrt(variance + (estimates.PLACEMENT_ERROR * out["estimate"]) ** 2)
+    return out.assign(estimate_low=np.maximum(out["people"], out["estimate"] - margin),
+                      estimate_high=out["estimate"] + margin)
 
 
 def expected_cells(cells: pd.DataFrame, keys: list[str], person_weight: dict, default: float) -> pd.DataFrame:
@@ -42,9 +73,7 @@ def expected_cells(cells: pd.DataFrame, keys: list[str], person_weight: dict, de
     w = cells["person"].map(person_weight).fillna(default)
     cells = cells.assign(w=w, v=w * (w - 1))
     out = cells.groupby(keys).agg(people=("person", "nunique"), estimate=("w", "sum"), var=("v", "sum")).reset_index()
-    margin = 1.645 * np.sqrt(out["var"])
-    return out.assign(estimate_low=np.maximum(out["people"], out["estimate"] - margin),
-                      estimate_high=out["estimate"] + margin).drop(columns="var")
+    return interval(out, out["var"]).drop(columns="var")
 
 
 def test_workers_estimates_are_sums_of_weights(data):
@@ -59,6 +88,34 @@ def test_workers_estimates_are_sums_of_weights(data):
     got = ws.run("workers", date_from=FIRST, date_to=LAST).to_pandas().sort_values(keys).reset_index(drop=True)
     assert list(got.columns) == [*keys, "people", "estimate", "estimate_low", "estimate_high"]
     pd.testing.assert_frame_equal(got[keys + ["people"]], want[keys + ["people"]], check_dtype=False)
+    for column in ("estimate", "estimate_low", "estimate_high"):
+        assert np.allclose(got[column], want[column], atol=0.051), column
+
+
+def test_presence_weights_are_recalibrated_in_each_bin(data):
+    """A resident weighs the census of their unit ÷ the unit's residents counted in the bin (rounded; the
+    static weight when fewer than k), so the people counted stand for those whose phones were silent."""
+    ws, ev = data
+    person_weight, default = weights(ev)
+    units = home_units(ev)
+    first = last = datetime.date(2026, 2, 10)
+    present = ref.presence(ev)
+    present = present[present["bin"].dt.date == first].rename(columns={"area": "area_id"})
+    present = present.assign(unit=present["person"].map(units))
+    counted = present.groupby(["bin", "unit"])["person"].transform("nunique").map(rounded)
+    static = present["person"].map(person_weight).fillna(default)
+    recalibrated = [thousandths(CENSUS[u] / n) if isinstance(u, str) and n >= K else w
+                    for u, n, w in zip(present["unit"], counted, static, strict=True)]
+    present = present.assign(w=recalibrated, static=static)
+    present = present.assign(v=present["w"] * (present["w"] - 1))
+    want = present.groupby(["bin", "area_id"]).agg(people=("person", "nunique"), estimate=("w", "sum"),
+                                                   var=("v", "sum"), static=("static", "sum")).reset_index()
+    want = interval(want, want["var"]).drop(columns="var")
+    want = want[want["people"] >= K].sort_values(["bin", "area_id"]).reset_index(drop=True)
+    got = ws.run("present-population", method="observed", date_from=first, date_to=last).to_pandas()
+    got = got.sort_values(["time", "area_id"]).reset_index(drop=True)
+    assert list(got["people"]) == list(want["people"])
+    assert (abs(want["estimate"] - want["static"]) > 1).any()  # the recalibration changes estimates
     for column in ("estimate", "estimate_low", "estimate_high"):
         assert np.allclose(got[column], want[column], atol=0.051), column
 

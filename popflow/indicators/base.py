@@ -44,6 +44,9 @@ class Contribution:
     # People are subscribers whose weights turn counts into estimates of everyone (``estimates`` module);
     # the columns appear when a population table is ingested.
     estimated: bool = False
+    # Keys under which each person has at most one row and every person of the window could have one (the
+    # time bin of a presence): weights are recalibrated to the census within each of their values.
+    calibrated_per: tuple[str, ...] = ()
     # Key columns that name rather than divide a series over time: a currency, or the period a move came from.
     labels: tuple[str, ...] = ()
 

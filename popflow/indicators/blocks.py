@@ -65,6 +65,14 @@ def night_events() -> str:
     """
 
 
+def foreigners(events: str = "events") -> str:
+    """People with an event carrying a known MCC outside ``home_mccs``, with that country (the first in
+    alphabetical order when several): ``person, country``."""
+    return f"""SELECT e.person, min(m.country) AS country FROM {events} e
+        JOIN mcc_countries m ON m.mcc = e.mcc WHERE e.mcc NOT IN (SELECT mcc FROM home_mccs)
+        GROUP BY e.person"""
+
+
 def day_events() -> str:
     """Events in weekday daytime [09:00, 17:00); ``day`` is the local day number."""
     return f"""

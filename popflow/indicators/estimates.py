@@ -11,48 +11,79 @@ of everyone. Each subscriber stands for ``weight`` people:
 - **Calibration unit.** The finest area holding the home that has a census row
   (the ``population`` table): usually the home's district, else its city, ….
 - **Weight of a resident** = census population of the unit ÷ subscribers whose
-  home lies in it: the inverse of the operator's share of the unit's residents
-  among those seen on enough nights. Subscribers seen too rarely to have a
-  home are left out of this count on purpose: the residents detected stand for
-  them too, which makes up for much of the presence lost to silent phones
-  (measured in ``benchmarks/accuracy.py``: calibrating on every subscriber seen
-  instead gives a larger error).
-  The subscriber count is rounded to the nearest ``ROUNDING`` and a unit with
-  fewer than k such subscribers gets no weight of its own, so no exact count
-  can be read back from an estimate.
-- **Weight of everyone else** (no detected home: visitors from outside the
-  region, international roamers, people seen on too few nights, or homes in a
-  unit without weight) = the region's mean weight: census population of the
-  weighted units ÷ their rounded subscriber counts.
+  home lies in it (rounded to the nearest ``ROUNDING``; a unit with fewer than
+  k of them gets no weight of its own, so no exact count can be read back from
+  an estimate): the inverse of the operator's share of the unit's residents.
+- **Recalibrated per bin.** In a table where every person counts at most once
+  per value of some keys (present-population: once per time bin), the weight
+  of a resident in a bin is instead the census population of their unit ÷ the
+  residents of the unit counted in that bin (rounded the same way; the static
+  weight when fewer than k are counted). The residents placed in a bin then
+  stand for all the unit's residents, those whose phones were silent too: a
+  nonresponse adjustment within the unit, which assumes the silent are where
+  the placed residents of their unit are. Measured in ``benchmarks/accuracy.py``
+  (a silent phone otherwise counts nowhere, and estimates fall short by the
+  share of silent phones).
+- **Residents without a detected home** (no foreign MCC, seen on more than
+  ``VISITOR_DAYS`` days of their latest month, yet too rarely at night for a
+  home) weigh 1: the detected residents of their unit already stand for them,
+  so they count only as themselves.
+- **Visitors and the rest** (a foreign MCC, or no home and seen on at most
+  ``VISITOR_DAYS`` days of their latest month — the tourism indicator's
+  visitors —, or a home in a unit without weight) weigh the region's mean
+  weight: census population of the weighted units ÷ their rounded subscriber
+  counts, the operator's share of the region's residents, for want of a census
+  of where they come from.
 
 The estimate of a cell is the sum of its people's weights (for a summed
-measure such as trips, the sum of weight × measure). Its 90 % interval treats
-the subscribers as a Poisson sample of everyone, each person in it with
-probability 1 ÷ weight: estimate ± 1.645 × √Σ weight × (weight − 1), and never
-below the count itself. It covers the error of extrapolating from subscribers
-to everyone, not errors in placing the subscribers.
+measure such as trips, the sum of weight × measure). Its 90 % interval adds
+two errors: extrapolating from subscribers to everyone, treating the
+subscribers as a Poisson sample of everyone, each person in it with
+probability 1 ÷ weight (variance Σ weight × (weight − 1)); and placing them,
+a standard deviation of ``PLACEMENT_ERROR`` (5 %) of the estimate, the spread
+measured on the synthetic world of ``benchmarks/accuracy.py``: estimate ±
+1.645 × √(Σ weight × (weight − 1) + (0.05 × estimate)²), and never below the
+count itself. The placement term is a model assumption: on other data,
+measure it again against a known truth.
 """
 
 from __future__ import annotations
 
-from popflow.indicators.blocks import home_ctes, with_query
+from popflow.indicators.blocks import foreigners, home_ctes, with_query
+from popflow.indicators.params import Tourism
 
 WEIGHT = "weight"  # in thousandths, a whole number, so that sums are exact and equal on every engine
 SCALE = 1000
 ROUNDING = 10  # subscriber counts of a calibration unit are rounded to this before dividing
+VISITOR_DAYS = Tourism.max_visit_days  # days seen in a month up to which a person with no home is a visitor
 Z_90 = 1.645  # the 90 % two-sided normal quantile
+# Standard deviation of the error of placing people, relative to the estimate: measured on the synthetic world of
+# ``benchmarks/accuracy.py`` (district-hours), where it brings the 90 % intervals to hold the truth 90 % of the time.
+PLACEMENT_ERROR = 0.05
 ESTIMATE = "estimate"
 VARIANCE = "estimate__variance"
 
 
 def person_weight_sql(min_nights: int, k: int) -> str:
-    """``person, weight`` (thousandths) of every subscriber with a detected home in a calibrated unit.
+    """``person, unit, population, weight`` (thousandths) of every resident with a detected home in a
+    calibrated unit, and ``person`` with weight 1 (``SCALE``) and no unit of every resident without a
+    detected home; visitors and the rest have no row (they take the default weight).
 
     Reads ``month_events`` and ``month_calendar`` (the events and days of the
-    calendar months the window touches), ``area_ancestors`` and ``lake_population``.
+    calendar months the window touches), ``area_ancestors``, ``lake_population``,
+    ``mcc_countries`` and ``home_mccs``.
     """
-    return with_query(_unit_ctes(min_nights, k), """
-    SELECT h.person, w.weight FROM latest_home h JOIN unit_weight w ON w.unit = h.unit
+    return with_query([*_unit_ctes(min_nights, k), ("visitors", foreigners("month_events")), ("seen", f"""
+        SELECT person, days FROM (
+            SELECT e.person, c.period, count(DISTINCT c.day) AS days,
+                   row_number() OVER (PARTITION BY e.person ORDER BY c.period DESC) AS latest
+            FROM month_events e JOIN month_calendar c ON c.date = e.date GROUP BY e.person, c.period
+        ) WHERE latest = 1 AND days > {VISITOR_DAYS}""")], f"""
+    SELECT h.person, w.unit, w.population, w.weight FROM latest_home h JOIN unit_weight w ON w.unit = h.unit
+    UNION ALL
+    SELECT s.person, NULL AS unit, NULL AS population, {SCALE} AS weight FROM seen s
+    LEFT JOIN home_detected h ON h.person = s.person LEFT JOIN visitors v ON v.person = s.person
+    WHERE h.person IS NULL AND v.person IS NULL
     """)
 
 
@@ -64,12 +95,14 @@ def default_weight_sql(min_nights: int, k: int) -> str:
 
 
 def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
-    """CTEs ending in ``latest_home(person, unit)`` and ``unit_weight(unit, population, subscribers, weight)``."""
+    """CTEs ending in ``home_detected(person)``, ``latest_home(person, unit)`` and
+    ``unit_weight(unit, population, subscribers, weight)``."""
     depth = "(SELECT area_id, count(*) AS depth FROM area_ancestors GROUP BY area_id)"
     return [
         ("events", "SELECT * FROM month_events"),
         ("calendar", "SELECT * FROM month_calendar"),
         *home_ctes(min_nights),
+        ("home_detected", "SELECT DISTINCT person FROM home"),
         ("census_unit", f"""
             SELECT area_id, unit FROM (
                 SELECT a.area_id, a.ancestor_id AS unit,
@@ -85,21 +118,44 @@ def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
         ("unit_weight", f"""
             SELECT c.unit, p.population, c.subscribers, {_thousandths('p.population', 'c.subscribers')} AS weight
             FROM (
-                SELECT unit, {ROUNDING} * floor((count(*) + {ROUNDING // 2}) / {ROUNDING}) AS subscribers
+                SELECT unit, {_rounded('count(*)')} AS subscribers
                 FROM latest_home GROUP BY unit HAVING count(*) >= {k}
             ) c JOIN lake_population p ON p.area_id = c.unit WHERE p.population > 0"""),
     ]
+
+
+def _rounded(count: str) -> str:
+    """A count of subscribers rounded to the nearest ``ROUNDING``."""
+    return f"{ROUNDING} * floor(({count} + {ROUNDING // 2}) / {ROUNDING})"
 
 
 def _thousandths(numerator: str, denominator: str) -> str:
     return f"CAST(floor({SCALE}.0 * {numerator} / {denominator} + 0.5) AS BIGINT)"
 
 
-def weighted_sql(contributions: str) -> str:
-    """The contribution rows with each person's ``weight`` (the default weight when none of their own)."""
+def weighted_sql(contributions: str, per: tuple[str, ...], k: int) -> str:
+    """The contribution rows with each person's ``weight``: their own, else the default weight.
+
+    With ``per`` keys (every person in at most one row per value of them), a
+    resident's weight is recalibrated within each value: census population of
+    their unit ÷ the unit's residents in rows of that value (rounded), unless
+    fewer than ``k`` are.
+    """
+    static = f"coalesce(w.{WEIGHT}, d.{WEIGHT})"
+    if not per:
+        return f"""
+        SELECT c.*, {static} AS {WEIGHT}
+        FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
+        """
+    within = ", ".join(f"c.{key}" for key in per)
     return f"""
-    SELECT c.*, coalesce(w.{WEIGHT}, d.{WEIGHT}) AS {WEIGHT}
-    FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
+    SELECT r.*, CASE WHEN r.unit__counted >= {k} THEN {_thousandths('r.unit__population', 'r.unit__counted')}
+                     ELSE r.weight__static END AS {WEIGHT}
+    FROM (
+        SELECT c.*, w.population AS unit__population, {static} AS weight__static,
+               {_rounded(f'count(w.unit) OVER (PARTITION BY {within}, w.unit)')} AS unit__counted
+        FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
+    ) r
     """
 
 
@@ -115,7 +171,8 @@ def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str
     ``shown`` maps a summed measure to the SQL condition under which its value
     is published; its estimate is published under the same condition.
     """
-    estimate, margin = _units(ESTIMATE), f"{Z_90} * sqrt({VARIANCE}) / {SCALE}"
+    estimate = _units(ESTIMATE)
+    margin = f"{Z_90} * sqrt({VARIANCE} + pow({PLACEMENT_ERROR} * {ESTIMATE}, 2)) / {SCALE}"
     items = [f"{tenths(estimate)} AS {ESTIMATE}",
              f"{tenths(f'greatest({people}, {estimate} - {margin})')} AS {ESTIMATE}_low",
              f"{tenths(f'{estimate} + {margin}')} AS {ESTIMATE}_high"]

@@ -23,7 +23,7 @@ MCC. Units: visitors (people), nights (person-nights).
 from __future__ import annotations
 
 from popflow.indicators import Contribution, Indicator, register
-from popflow.indicators.blocks import DAY, bin_locations, home_ctes, with_query, work_ctes
+from popflow.indicators.blocks import DAY, bin_locations, foreigners, home_ctes, with_query, work_ctes
 from popflow.indicators.params import Tourism
 
 ROOTS = "SELECT area_id FROM area_ancestors GROUP BY area_id HAVING count(*) = 1"
@@ -37,9 +37,7 @@ def _origin_level(p: Tourism) -> str:
 
 def _people_ctes(p: Tourism) -> list[tuple[str, str]]:
     return [
-        ("foreigners", """SELECT e.person, min(m.country) AS country FROM events e
-            JOIN mcc_countries m ON m.mcc = e.mcc WHERE e.mcc NOT IN (SELECT mcc FROM home_mccs)
-            GROUP BY e.person"""),
+        ("foreigners", foreigners()),
         ("usual", "SELECT person, period, area_id FROM home UNION SELECT person, period, area_id FROM work"),
         ("rooted", f"""SELECT c.period, e.person, count(DISTINCT c.day) AS days FROM events e
             JOIN calendar c ON c.day = e.t // {DAY} GROUP BY c.period, e.person"""),

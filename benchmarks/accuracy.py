@@ -73,7 +73,7 @@ night_area AS (SELECT person, area_id FROM events WHERE (t - 79200) % 86400 < 28
                                                                        count(*) DESC, area_id) = 1),
 area_weight AS (SELECT r.area_id, p.population, r.detected, p.population / r.detected AS weight
                 FROM (SELECT area_id, count(*) AS detected FROM night_area GROUP BY area_id) r
-                JOIN lake_population p ON p.area_id = r.area_id),
+                JOIN census p ON p.area_id = r.area_id),
 weights AS (SELECT g.person, coalesce(w.weight, (SELECT sum(population) / sum(detected) FROM area_weight)) AS weight
             FROM (SELECT DISTINCT person FROM events) g
             LEFT JOIN night_area n ON n.person = g.person LEFT JOIN area_weight w ON w.area_id = n.area_id)

@@ -23,7 +23,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         c.CELL_ID: "VARCHAR", c.AREA_ID: "VARCHAR", c.EVENT_TYPE: "VARCHAR", c.MCC: "VARCHAR",
         c.DATE: "DATE",
     },
-    "population": {c.AREA_ID: "VARCHAR", c.POPULATION: "BIGINT", c.ADULTS: "BIGINT"},
+    "population": {c.AREA_ID: "VARCHAR", c.POPULATION: "BIGINT", c.ADULTS: "BIGINT", c.GENDER: "VARCHAR",
+                   c.AGE_BAND: "VARCHAR"},
     "tickets": {
         "ticket_id": "BIGINT",  # keyed pseudonym of the ticket's id: it points to a person
         c.PERSON: "BIGINT", "purchased_at": "TIMESTAMPTZ", "departs_at": "TIMESTAMPTZ",

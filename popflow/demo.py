@@ -37,9 +37,9 @@ RELEASES = (
 
 
 def _inputs_of(inputs: Path, source: str) -> list[Path]:
-    """A source's files or folder in a synthetic scenario."""
+    """A source's files or folder in a synthetic scenario (``population.csv`` and ``population_by_….csv``)."""
     folder = inputs / source
-    return [folder] if folder.is_dir() else sorted(inputs.glob(f"{source}.*"))
+    return [folder] if folder.is_dir() else sorted([*inputs.glob(f"{source}.*"), *inputs.glob(f"{source}_by_*")])
 
 
 def ingest_scenario(ws: Workspace, inputs: Path, sources: tuple[str, ...] = SOURCES) -> list[dict]:

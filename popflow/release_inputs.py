@@ -20,6 +20,14 @@ from popflow.indicators.params import Homes
 
 EPOCH = datetime.date(1970, 1, 1)
 FIRST_MONDAY = datetime.date(1969, 12, 29)  # week_index counts ISO weeks from the one holding EPOCH
+# Census population per area: its total row, else the sum of its class rows (long form).
+CENSUS_SQL = """
+SELECT area_id, population FROM lake_population WHERE gender IS NULL
+UNION ALL
+SELECT area_id, sum(population) AS population FROM lake_population
+WHERE gender IS NOT NULL AND area_id NOT IN (SELECT area_id FROM lake_population WHERE gender IS NULL)
+GROUP BY area_id
+"""
 QUERY_SET_MESSAGE = "the requested window or filter covers too few people to release anything"
 
 
@@ -68,6 +76,9 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     eng.register("mcc_countries", reference_data.mcc_countries())
     eng.register("home_mccs", pa.table({"mcc": pa.array(list(settings.home_mcc), pa.string())}))
     eng.register("area_ancestors", area_ancestors(area_rows))
+    eng.create_view("census", CENSUS_SQL)
+    eng.create_view("census_classes", "SELECT area_id, gender, age_band, population FROM lake_population "
+                                      "WHERE gender IS NOT NULL")
     eng.create_view("target_population", _target_population_sql())
     weighted = estimates_wanted and _register_weights(eng, first, last, getattr(p, "min_nights", Homes.min_nights),
                                                       settings.k_anonymity)
@@ -96,7 +107,7 @@ def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights
 
     Homes are read over the calendar months the window touches (and the night after their last day).
     """
-    if eng.table("SELECT count(*) AS n FROM lake_population").column("n")[0].as_py() == 0:
+    if eng.table("SELECT count(*) AS n FROM census").column("n")[0].as_py() == 0:
         return False
     month_first, month_last = first.replace(day=1), _month_end(last)
     eng.create_view("month_events", (
@@ -174,9 +185,9 @@ def _target_population_sql() -> str:
     return """
     SELECT t.target_id AS area_id, coalesce(d.population, f.population) AS population
     FROM (SELECT DISTINCT target_id FROM area_map) t
-    LEFT JOIN lake_population d ON d.area_id = t.target_id
+    LEFT JOIN census d ON d.area_id = t.target_id
     LEFT JOIN (SELECT m.target_id, sum(p.population) AS population
-               FROM area_map m JOIN lake_population p ON p.area_id = m.area_id GROUP BY m.target_id) f
+               FROM area_map m JOIN census p ON p.area_id = m.area_id GROUP BY m.target_id) f
       ON f.target_id = t.target_id
     WHERE coalesce(d.population, f.population) IS NOT NULL
     """

@@ -93,19 +93,20 @@ def test_workers_estimates_are_sums_of_weights(data):
 
 
 def test_presence_weights_are_recalibrated_in_each_bin(data):
-    """A resident weighs the census of their unit ÷ the unit's residents counted in the bin (rounded; the
-    static weight when fewer than k), so the people counted stand for those whose phones were silent."""
+    """A resident's weight is scaled so that the unit's residents counted in the bin weigh its census (the
+    static weight when fewer than k are counted): the people counted stand for those whose phones were silent."""
     ws, ev = data
     person_weight, default = weights(ev)
     units = home_units(ev)
     first = last = datetime.date(2026, 2, 10)
     present = ref.presence(ev)
     present = present[present["bin"].dt.date == first].rename(columns={"area": "area_id"})
-    present = present.assign(unit=present["person"].map(units))
-    counted = present.groupby(["bin", "unit"])["person"].transform("nunique").map(rounded)
     static = present["person"].map(person_weight).fillna(default)
-    recalibrated = [thousandths(CENSUS[u] / n) if isinstance(u, str) and n >= K else w
-                    for u, n, w in zip(present["unit"], counted, static, strict=True)]
+    present = present.assign(unit=present["person"].map(units), static=static)
+    counted = present.groupby(["bin", "unit"])["person"].transform("nunique")
+    unit_weights = present.groupby(["bin", "unit"])["static"].transform("sum")
+    recalibrated = [thousandths(w * CENSUS[u] / total) if isinstance(u, str) and n >= K else w
+                    for u, n, w, total in zip(present["unit"], counted, static, unit_weights, strict=True)]
     present = present.assign(w=recalibrated, static=static)
     present = present.assign(v=present["w"] * (present["w"] - 1))
     want = present.groupby(["bin", "area_id"]).agg(people=("person", "nunique"), estimate=("w", "sum"),
@@ -149,3 +150,62 @@ def test_no_census_no_estimates(tmp_path):
     events = scenario.random_events(n_people=30, days=10, per_day=10, seed=2)
     ws = scenario.workspace(tmp_path, events, scenario.subscribers(30), k=K)
     assert "estimate" not in ws.run("workers").table.column_names
+
+
+def age_band(birth_year: int, year: int) -> str:
+    age = year - birth_year
+    return "<15" if age < 15 else "80+" if age >= 80 else f"{age // 5 * 5}-{age // 5 * 5 + 4}"
+
+
+@pytest.fixture(scope="module")
+def classed(tmp_path_factory):
+    """A workspace whose census is in long form only (gender × age band per area)."""
+    events = scenario.random_events(n_people=50, days=40, per_day=10, seed=7)
+    subs = scenario.subscribers(50)
+    year = datetime.date.today().year
+    bands = sorted({age_band(y, year) for y in subs["birth_year"]})
+    rng = np.random.default_rng(3)
+    census = pd.DataFrame([(a, g, b, int(rng.integers(20, 200))) for a in CENSUS for g in ("F", "M") for b in bands],
+                          columns=["area_id", "gender", "age_band", "population"])
+    ws = scenario.workspace(tmp_path_factory.mktemp("classed"), events, subs, k=K, population=census)
+    classes = dict(zip(subs["subscriber_id"], zip(subs["gender"], (age_band(y, year) for y in subs["birth_year"]),
+                                                  strict=True), strict=True))
+    return ws, ref.local_events(events), census, classes
+
+
+def raked_weights(ev: pd.DataFrame, census: pd.DataFrame, classes: dict) -> dict[str, float]:
+    """Residents' weights raked to the unit totals and the census's gender × age band shares, from the words."""
+    homes = ref.homes(ev, *MONTHS).sort_values("period").drop_duplicates("person", keep="last")
+    totals = census.groupby("area_id")["population"].sum()
+    counts = homes.groupby("area")["person"].size()
+    unit_weight = {a: thousandths(totals[a] / rounded(n)) for a, n in counts.items() if n >= K}
+    r = homes[homes["area"].isin(list(unit_weight))].rename(columns={"area": "unit"})
+    r = r.assign(w=r["unit"].map(unit_weight), cls=r["person"].map(classes))
+    r = r.assign(unit_w=r["w"] * r.groupby("unit")["person"].transform("size"))
+    class_census = census[census["area_id"].isin(list(unit_weight))].groupby(["gender", "age_band"])["population"].sum()
+    r = r.assign(census=[class_census.get(c) for c in r["cls"]])
+    for _ in range(estimates.RAKING_ROUNDS):
+        size = r.groupby("cls")["person"].transform("size")
+        fitted = r["census"].notna() & (size >= K)
+        class_w = r.groupby("cls")["w"].transform("sum")
+        fitted_census = sum(class_census[c] for c in set(r.loc[fitted, "cls"]))
+        factor = r["census"] / class_w * r.loc[fitted, "w"].sum() / fitted_census
+        r = r.assign(w=np.where(fitted, r["w"] * factor, r["w"]))
+        r = r.assign(w=r["w"] * r["unit_w"] / r.groupby("unit")["w"].transform("sum"))
+    return dict(zip(r["person"], thousandths(r["w"]), strict=True))
+
+
+def test_weights_are_raked_to_the_census_classes(classed):
+    """With a long-form census, weights keep each unit's total and follow the classes' census shares."""
+    ws, ev, census, classes = classed
+    person_weight = raked_weights(ev, census, classes)
+    assert len(set(person_weight.values())) > len(CENSUS)  # raking spreads weights within units
+    works, homes = ref.works(ev, FIRST, LAST), ref.homes(ev, FIRST, LAST)
+    cells = works.merge(homes, on=["person", "period"], suffixes=("_work", "_home")).rename(
+        columns={"area_work": "work_area_id", "area_home": "home_area_id"})
+    keys = ["period", "work_area_id", "home_area_id"]
+    default = ws.run("workers", privacy="dp", epsilon=1.0).manifest["noise"]["workers"]["estimate_weight"]
+    want = expected_cells(cells, keys, person_weight, default)
+    want = want[want["people"] >= K].sort_values(keys).reset_index(drop=True)
+    got = ws.run("workers", date_from=FIRST, date_to=LAST).to_pandas().sort_values(keys).reset_index(drop=True)
+    assert np.allclose(got["estimate"], want["estimate"], atol=0.051)

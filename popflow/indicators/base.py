@@ -13,7 +13,9 @@ which the runner provides:
 - ``periods(period, next_period)``;
 - ``tickets``, ``sales`` (lake columns, dates local), ``fx(date, currency, rate_to_base)``;
 - ``mcc_countries(mcc, country)``, ``area_ancestors(area_id, ancestor_id, level)`` (every area
-  with itself and each of its ancestors) and ``target_population(area_id, population)``.
+  with itself and each of its ancestors), ``census(area_id, population)`` (an area's census
+  population), ``census_classes(area_id, gender, age_band, population)`` (the census's long form)
+  and ``target_population(area_id, population)``.
 
 A contribution table has one row per person per released cell: ``person``, the
 cell's key columns and any per-person measures. The disclosure layer counts the

@@ -14,11 +14,14 @@ of everyone. Each subscriber stands for ``weight`` people:
   home lies in it (rounded to the nearest ``ROUNDING``; a unit with fewer than
   k of them gets no weight of its own, so no exact count can be read back from
   an estimate): the inverse of the operator's share of the unit's residents.
+- **Raked to gender × age band** when the census has classes (long form):
+  see ``_raking_ctes``; the unit totals are kept.
 - **Recalibrated per bin.** In a table where every person counts at most once
   per value of some keys (present-population: once per time bin), the weight
-  of a resident in a bin is instead the census population of their unit ÷ the
-  residents of the unit counted in that bin (rounded the same way; the static
-  weight when fewer than k are counted). The residents placed in a bin then
+  of a resident in a bin is instead scaled so that the residents of the unit
+  counted in that bin weigh the unit's census population: their weight ×
+  census population ÷ the weights of the unit's residents in the bin (the
+  static weight when fewer than k are counted). The residents placed in a bin then
   stand for all the unit's residents, those whose phones were silent too: a
   nonresponse adjustment within the unit, which assumes the silent are where
   the placed residents of their unit are. Measured in ``benchmarks/accuracy.py``
@@ -60,6 +63,7 @@ Z_90 = 1.645  # the 90 % two-sided normal quantile
 # Standard deviation of the error of placing people, relative to the estimate: measured on the synthetic world of
 # ``benchmarks/accuracy.py`` (district-hours), where it brings the 90 % intervals to hold the truth 90 % of the time.
 PLACEMENT_ERROR = 0.05
+RAKING_ROUNDS = 6  # rounds of raking to the census classes (see ``_raking_ctes``)
 ESTIMATE = "estimate"
 VARIANCE = "estimate__variance"
 
@@ -70,16 +74,18 @@ def person_weight_sql(min_nights: int, k: int) -> str:
     detected home; visitors and the rest have no row (they take the default weight).
 
     Reads ``month_events`` and ``month_calendar`` (the events and days of the
-    calendar months the window touches), ``area_ancestors``, ``lake_population``,
-    ``mcc_countries`` and ``home_mccs``.
+    calendar months the window touches), ``area_ancestors``, ``census``,
+    ``census_classes``, ``subscribers``, ``mcc_countries`` and ``home_mccs``.
     """
-    return with_query([*_unit_ctes(min_nights, k), ("visitors", foreigners("month_events")), ("seen", f"""
+    return with_query([*_unit_ctes(min_nights, k), *_raking_ctes(k), ("visitors", foreigners("month_events")),
+                       ("seen", f"""
         SELECT person, days FROM (
             SELECT e.person, c.period, count(DISTINCT c.day) AS days,
                    row_number() OVER (PARTITION BY e.person ORDER BY c.period DESC) AS latest
             FROM month_events e JOIN month_calendar c ON c.date = e.date GROUP BY e.person, c.period
         ) WHERE latest = 1 AND days > {VISITOR_DAYS}""")], f"""
-    SELECT h.person, w.unit, w.population, w.weight FROM latest_home h JOIN unit_weight w ON w.unit = h.unit
+    SELECT person, unit, unit_population AS population, CAST(floor({SCALE} * w + 0.5) AS BIGINT) AS weight
+    FROM raked_{RAKING_ROUNDS}
     UNION ALL
     SELECT s.person, NULL AS unit, NULL AS population, {SCALE} AS weight FROM seen s
     LEFT JOIN home_detected h ON h.person = s.person LEFT JOIN visitors v ON v.person = s.person
@@ -107,7 +113,7 @@ def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
             SELECT area_id, unit FROM (
                 SELECT a.area_id, a.ancestor_id AS unit,
                        row_number() OVER (PARTITION BY a.area_id ORDER BY d.depth DESC) AS nearest
-                FROM area_ancestors a JOIN lake_population p ON p.area_id = a.ancestor_id
+                FROM area_ancestors a JOIN census p ON p.area_id = a.ancestor_id
                 JOIN {depth} d ON d.area_id = a.ancestor_id
             ) WHERE nearest = 1"""),
         ("latest_home", """
@@ -120,8 +126,56 @@ def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
             FROM (
                 SELECT unit, {_rounded('count(*)')} AS subscribers
                 FROM latest_home GROUP BY unit HAVING count(*) >= {k}
-            ) c JOIN lake_population p ON p.area_id = c.unit WHERE p.population > 0"""),
+            ) c JOIN census p ON p.area_id = c.unit WHERE p.population > 0"""),
     ]
+
+
+def _raking_ctes(k: int) -> list[tuple[str, str]]:
+    """CTEs ending in ``raked_{RAKING_ROUNDS}(person, unit, unit_population, …, w)``: the residents' weights (in
+    units) raked to the census of their unit and, when the census has classes, to the region's shares of each
+    gender × age band.
+
+    Raking (iterative proportional fitting) starts from the unit weights and
+    repeats ``RAKING_ROUNDS`` times: (1) the residents of each class with at
+    least k of them share the weight of all residents with a census class in
+    the proportions of the classes' census populations (over the weighted
+    units); (2) each unit's residents are scaled back to the unit's total weight
+    before raking (its census population ÷ its rounded subscriber count × its
+    subscribers), so no unit's exact count enters the weights. Residents whose
+    gender or age band is unknown keep their weight in (1). Without census
+    classes the unit weights are unchanged.
+    """
+    ctes = [
+        ("class_census", """
+            SELECT gender, age_band, sum(population) AS population FROM census_classes
+            WHERE area_id IN (SELECT a.area_id FROM area_ancestors a JOIN unit_weight u ON u.unit = a.ancestor_id)
+            GROUP BY gender, age_band"""),
+        ("raked_0", f"""
+            SELECT h.person, h.unit, w.population AS unit_population, CAST(w.weight AS DOUBLE) / {SCALE} AS w,
+                   CAST(w.weight AS DOUBLE) / {SCALE} * count(*) OVER (PARTITION BY h.unit) AS unit_w,
+                   c.population AS class_population, s.gender || ' ' || s.age_band AS class
+            FROM latest_home h JOIN unit_weight w ON w.unit = h.unit
+            LEFT JOIN subscribers s ON s.person = h.person
+            LEFT JOIN class_census c ON c.gender = s.gender AND c.age_band = s.age_band"""),
+    ]
+    for r in range(1, RAKING_ROUNDS + 1):
+        ctes += [
+            (f"classed_{r}", f"""
+                SELECT *, class_population IS NOT NULL AND count(*) OVER (PARTITION BY class) >= {k} AS fitted,
+                       count(*) OVER (PARTITION BY class) AS class_people, sum(w) OVER (PARTITION BY class) AS class_w
+                FROM raked_{r - 1}"""),
+            (f"class_fitted_{r}", f"""
+                SELECT person, unit, unit_population, unit_w, class_population, class,
+                       CASE WHEN fitted THEN w * class_population / class_w * fitted_w / fitted_census ELSE w END AS w
+                FROM (SELECT *, sum(CASE WHEN fitted THEN w END) OVER () AS fitted_w,
+                             sum(CASE WHEN fitted THEN class_population / class_people END) OVER () AS fitted_census
+                      FROM classed_{r})"""),
+            (f"raked_{r}", f"""
+                SELECT person, unit, unit_population, unit_w, class_population, class,
+                       w * unit_w / sum(w) OVER (PARTITION BY unit) AS w
+                FROM class_fitted_{r}"""),
+        ]
+    return ctes
 
 
 def _rounded(count: str) -> str:
@@ -137,9 +191,9 @@ def weighted_sql(contributions: str, per: tuple[str, ...], k: int) -> str:
     """The contribution rows with each person's ``weight``: their own, else the default weight.
 
     With ``per`` keys (every person in at most one row per value of them), a
-    resident's weight is recalibrated within each value: census population of
-    their unit ÷ the unit's residents in rows of that value (rounded), unless
-    fewer than ``k`` are.
+    resident's weight is recalibrated within each value: their weight × census
+    population of their unit ÷ the weights of the unit's residents in rows of
+    that value, unless fewer than ``k`` residents of the unit are in them.
     """
     static = f"coalesce(w.{WEIGHT}, d.{WEIGHT})"
     if not per:
@@ -147,13 +201,14 @@ def weighted_sql(contributions: str, per: tuple[str, ...], k: int) -> str:
         SELECT c.*, {static} AS {WEIGHT}
         FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
         """
-    within = ", ".join(f"c.{key}" for key in per)
+    within = f"PARTITION BY {', '.join(f'c.{key}' for key in per)}, w.unit"
     return f"""
-    SELECT r.*, CASE WHEN r.unit__counted >= {k} THEN {_thousandths('r.unit__population', 'r.unit__counted')}
+    SELECT r.*, CASE WHEN r.unit__counted >= {k}
+                     THEN {_thousandths('r.weight__static * r.unit__population', 'r.unit__weights')}
                      ELSE r.weight__static END AS {WEIGHT}
     FROM (
         SELECT c.*, w.population AS unit__population, {static} AS weight__static,
-               {_rounded(f'count(w.unit) OVER (PARTITION BY {within}, w.unit)')} AS unit__counted
+               count(w.unit) OVER ({within}) AS unit__counted, sum(w.{WEIGHT}) OVER ({within}) AS unit__weights
         FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
     ) r
     """

@@ -270,11 +270,12 @@ class BatchWriter:
         parts = []
         if self.spec.key:
             key = ", ".join(self.spec.key)
+            same = " AND ".join(f"a.{k} IS NOT DISTINCT FROM x.{k}" for k in self.spec.key)  # empty keys match
             parts.append(
                 f"SELECT seq, '{q.DUPLICATE_KEY}' AS reason, '{self.spec.key[0]}' AS \"column\" FROM "
                 f"(SELECT seq, row_number() OVER (PARTITION BY {key} ORDER BY seq) AS n FROM accepted) "
                 f"WHERE n > 1 UNION ALL SELECT seq, '{q.DUPLICATE_KEY}', '{self.spec.key[0]}' "
-                f"FROM accepted SEMI JOIN {self.spec.name} USING ({key})")
+                f"FROM accepted a SEMI JOIN {self.spec.name} x ON {same}")
         if self.spec.conflicts:
             parts.append(self.spec.conflicts("accepted"))
         union = " UNION ALL ".join(f"({p})" for p in parts)

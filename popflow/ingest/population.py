@@ -1,4 +1,11 @@
-"""Census population per area, used to scale detected residents to everyone."""
+"""Census population per area, used to scale detected residents to everyone.
+
+A row with ``gender`` and ``age_band`` is a class of the area's population
+(long form: one row per area × class; gender ``F``, ``M``, ``other`` or
+``unknown``, age bands as in ``subscribers``); a row without them is the
+area's total. An area's population is its total row, else the sum of its
+class rows.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,20 @@ import pyarrow as pa
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
+from popflow.ingest.subscribers import AGE_BANDS, GENDERS
+
+VOCABULARY = {"gender": tuple(GENDERS.values()), "age_band": AGE_BANDS}
+
+
+def _known(column: str) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in VOCABULARY[column])})"
+
 
 RECORD = q.Record(
-    raw={"area_id": "area_id", "population": "population_text", "adults": "adults_text"},
-    closed={"area_id": "area_id IN (SELECT area_id FROM areas)"},
+    raw={"area_id": "area_id", "population": "population_text", "adults": "adults_text",
+         "gender": "gender", "age_band": "age_band"},
+    closed={"area_id": "area_id IN (SELECT area_id FROM areas)",
+            **{column: _known(column) for column in VOCABULARY}},
     pseudonyms=(),
 )
 
@@ -24,26 +41,31 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.INVALID_VALUE, "adults", "adults_text IS NOT NULL AND adults IS NULL"),
         q.Check(q.NEGATIVE_AMOUNT, "adults", "adults < 0"),
         q.Check(q.INVALID_VALUE, "adults", "adults > population"),
+        *(q.Check(q.INVALID_VALUE, column, f"{column} IS NOT NULL AND NOT {_known(column)}") for column in VOCABULARY),
+        q.Check(q.MISSING_FIELD, "age_band", "gender IS NOT NULL AND age_band IS NULL"),
+        q.Check(q.MISSING_FIELD, "gender", "age_band IS NOT NULL AND gender IS NULL"),
     ]
     return f"""
     WITH parsed AS (
         SELECT line, {text_sql('area_id')} AS area_id,
                {text_sql('population')} AS population_text,
                {number_sql('population', 'BIGINT')} AS population,
-               {text_sql('adults')} AS adults_text, {number_sql('adults', 'BIGINT')} AS adults
+               {text_sql('adults')} AS adults_text, {number_sql('adults', 'BIGINT')} AS adults,
+               {text_sql('gender')} AS gender, {text_sql('age_band')} AS age_band
         FROM raw
     ), classified AS (
         SELECT *, {q.classify_sql(checks)} FROM parsed
     )
-    SELECT area_id, population, adults, line, reason, "column", {RECORD.sql()} AS record FROM classified
+    SELECT area_id, population, adults, gender, age_band, line, reason, "column", {RECORD.sql()} AS record
+    FROM classified
     """
 
 
 SOURCE = SourceSpec(
     name="population",
     required=("area_id", "population"),
-    optional=("adults",),
+    optional=("adults", "gender", "age_band"),
     parse=parse,
-    key=("area_id",),
+    key=("area_id", "gender", "age_band"),
     record=RECORD,
 )

@@ -15,6 +15,7 @@ from popflow.ingest.parsing import date_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 
 GENDERS = {"f": "F", "m": "M", "other": "other", "unknown": "unknown"}
+AGE_BANDS = ("<15", *(f"{a}-{a + 4}" for a in range(15, 80, 5)), "80+")  # every value of age_band_sql
 RECORD = q.Record(
     raw={"gender": "gender_text", "birth_year": "birth_text", "origin_region": "origin_region",
          "registered_on": "reg_text"},

@@ -74,7 +74,8 @@ class LiveEngine:
         self.folder.remove_in_flight()
 
     def _attributes(self) -> Attributes:
-        self.con.execute(f"CREATE OR REPLACE TABLE subscribers AS {lake_select(self.ws.lake, 'subscribers')}")
+        subscribers = lake_select(self.ws.lake, "subscribers", self.con)
+        self.con.execute(f"CREATE OR REPLACE TABLE subscribers AS {subscribers}")
         return Attributes.load(self.con)
 
     def _recover(self) -> None:

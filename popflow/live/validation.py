@@ -38,7 +38,7 @@ class Validator:
 
     def reload(self) -> None:
         """(Re)load the cells table from the lake."""
-        self.con.execute(f"CREATE OR REPLACE TABLE cells AS {lake_select(self.ws.lake, 'cells')}")
+        self.con.execute(f"CREATE OR REPLACE TABLE cells AS {lake_select(self.ws.lake, 'cells', self.con)}")
 
     def refresh_keys(self) -> None:
         """Take up a key scheduled by ``popflow key rotate`` while the stream runs."""

@@ -17,7 +17,7 @@ from popflow.workspace import Workspace
 # so that migrant workers arriving during the period show up as February arrivals.
 START = datetime.date(2026, 1, 19)
 # Sources ingested in dependency order: areas before cells, cells before events.
-SOURCES = ("areas", "cells", "subscribers", "population", "fx", "events", "tickets", "sales")
+SOURCES = ("areas", "cells", "subscribers", "regions", "population", "fx", "events", "tickets", "sales")
 
 # (report table, indicator, output file, parameters): every indicator, each released under k-anonymity.
 RELEASES = (
@@ -119,7 +119,7 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     inputs, landing = out / "inputs", out / "landing"
     synth.generate(inputs, people=people, days=days, seed=seed, start=START)
     ws = Workspace.init(out / "workspace", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
-    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "population"))
+    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "regions", "population"))
     landing.mkdir()
     stop = threading.Event()
     threads = [

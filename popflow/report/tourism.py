@@ -7,8 +7,8 @@ import math
 import pandas as pd
 
 from popflow.columns import AREA_ID, DATE
+from popflow.place_names import country_name
 from popflow.report.charts import Series, legend, line_chart
-from popflow.report.countries import country_name
 from popflow.report.inputs import (
     NIGHTS,
     ORIGIN,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from popflow import accuracy, synth
 from popflow.geography import area_geometries
+from popflow.place_names import region_names
 from popflow.report import build_report
 from popflow.workspace import Workspace
 
@@ -70,7 +71,8 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
     areas = ws.area_rows()
     geometries = area_geometries(areas)
     areas = [{**a, "geometry": geometries.get(a["area_id"])} for a in areas]
-    report = build_report(out / "report.html", tables, areas, scores, quality, k_anonymity=ws.settings.k_anonymity)
+    report = build_report(out / "report.html", tables, areas, scores, quality, k_anonymity=ws.settings.k_anonymity,
+                          regions=region_names(ws.connect()))
     return {"workspace": workspace, "outputs": outputs, "report": report, "accuracy": scores}
 
 

@@ -100,12 +100,31 @@ class ParameterInfo(BaseModel):
     type: str
 
 
+ColumnRole = Literal["time", "label", "area", "category", "count", "interval", "money", "share", "change", "rank"]
+
+
+class Roles(BaseModel):
+    """What each released column is (see ``popflow.indicators.roles``)."""
+
+    columns: dict[str, ColumnRole]
+    flow: list[str] | None = Field(None, description="the (from, to) area columns of a movement")
+    currency: str | None = Field(None, description="the column naming the currency of money columns")
+
+
 class IndicatorInfo(BaseModel):
     name: str
     summary: str
     description: str
     parameters: list[ParameterInfo]
     request_schema: dict[str, Any]
+    roles: Roles
+
+
+class Names(BaseModel):
+    """Names for readers of the codes releases carry (releases and downloads keep the codes)."""
+
+    regions: dict[str, str] = Field(description="region code → name, from the ingested regions source")
+    countries: dict[str, str] = Field(description="ISO 3166-1 alpha-2 code → country name")
 
 
 class Job(BaseModel):

@@ -111,9 +111,11 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
 
     from popflow.live import replay
     from popflow.live.options import LiveOptions
+    from popflow.live.replay import ReplayClock
     from popflow.live.stream import run_stream
     from popflow.service.app import create_app
     from popflow.service.background import running
+    from popflow.service.config import EventClock, ServiceConfig
     from popflow.service.tokens import TokenStore
 
     if out.exists():
@@ -123,19 +125,19 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     ws = Workspace.init(out / "workspace", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
     ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "regions", "population"))
     landing.mkdir()
-    stop = threading.Event()
+    stop, clock = threading.Event(), ReplayClock(speedup)
     threads = [
         threading.Thread(target=run_stream, args=(ws, f"dir:{landing}", LiveOptions(checkpoint_every=2.0), stop),
                          daemon=True),
-        threading.Thread(target=replay, args=(inputs, f"dir:{landing}", speedup), kwargs={"stop": stop},
-                         daemon=True),
+        threading.Thread(target=replay, args=(inputs, f"dir:{landing}", speedup),
+                         kwargs={"stop": stop, "clock": clock}, daemon=True),
     ]
     for thread in threads:
         thread.start()
     raw, _ = TokenStore(ws.path).create("live-demo", "viewer")
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
-        with running(create_app(ws), port=port) as url:
+        with running(create_app(ws, ServiceConfig(event_clock=EventClock(clock.now, speedup))), port=port) as url:
             say(f"live view: {url}/#live  (sign in with the token {raw}); Ctrl-C to stop")
             while not stop.wait(0.5) and (deadline is None or time.monotonic() < deadline):
                 pass

@@ -34,7 +34,8 @@ def contribution_roles(c: Contribution) -> dict[str, str]:
 
 
 def column_roles(indicator: Indicator) -> dict:
-    """Every column the indicator may release with its role, its flow pair and its currency column.
+    """Every column the indicator may release with its role, its flow pair, its currency column and the key
+    columns of each contribution's table (with the default parameters).
 
     Breakdowns (``--by``) are categories; columns added after disclosure (``Indicator.measures``) are
     counts unless declared shares or changes.
@@ -49,5 +50,6 @@ def column_roles(indicator: Indicator) -> dict:
     roles[RANK] = "rank"
     flow = next((list(c.flow) for c in contributions if c.flow), None)
     currency = next((c.currency for c in contributions if c.currency), None)
-    return {"columns": roles, "flow": flow, "currency": currency}
+    tables = {c.table: list(c.keys) for c in contributions}
+    return {"columns": roles, "flow": flow, "currency": currency, "tables": tables}
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EventClock:
+    """The events' "now" (UTC epoch seconds) and how many event seconds pass per wall-clock second: the wall
+    clock, or a replay's clock (``popflow demo --live``)."""
+
+    now: Callable[[], float] = time.time
+    rate: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -18,3 +29,4 @@ class ServiceConfig:
     cache_entries: int = 64            # serialised release tables kept in memory
     live_poll: float = 0.25            # how often an open live event stream looks for a new snapshot (s)
     live_keepalive: float = 15.0       # seconds between keep-alive comments on an idle live event stream
+    event_clock: EventClock = EventClock()  # what the live view's lag is measured against

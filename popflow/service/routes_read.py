@@ -24,7 +24,8 @@ ReleaseId = Annotated[str, Path(pattern=RELEASE_ID, description="a release id, e
 def indicator_info(indicator) -> dict:
     """An indicator's definition and parameters, from its registration and parameter object."""
     params = [{"name": f.name, "flag": f.metadata["flag"], "help": f.metadata["help"],
-               "default": f.metadata.get("shown") or _jsonable(f.default), "type": str(f.type)}
+               "default": f.metadata.get("shown") or _jsonable(f.default), "type": str(f.type),
+               "unit": f.metadata.get("unit")}
               for f in dataclasses.fields(indicator.params)]
     return {"name": indicator.name, "summary": indicator.summary, "description": indicator.description,
             "parameters": params, "request_schema": parameter_model(indicator).model_json_schema(),
@@ -77,8 +78,9 @@ def get_areas(level: Annotated[str | None, Query(max_length=64, description="are
 
 @router.get("/names", response_model=Names, summary="Names of codes")
 def get_names(token: Token = Depends(caller), svc=Depends(service)):
-    """Region names (the ingested ``regions`` source) and country names, for showing names instead of codes."""
-    return {"regions": region_names(svc.ws.connect()), "countries": country_names()}
+    """Area, region (the ingested ``regions`` source) and country names, for showing names instead of codes."""
+    areas = {str(a["area_id"]): str(a["name"]) for a in svc.areas.rows()}
+    return {"areas": areas, "regions": region_names(svc.ws.connect()), "countries": country_names()}
 
 
 def summary(manifest: dict) -> dict:

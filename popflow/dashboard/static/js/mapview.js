@@ -2,7 +2,7 @@
 import { createRelease } from "./api.js";
 import { AreaMap, describeValue, escapeHtml } from "./areamap.js";
 import { renderLegend } from "./colors.js";
-import { areaColumn, breakdownColumns, distinct, formatNumber, formatTime, measures, releaseLevel, timeColumn } from "./model.js";
+import { distinct, formatTime, formatValue, nameOf, readable, releaseLevel, tableShape } from "./model.js";
 
 export function mapMarkup(p) {
   return `<div class="controls">
@@ -25,7 +25,7 @@ export class ChoroplethView {
     this.indicators = indicators;
     this.preferredMeasure = preferredMeasure;
     this.el = (name) => section.querySelector(`#${prefix}-${name}`);
-    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, this.measure || "") });
+    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, this.measure || "", this.format) });
     this.area.onSelect = (id) => { if (id) ctx.selectedArea = id; };
     this.filters = {};
     this.timeIndex = 0;
@@ -69,7 +69,8 @@ export class ChoroplethView {
     const indicator = this.el("indicator").value, level = this.el("level").value;
     await this.area.setAreas(await this.ctx.areas(level));
     const releases = this.releasesOf(indicator, level);
-    fillSelect(this.el("release"), releases.map((r) => [r.release_id, releaseLabel(r)]));
+    const labels = this.ctx.labels(releases.map((r) => [r, r.tables[0]]));
+    fillSelect(this.el("release"), releases.map((r, i) => [r.release_id, labels[i]]));
     if (!releases.length) return this.offerRelease(indicator, level);
     this.el("release").value = preferred || releases[0].release_id;
     await this.loadRelease(this.el("release").value);
@@ -113,36 +114,44 @@ export class ChoroplethView {
     const data = await this.ctx.table(releaseId, release.tables[0]);
     this.release = release;
     this.rows = data.rows;
-    this.timeCol = timeColumn(data);
-    this.areaCol = areaColumn(data);
-    this.measureChoices = measures(data);
+    this.shape = tableShape(data, this.ctx.roles(release.indicator));
+    this.timeCol = this.shape.time;
+    this.areaCol = this.shape.area;
+    this.measureChoices = this.shape.measures;
     this.measure = this.measureChoices.includes(this.preferredMeasure) ? this.preferredMeasure : this.measureChoices[0];
-    this.buildFilters(data);
+    this.buildFilters();
     this.setTimes(this.timeCol ? distinct(this.rows, this.timeCol) : [null]);
     await this.recolour();
   }
 
-  buildFilters(data) {
+  // A measure choice and one choice per category column, each starting at its largest value (the category
+  // holding most of the measure), so the first map shows the most areas.
+  buildFilters() {
     const box = this.el("filters");
     box.innerHTML = "";
     this.filters = {};
-    const add = (label, choices, onchange) => {
+    const add = (label, pairs, chosen, onchange) => {
       const select = document.createElement("select");
-      fillSelect(select, choices.map((c) => [c, c]));
+      select.dataset.column = label;
+      fillSelect(select, pairs);
+      select.value = chosen;
       select.onchange = () => { onchange(select.value); this.recolour(); };
       const wrap = document.createElement("label");
-      wrap.append(`${label} `, select);
+      wrap.append(`${readable(label)} `, select);
       box.append(wrap);
-      return select.value;
     };
     if (this.measureChoices.length > 1) {
-      add("Measure", this.measureChoices, (v) => { this.measure = v; });
-      box.querySelector("select").value = this.measure;
+      add("measure", this.measureChoices.map((m) => [m, readable(m)]), this.measure, (v) => { this.measure = v; });
     }
-    for (const column of breakdownColumns(data)) {
-      this.filters[column] = add(column.replace("_", " "), distinct(this.rows, column), (v) => { this.filters[column] = v; });
+    for (const column of this.shape.categories) {
+      const values = distinct(this.rows, column);
+      this.filters[column] = String(largest(this.rows, column, this.measure) ?? values[0]);
+      add(column, values.map((v) => [v, nameOf(this.ctx.names, v), v]), this.filters[column],
+        (v) => { this.filters[column] = v; });
     }
   }
+
+  format = (value) => formatValue(value, this.shape?.role(this.measure));
 
   setTimes(times) {
     this.times = times;
@@ -176,8 +185,8 @@ export class ChoroplethView {
     const values = this.byTime.get(time) || new Map();
     await this.area.setValues(values, this.domain);
     const shown = this.area.areaIds.filter((id) => values.has(id)).length;
-    renderLegend(this.el("legend"), { title: `${this.release.indicator}: ${this.measure}`, ...this.domain,
-      shown, suppressed: this.area.areaIds.length - shown, format: formatNumber });
+    renderLegend(this.el("legend"), { title: `${this.release.indicator}: ${readable(this.measure)}`, ...this.domain,
+      shown, suppressed: this.area.areaIds.length - shown, format: this.format });
   }
 
   togglePlay() {
@@ -199,21 +208,24 @@ export class ChoroplethView {
   state() {
     return { indicator: this.el("indicator").value, level: this.el("level").value, release: this.el("release").value,
       time: this.times?.[this.timeIndex] ?? null, timeIndex: this.timeIndex, times: this.times?.length || 0,
-      measure: this.measure, filters: { ...this.filters }, ...this.domain, ...this.area.drawn() };
+      measure: this.measure, filters: { ...this.filters }, ...this.domain, ...this.area.drawn(),
+      releaseLabels: [...this.el("release").options].map((o) => o.textContent), legend: this.el("legend").textContent };
   }
 }
 
+// Options from [value, label, tooltip?] triples (the tooltip: a code the label names).
 export function fillSelect(select, pairs) {
   select.innerHTML = "";
-  for (const [value, label] of pairs) select.append(new Option(label, value));
+  for (const [value, label, title] of pairs) {
+    const option = new Option(label, value);
+    if (title !== undefined && String(title) !== label) option.title = String(title);
+    select.append(option);
+  }
 }
 
-export function releaseLabel(r) {
-  const p = r.parameters || {};
-  const parts = [(r.created_at || r.release_id).slice(0, 16).replace("T", " ")];
-  if ("by" in p) parts.push(p.by && p.by.length ? `by ${p.by.join(", ")}` : "no breakdown");
-  if (p.level) parts.push(`${p.level} level`);
-  if (p.bin) parts.push(`${p.bin % 3600 ? p.bin / 60 + " min" : p.bin / 3600 + " h"} bins`);
-  if (r.privacy && r.privacy.mode === "dp") parts.push(`dp ε=${r.privacy.epsilon}`);
-  return parts.join(" · ");
+// The category value holding the most of a measure, summed over every row.
+export function largest(rows, column, measure) {
+  const sums = new Map();
+  for (const row of rows) if (row[measure] !== null) sums.set(row[column], (sums.get(row[column]) || 0) + row[measure]);
+  return [...sums].sort((a, b) => b[1] - a[1])[0]?.[0];
 }

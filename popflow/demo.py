@@ -115,7 +115,7 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     from popflow.live.stream import run_stream
     from popflow.service.app import create_app
     from popflow.service.background import running
-    from popflow.service.config import EventClock, ServiceConfig
+    from popflow.service.config import ServiceConfig
     from popflow.service.tokens import TokenStore
 
     if out.exists():
@@ -137,7 +137,7 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     raw, _ = TokenStore(ws.path).create("live-demo", "viewer")
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
-        with running(create_app(ws, ServiceConfig(event_clock=EventClock(clock.now, speedup))), port=port) as url:
+        with running(create_app(ws, ServiceConfig(event_clock=clock)), port=port) as url:
             say(f"live view: {url}/#live  (sign in with the token {raw}); Ctrl-C to stop")
             while not stop.wait(0.5) and (deadline is None or time.monotonic() < deadline):
                 pass

@@ -33,10 +33,10 @@ TICK = 0.25  # wall seconds of events per message at most, so the replay flows e
 
 class ReplayClock:
     """The events' "now" during a paced replay: the first event's time plus the wall seconds since it was due,
-    times the speedup (UTC epoch seconds); the wall clock until the replay starts."""
+    times ``rate`` (the speedup), in UTC epoch seconds; the wall clock until the replay starts."""
 
     def __init__(self, speedup: float):
-        self.speedup, self.first_event, self.wall_start = speedup, None, None
+        self.rate, self.first_event, self.wall_start = speedup, None, None
 
     def start(self, first_event: int, wall_start: float) -> None:
         self.first_event, self.wall_start = first_event, wall_start
@@ -44,7 +44,7 @@ class ReplayClock:
     def now(self) -> float:
         if self.first_event is None:
             return time.time()
-        return self.first_event + (time.monotonic() - self.wall_start) * self.speedup
+        return self.first_event + (time.monotonic() - self.wall_start) * self.rate
 
 
 def replay(inputs_dir: str | Path, target: str | Path, speedup: float = 3600.0, *, events_per_message: int = 2000,

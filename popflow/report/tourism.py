@@ -128,10 +128,11 @@ def top_origins(inputs: ReportInputs, df: pd.DataFrame) -> Markup:
     top = summed.sort_values("visitors", ascending=False, kind="stable").head(TOP_ORIGINS).reset_index()
     rows = [(i + 1, origin_name(inputs, r["kind"], r[ORIGIN]), r["kind"], int(r["visitors"]),
              published_total(r["nights"], r["withheld"])) for i, r in top.iterrows()]
+    table = html_table(("#", "Origin", "Kind", "Visitors (sum of daily counts)", "Nights"), rows,
+                       numeric=frozenset({0, 3, 4}))
     return join([
-        el("h3", f"Top {len(rows)} origins"),
-        html_table(("#", "Origin", "Kind", "Visitors (sum of daily counts)", "Nights"), rows,
-                   numeric=frozenset({0, 3, 4})),
+        el("h3", f"Top {len(rows)} origins" if rows else "Origins"),
+        table if rows else note("No visitor count from outside the visited areas' own region was published."),
         note("Origins are a domestic visitor's home area, the region (province) of visitors registered "
              "elsewhere, or an international visitor's country; hover over a name for its code. “≥” marks "
              "nights where some cells were withheld; “withheld” means none was published."),

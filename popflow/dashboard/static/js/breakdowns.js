@@ -26,7 +26,8 @@ export class BreakdownsView {
         if (divided || (table === r.tables[0] && r.parameters?.by?.length && !roles.flow)) pairs.push([r, table]);
       }
     }
-    return pairs;
+    const asked = ([r]) => (r.parameters?.by?.length ? 0 : 1);  // releases run with --by first
+    return pairs.sort((a, b) => asked(a) - asked(b));
   }
 
   async start() {

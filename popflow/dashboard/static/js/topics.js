@@ -81,7 +81,8 @@ class KeyChartView {
     this.chart = this.plot(this.chart, this.q("plot"), {
       tooltip: { trigger: "axis", formatter: ([i]) => `${escapeHtml(this.labelled(top[i.dataIndex][this.key]))}: ${
         escapeHtml(this.value(top[i.dataIndex], measure))}` },
-      xAxis: { type: "category", data: top.map((r) => this.name(r[this.key])), axisLabel: { rotate: top.length > 8 ? 40 : 0 } },
+      xAxis: { type: "category", data: top.map((r) => this.name(r[this.key])),
+        axisLabel: { interval: 0, rotate: top.length > 5 ? 35 : 0 } },
       yAxis: { type: "value", axisLabel: { formatter: (v) => formatValue(v, this.shape.role(measure)) } },
       series: [{ type: "bar", data: top.map((r) => r[measure]), itemStyle: { color: "#1d91c0" } }] });
     this.trend = this.drawTrend(measure);

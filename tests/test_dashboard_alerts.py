@@ -77,6 +77,8 @@ def test_travel_page_lists_alerts_both_ways_with_a_chart_each(site):
         state = tab.evaluate("() => window.popflow.state('travel').alerts")
         assert state["directions"] == ["down", "up"] and state["scores"] == [-6.1, 3.4]
         assert state["charts"] == [1, 1]
+        assert state["keys"] == ["South Korea", "France"]  # countries by name, the code in a tooltip
+        assert tab.locator("#view-travel table.alerts tbody tr td[title=KR]").count() == 1
         rows = tab.locator("#view-travel table.alerts tbody tr")
         assert "▼ below" in rows.nth(0).inner_text() and "▲ above" in rows.nth(1).inner_text()
         assert rows.nth(0).locator("td").nth(3).inner_text() == f"<{K}"  # never a count

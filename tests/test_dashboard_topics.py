@@ -22,7 +22,7 @@ from test_dashboard_browser import district, grid_inputs
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 K = 5
-TRAVEL, TOURISM, AGES, MIGRATION = (f"20260410T0800{n:02d}-000000{n:02d}" for n in range(1, 5))
+TRAVEL, TOURISM, AGES, MIGRATION, RETAIL = (f"20260410T0800{n:02d}-000000{n:02d}" for n in range(1, 6))
 WEEKS = [f"2025-W{w:02d}" for w in range(1, 53)] + [f"2026-W{w:02d}" for w in range(1, 15)]
 AGE_BANDS = ["15-19", "20-24", "80+", "<15", "unknown"]  # as a text sort would put them
 
@@ -74,6 +74,17 @@ def arrivals_table() -> pa.Table:
                      "origin_region": ["430000", "440000"], "people": pa.array([30, 20], pa.int64())})
 
 
+def retail_table() -> pa.Table:
+    """One month: D00 has the most room to grow, D02's potential was withheld, D03 has the highest penetration."""
+    rows = [("2026-03", "D00", 40, 30, 900.5, 0.5, 600.0, 0.05, 570.0),
+            ("2026-03", "D01", 40, 35, 800.0, 0.4, 300.0, 35 / 300, 265.0),
+            ("2026-03", "D02", 30, 20, 700.0, 0.3, None, None, None),
+            ("2026-03", "D03", 50, 45, 1200.0, 0.6, 100.0, 0.45, 55.0)]
+    names = ("month", "region_id", "orders", "buyers", "revenue", "online_share", "potential", "penetration",
+             "opportunity")
+    return pa.table(dict(zip(names, zip(*rows, strict=True), strict=True)))
+
+
 def publish(ws, release_id: str, indicator: str, tables: dict[str, pa.Table], parameters: dict) -> None:
     folder = ws.path / RELEASES_DIR / release_id
     folder.mkdir(parents=True)
@@ -100,6 +111,7 @@ def site(tmp_path_factory):
     publish(ws, MIGRATION, "migration", {"migration": arrivals_table().select([0, 1]).append_column(
         "from_area", pa.array(["D01"] * 2)).append_column("to_area", pa.array(["D00"] * 2)).append_column(
         "people", pa.array([30, 20], pa.int64())), "arrivals": arrivals_table()}, {"by": []})
+    publish(ws, RETAIL, "sales-penetration", {"sales-penetration": retail_table()}, {"rank": "opportunity"})
     raw, _ = TokenStore(ws.path).create("ana", "analyst")
     with running(create_app(ws, ServiceConfig()), access_log=False) as url:
         with browser_tab() as tab:
@@ -175,3 +187,16 @@ def test_breakdowns_age_bands_in_reading_order_and_regions_by_name(site):
     chart = site.evaluate("() => window.popflow.state('breakdowns').charts[0]")
     assert chart["names"] == ["Hunan", "Guangdong"] and chart["values"] == [30, 20]
     assert site.problems == []
+
+
+def test_retail_ranks_regions_by_opportunity_beside_a_named_map(site):
+    open_view(site, "retail")
+    state = site.evaluate("() => window.popflow.state('retail')")
+    assert state["measure"] == "penetration" and state["coloured"] == 3
+    ranking = state["ranking"]
+    assert [row[:4] for row in ranking] == [
+        ["1", "District 0-0", "570", "5.0 %"], ["2", "District 0-1", "265", "11.7 %"],
+        ["3", "District 0-3", "55", "45.0 %"], ["4", "District 0-2", "too few", "too few"]]
+    names = site.evaluate("() => [...document.querySelectorAll('#retail-map .area-name')].map((e) => e.textContent)")
+    assert len(names) == 12 and "District 2-3" in names
+    site.screenshot(path=str(ARTIFACTS / "dashboard-retail.png"))

@@ -1,6 +1,6 @@
 // A MapLibre map whose only layers are the areas themselves (no base-map tiles):
 // choropleth by feature state, hatched "too few to show" areas, hover details, click to select, flow lines.
-import { Map as MapLibreMap, NavigationControl, Popup } from "../vendor/maplibre-gl/maplibre-gl.mjs";
+import { Map as MapLibreMap, Marker, NavigationControl, Popup } from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import { hatchImage, rampExpression, SUPPRESSED } from "./colors.js";
 import { formatNumber, readable } from "./model.js";
 
@@ -12,11 +12,14 @@ const EMPTY = { type: "FeatureCollection", features: [] };
 const STATUS = ["feature-state", "status"];
 
 export class AreaMap {
-  constructor(container, { describe } = {}) {
+  // ``labelled``: each area's name written at its label point (HTML, as no glyphs are served for map text).
+  constructor(container, { describe, labelled = false } = {}) {
     this.map = new MapLibreMap({ container, style: STYLE, center: [0, 0], zoom: 1, attributionControl: false,
       dragRotate: false, pitchWithRotate: false });
     this.map.addControl(new NavigationControl({ showCompass: false }), "top-left");
     this.describe = describe || ((p) => p.name);
+    this.labelled = labelled;
+    this.markers = [];
     this.values = new Map();
     this.areaIds = [];
     this.selected = null;
@@ -66,9 +69,18 @@ export class AreaMap {
     this.areaIds = collection.features.map((f) => f.properties.area_id);
     this.names = new Map(collection.features.map((f) => [f.properties.area_id, f.properties.name]));
     this.labels = new Map(collection.features.map((f) => [f.properties.area_id, f.properties.label]));
+    if (this.labelled) this.writeNames(collection);
     const box = bounds(collection);
     if (box) this.map.fitBounds(box, { padding: 30, duration: 0 });
     this.select(this.areaIds.includes(this.selected) ? this.selected : null);
+  }
+
+  writeNames(collection) {
+    this.markers.forEach((m) => m.remove());
+    this.markers = collection.features.filter((f) => f.properties.label).map((f) => {
+      const element = Object.assign(document.createElement("div"), { className: "area-name", textContent: f.properties.name });
+      return new Marker({ element }).setLngLat(f.properties.label).addTo(this.map);
+    });
   }
 
   // Colour areas: values maps area_id → number; an area without a value is drawn hatched ("too few to show").

@@ -4,28 +4,34 @@ import { AreaMap, describeValue, escapeHtml } from "./areamap.js";
 import { renderLegend } from "./colors.js";
 import { distinct, formatTime, formatValue, nameOf, readable, releaseLevel, tableShape } from "./model.js";
 
-export function mapMarkup(p) {
+// The view's controls, map and time bar; with ``ranked``, a table of the areas beside the map.
+export function mapMarkup(p, ranked = false) {
+  const map = `<div class="map-wrap"><div id="${p}-map" class="map" aria-label="map of areas"></div>
+      <div id="${p}-legend" class="legend"></div><div id="${p}-message" class="map-message" hidden></div></div>`;
   return `<div class="controls">
       <label>Indicator <select id="${p}-indicator"></select></label>
       <label>Level <select id="${p}-level"></select></label>
       <label>Release <select id="${p}-release"></select></label>
       <span id="${p}-filters" class="filters"></span>
     </div>
-    <div class="map-wrap"><div id="${p}-map" class="map" aria-label="map of areas"></div>
-      <div id="${p}-legend" class="legend"></div><div id="${p}-message" class="map-message" hidden></div></div>
+    ${ranked ? `<div class="split">${map}<div class="side"><h3 id="${p}-ranking-title"></h3>
+      <table id="${p}-ranking" class="data"></table></div></div>` : map}
     <div class="timebar"><button id="${p}-play" aria-label="play">▶</button>
       <input id="${p}-time" type="range" min="0" max="0" value="0" aria-label="time">
       <span id="${p}-time-label" class="time-label"></span></div>`;
 }
 
 export class ChoroplethView {
-  constructor(ctx, section, prefix, indicators, preferredMeasure = null) {
-    section.innerHTML = mapMarkup(prefix);
+  // ``preferredMeasure`` colours the map first; ``ranking`` (a measure) adds a table of areas, largest first.
+  constructor(ctx, section, prefix, indicators, preferredMeasure = null, ranking = null) {
+    section.innerHTML = mapMarkup(prefix, Boolean(ranking));
     this.ctx = ctx;
     this.indicators = indicators;
     this.preferredMeasure = preferredMeasure;
+    this.ranking = ranking;
     this.el = (name) => section.querySelector(`#${prefix}-${name}`);
-    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, this.measure || "", this.format) });
+    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, this.measure || "", this.format),
+      labelled: true });
     this.area.onSelect = (id) => { if (id) ctx.selectedArea = id; };
     this.filters = {};
     this.timeIndex = 0;
@@ -187,6 +193,22 @@ export class ChoroplethView {
     const shown = this.area.areaIds.filter((id) => values.has(id)).length;
     renderLegend(this.el("legend"), { title: `${this.release.indicator}: ${readable(this.measure)}`, ...this.domain,
       shown, suppressed: this.area.areaIds.length - shown, format: this.format });
+    if (this.ranking) this.renderRanking(time);
+  }
+
+  // The areas at this time, largest ``ranking`` first (areas whose value was withheld last), with every measure;
+  // re-drawn with the map, so it follows the time, the filters and the measure shown.
+  renderRanking(time) {
+    const rows = this.rows.filter((r) => !this.timeCol || r[this.timeCol] === time)
+      .filter((r) => Object.entries(this.filters).every(([c, v]) => String(r[c]) === String(v)))
+      .sort((a, b) => (b[this.ranking] ?? -Infinity) - (a[this.ranking] ?? -Infinity));
+    const measures = [...new Set([this.ranking, this.measure, ...this.shape.measures])];  // ranked by, coloured by
+    this.el("ranking-title").textContent = `Areas by ${readable(this.ranking)}${time ? `, ${formatTime(time)}` : ""}`;
+    const head = `<tr><th>#</th><th>area</th>${measures.map((m) => `<th class="num">${escapeHtml(readable(m))}</th>`).join("")}</tr>`;
+    const body = rows.map((r, i) => `<tr data-area="${escapeHtml(r[this.areaCol])}"><td class="num">${i + 1}</td>
+      <td title="${escapeHtml(r[this.areaCol])}">${escapeHtml(this.area.names.get(r[this.areaCol]) ?? r[this.areaCol])}</td>
+      ${measures.map((m) => `<td class="num">${r[m] === null ? "<em>too few</em>" : escapeHtml(formatValue(r[m], this.shape.role(m)))}</td>`).join("")}</tr>`);
+    this.el("ranking").innerHTML = `<thead>${head}</thead><tbody>${body.join("")}</tbody>`;
   }
 
   togglePlay() {
@@ -209,7 +231,9 @@ export class ChoroplethView {
     return { indicator: this.el("indicator").value, level: this.el("level").value, release: this.el("release").value,
       time: this.times?.[this.timeIndex] ?? null, timeIndex: this.timeIndex, times: this.times?.length || 0,
       measure: this.measure, filters: { ...this.filters }, ...this.domain, ...this.area.drawn(),
-      releaseLabels: [...this.el("release").options].map((o) => o.textContent), legend: this.el("legend").textContent };
+      releaseLabels: [...this.el("release").options].map((o) => o.textContent), legend: this.el("legend").textContent,
+      ranking: this.ranking ? [...this.el("ranking").querySelectorAll("tbody tr")].map((tr) => [...tr.cells]
+        .map((td) => td.textContent.trim())) : null };
   }
 }
 

@@ -7,14 +7,14 @@ import { distinct, formatTime, formatValue, nameOf, readable, tableShape } from 
 
 export const TOPICS = {
   tourism: { indicator: "tourism", kind: "map" },
-  retail: { indicator: "sales-penetration", kind: "map", measure: "penetration" },
+  retail: { indicator: "sales-penetration", kind: "map", measure: "penetration", ranking: "opportunity" },
   travel: { indicator: "outbound-travel", kind: "chart", alerts: true },
 };
 
 export function topicView(ctx, name) {
   const topic = TOPICS[name];
   const section = document.getElementById(`view-${name}`);
-  if (topic.kind === "map") return new ChoroplethView(ctx, section, name, [topic.indicator], topic.measure);
+  if (topic.kind === "map") return new ChoroplethView(ctx, section, name, [topic.indicator], topic.measure, topic.ranking);
   return new KeyChartView(ctx, section, topic);
 }
 

@@ -94,6 +94,13 @@ def grid_inputs(folder: Path, people: int = 240, days: int = 10, seed: int = 3) 
     return paths
 
 
+def grid_areas_workspace(folder: Path, k: int) -> popflow.Workspace:
+    """A workspace holding the grid's areas only, for pages drawn from hand-made published releases."""
+    ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=k)
+    ws.ingest("areas", [grid_inputs(folder / "inputs", people=20, days=1)["areas"]])
+    return ws
+
+
 def grid_workspace(folder: Path) -> popflow.Workspace:
     paths = grid_inputs(folder / "inputs")
     ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=5)

@@ -5,20 +5,15 @@ Tourism starting at the largest origin. Screenshots go to ``test-artifacts/``.""
 
 from __future__ import annotations
 
-import json
-
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-import popflow
 from popflow.service import ServiceConfig, create_app
 from popflow.service.background import running
 from popflow.service.tokens import TokenStore
-from popflow.workspace import RELEASES_DIR
 
-from browser_support import ARTIFACTS, browser_tab
-from test_dashboard_browser import district, grid_inputs
+from browser_support import ARTIFACTS, browser_tab, publish
+from test_dashboard_browser import district, grid_areas_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 K = 5
@@ -74,6 +69,11 @@ def arrivals_table() -> pa.Table:
                      "origin_region": ["430000", "440000"], "people": pa.array([30, 20], pa.int64())})
 
 
+def moves_table() -> pa.Table:
+    return pa.table({"period_from": ["2026-02"], "period_to": ["2026-03"], "from_area": ["D01"], "to_area": ["D00"],
+                     "people": pa.array([25], pa.int64())})
+
+
 def retail_table() -> pa.Table:
     """One month: D00 has the most room to grow, D02's potential was withheld, D03 has the highest penetration."""
     rows = [("2026-03", "D00", 40, 30, 900.5, 0.5, 600.0, 0.05, 570.0),
@@ -85,33 +85,19 @@ def retail_table() -> pa.Table:
     return pa.table(dict(zip(names, zip(*rows, strict=True), strict=True)))
 
 
-def publish(ws, release_id: str, indicator: str, tables: dict[str, pa.Table], parameters: dict) -> None:
-    folder = ws.path / RELEASES_DIR / release_id
-    folder.mkdir(parents=True)
-    for name, table in tables.items():
-        pq.write_table(table, folder / f"{name}.parquet")
-    manifest = {"release_id": release_id, "indicator": indicator, "parameters": parameters,
-                "window": {"from": "2025-01-01", "to": "2026-04-05"}, "privacy": {"mode": "k", "k": K},
-                "rows": {name: t.num_rows for name, t in tables.items()}, "suppressed": {},
-                "created_at": release_id}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dashboard-topics")
-    paths = grid_inputs(folder / "inputs", people=20, days=1)
-    ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=K)
-    ws.ingest("areas", [paths["areas"]])
+    ws = grid_areas_workspace(folder, K)
     (folder / "regions.csv").write_text("code,name\n430000,Hunan\n440000,Guangdong\n")
     ws.ingest("regions", [folder / "regions.csv"])
-    publish(ws, TRAVEL, "outbound-travel", {"outbound-travel": outbound_table()}, {})
-    publish(ws, TOURISM, "tourism", {"tourism": tourism_table()}, {"bin": 3600})
-    publish(ws, AGES, "present-population", {"present-population": ages_table()}, {"by": ["age_band"], "bin": 3600})
-    publish(ws, MIGRATION, "migration", {"migration": arrivals_table().select([0, 1]).append_column(
-        "from_area", pa.array(["D01"] * 2)).append_column("to_area", pa.array(["D00"] * 2)).append_column(
-        "people", pa.array([30, 20], pa.int64())), "arrivals": arrivals_table()}, {"by": []})
-    publish(ws, RETAIL, "sales-penetration", {"sales-penetration": retail_table()}, {"rank": "opportunity"})
+    publish(ws, TRAVEL, "outbound-travel", {"outbound-travel": outbound_table()}, {}, K,
+            window=("2025-01-01", "2026-04-05"))
+    publish(ws, TOURISM, "tourism", {"tourism": tourism_table()}, {"bin": 3600}, K)
+    publish(ws, AGES, "present-population", {"present-population": ages_table()}, {"by": ["age_band"], "bin": 3600},
+            K)
+    publish(ws, MIGRATION, "migration", {"migration": moves_table(), "arrivals": arrivals_table()}, {"by": []}, K)
+    publish(ws, RETAIL, "sales-penetration", {"sales-penetration": retail_table()}, {"rank": "opportunity"}, K)
     raw, _ = TokenStore(ws.path).create("ana", "analyst")
     with running(create_app(ws, ServiceConfig()), access_log=False) as url:
         with browser_tab() as tab:

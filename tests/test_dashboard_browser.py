@@ -341,6 +341,10 @@ def test_release_labels_name_what_differs_in_human_units(site, page):
         .distinct(['80+', 'unknown', '<15', '20-24', '15-19'].map((v) => ({ v })), 'v')""")
     assert order == ["<15", "15-19", "20-24", "80+", "unknown"]
     shot(page, "map-release-labels")
+    open_view(page, "releases")
+    parameters = page.locator("#releases-table tbody tr td:nth-child(3)").all_text_contents()
+    assert any("carry 3 h" in p and "bin 1 h" in p and "max gap 12 h" in p for p in parameters)
+    assert not any("=" in p or "10800" in p or "43200" in p for p in parameters)
 
 
 def test_everything_is_served_locally_and_quietly(site, page):

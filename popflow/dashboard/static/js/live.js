@@ -9,6 +9,7 @@ import { fillSelect } from "./mapview.js";
 import { formatNumber, formatTime } from "./model.js";
 
 const RETRY_MS = 3000; // wait before asking again when no stream has published, or a connection dropped
+const QUIET_MS = 5000; // no new snapshot for this long: events have stopped arriving (snapshots come every second)
 const NO_STREAM = "No live stream yet: nothing has been published. Start one on the server with "
   + "popflow stream --source dir:LANDING_DIR (files) or --source nats://HOST:PORT/SUBJECT (NATS JetStream); "
   + "this page follows it as soon as it publishes.";
@@ -120,12 +121,14 @@ export class LiveView {
     return fresh.lag_seconds + ((Date.now() - this.received) / 1000) * (fresh.clock_rate ?? 1);
   }
 
-  // The bin shown and whether it is final, still collecting events, or open with no newer events to close it.
+  // The bin shown and whether it is final, still collecting events, or open with no newer events to close it:
+  // no snapshot for a while, and the event clock past the bin's end and lateness.
   showBin() {
     const fresh = this.snapshot.freshness, bins = fresh.bins || [];
     const time = this.snapshot.cells[0]?.time ?? bins[bins.length - 1]?.time;
     const final = bins.find((b) => b.time === time)?.final;
-    const idle = this.lag() !== null && this.lag() > (fresh.bin_seconds || 0) + (fresh.lateness_seconds || 0);
+    const idle = Date.now() - this.received > QUIET_MS && this.lag() !== null
+      && this.lag() > (fresh.bin_seconds || 0) + (fresh.lateness_seconds || 0);
     const status = final !== false ? "" : idle ? " (open: no newer events have arrived to close it)" : " (still open)";
     this.el("bin").textContent = time ? `Bin ${formatTime(time)}${status}` : "No bin yet";
   }

@@ -40,6 +40,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "fx": {c.DATE: "DATE", "currency": "VARCHAR", "rate_to_base": "DOUBLE"},
     "holidays": {c.DATE: "DATE", c.NAME: "VARCHAR"},
+    "regions": {"code": "VARCHAR", c.NAME: "VARCHAR", "parent": "VARCHAR"},
 }
 
 QUARANTINE_SCHEMA: dict[str, str] = {

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from popflow import accuracy, synth
 from popflow.geography import area_geometries
+from popflow.place_names import region_names
 from popflow.report import build_report
 from popflow.workspace import Workspace
 
@@ -17,7 +18,7 @@ from popflow.workspace import Workspace
 # so that migrant workers arriving during the period show up as February arrivals.
 START = datetime.date(2026, 1, 19)
 # Sources ingested in dependency order: areas before cells, cells before events.
-SOURCES = ("areas", "cells", "subscribers", "population", "fx", "events", "tickets", "sales")
+SOURCES = ("areas", "cells", "subscribers", "regions", "population", "fx", "events", "tickets", "sales")
 
 # (report table, indicator, output file, parameters): every indicator, each released under k-anonymity.
 RELEASES = (
@@ -70,7 +71,8 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
     areas = ws.area_rows()
     geometries = area_geometries(areas)
     areas = [{**a, "geometry": geometries.get(a["area_id"])} for a in areas]
-    report = build_report(out / "report.html", tables, areas, scores, quality, k_anonymity=ws.settings.k_anonymity)
+    report = build_report(out / "report.html", tables, areas, scores, quality, k_anonymity=ws.settings.k_anonymity,
+                          regions=region_names(ws.connect()))
     return {"workspace": workspace, "outputs": outputs, "report": report, "accuracy": scores}
 
 
@@ -109,9 +111,11 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
 
     from popflow.live import replay
     from popflow.live.options import LiveOptions
+    from popflow.live.replay import ReplayClock
     from popflow.live.stream import run_stream
     from popflow.service.app import create_app
     from popflow.service.background import running
+    from popflow.service.config import ServiceConfig
     from popflow.service.tokens import TokenStore
 
     if out.exists():
@@ -119,21 +123,21 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     inputs, landing = out / "inputs", out / "landing"
     synth.generate(inputs, people=people, days=days, seed=seed, start=START)
     ws = Workspace.init(out / "workspace", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
-    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "population"))
+    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "regions", "population"))
     landing.mkdir()
-    stop = threading.Event()
+    stop, clock = threading.Event(), ReplayClock(speedup)
     threads = [
         threading.Thread(target=run_stream, args=(ws, f"dir:{landing}", LiveOptions(checkpoint_every=2.0), stop),
                          daemon=True),
-        threading.Thread(target=replay, args=(inputs, f"dir:{landing}", speedup), kwargs={"stop": stop},
-                         daemon=True),
+        threading.Thread(target=replay, args=(inputs, f"dir:{landing}", speedup),
+                         kwargs={"stop": stop, "clock": clock}, daemon=True),
     ]
     for thread in threads:
         thread.start()
     raw, _ = TokenStore(ws.path).create("live-demo", "viewer")
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
-        with running(create_app(ws), port=port) as url:
+        with running(create_app(ws, ServiceConfig(event_clock=clock)), port=port) as url:
             say(f"live view: {url}/#live  (sign in with the token {raw}); Ctrl-C to stop")
             while not stop.wait(0.5) and (deadline is None or time.monotonic() < deadline):
                 pass

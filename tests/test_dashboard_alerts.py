@@ -6,20 +6,15 @@ manifest's ``suppressed.derived_from``), stored as published releases are. Scree
 
 from __future__ import annotations
 
-import json
-
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-import popflow
 from popflow.service import ServiceConfig, create_app
 from popflow.service.background import running
 from popflow.service.tokens import TokenStore
-from popflow.workspace import RELEASES_DIR
 
-from browser_support import ARTIFACTS, browser_tab
-from test_dashboard_browser import grid_inputs
+from browser_support import ARTIFACTS, browser_tab, publish
+from test_dashboard_browser import grid_areas_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 K = 5
@@ -42,24 +37,13 @@ def alerts_table() -> pa.Table:
                      "score": [3.4, -6.1], "direction": ["up", "down"]})
 
 
-def publish(ws, release_id: str, indicator: str, table: pa.Table, parameters: dict, suppressed: dict) -> None:
-    folder = ws.path / RELEASES_DIR / release_id
-    folder.mkdir(parents=True)
-    pq.write_table(table, folder / f"{indicator}.parquet")
-    manifest = {"release_id": release_id, "indicator": indicator, "parameters": parameters,
-                "window": {"from": "2025-12-29", "to": "2026-04-05"}, "privacy": {"mode": "k", "k": K},
-                "rows": {indicator: table.num_rows}, "suppressed": suppressed, "created_at": release_id}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dashboard-alerts")
-    paths = grid_inputs(folder / "inputs", people=20, days=1)
-    ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=K)
-    ws.ingest("areas", [paths["areas"]])
-    publish(ws, WATCHED, "outbound-travel", watched_table(), {}, {"outbound-travel": {"cells_below_k": 6}})
-    publish(ws, ALERTS, "alerts", alerts_table(), {"indicator": "outbound-travel", "measure": "trips"},
+    ws = grid_areas_workspace(folder, K)
+    publish(ws, WATCHED, "outbound-travel", {"outbound-travel": watched_table()}, {}, K,
+            {"outbound-travel": {"cells_below_k": 6}})
+    publish(ws, ALERTS, "alerts", {"alerts": alerts_table()}, {"indicator": "outbound-travel", "measure": "trips"}, K,
             {"derived_from": WATCHED})
     raw, _ = TokenStore(ws.path).create("ana", "analyst")
     with running(create_app(ws, ServiceConfig()), access_log=False) as url:
@@ -77,6 +61,8 @@ def test_travel_page_lists_alerts_both_ways_with_a_chart_each(site):
         state = tab.evaluate("() => window.popflow.state('travel').alerts")
         assert state["directions"] == ["down", "up"] and state["scores"] == [-6.1, 3.4]
         assert state["charts"] == [1, 1]
+        assert state["keys"] == ["South Korea", "France"]  # countries by name, the code in a tooltip
+        assert tab.locator("#view-travel table.alerts tbody tr td[title=KR]").count() == 1
         rows = tab.locator("#view-travel table.alerts tbody tr")
         assert "▼ below" in rows.nth(0).inner_text() and "▲ above" in rows.nth(1).inner_text()
         assert rows.nth(0).locator("td").nth(3).inner_text() == f"<{K}"  # never a count

@@ -94,6 +94,13 @@ def grid_inputs(folder: Path, people: int = 240, days: int = 10, seed: int = 3) 
     return paths
 
 
+def grid_areas_workspace(folder: Path, k: int) -> popflow.Workspace:
+    """A workspace holding the grid's areas only, for pages drawn from hand-made published releases."""
+    ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=k)
+    ws.ingest("areas", [grid_inputs(folder / "inputs", people=20, days=1)["areas"]])
+    return ws
+
+
 def grid_workspace(folder: Path) -> popflow.Workspace:
     paths = grid_inputs(folder / "inputs")
     ws = popflow.Workspace.init(folder / "ws", timezone="Asia/Shanghai", k=5)
@@ -122,7 +129,7 @@ def site(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, process)
     yield {"url": url, "token": raw, "releases": {k: r.manifest["release_id"] for k, r in releases.items()},
-           "tables": {k: r.table.to_pandas() for k, r in releases.items()}, "log": log}
+           "tables": {k: r.table.to_pandas() for k, r in releases.items()}, "log": log, "ws": ws}
     process.terminate()
     process.wait(10)
 
@@ -303,6 +310,41 @@ def test_releases_and_topic_pages(site, page):
         open_view(page, "tourism")
         page.wait_for_selector("#tourism-map canvas")
         shot(page, "tourism")
+
+
+def test_switching_level_clears_the_hover_box(site, page):
+    open_view(page, "map")
+    page.select_option("#map-indicator", "present-population")
+    wait_state(page, "map", "s.level === 'district' && s.release === arg", site["releases"]["presence"])
+    assert "District 0-0" in hover(page, "D00")
+    assert wait_state(page, "map", "s.popups === 1")["popups"] == 1
+    page.select_option("#map-level", "city")
+    state = wait_state(page, "map", "s.level === 'city' && s.release === arg", site["releases"]["presence_city"])
+    assert state["popups"] == 0 and page.locator(".maplibregl-popup").count() == 0
+
+
+def test_release_labels_name_what_differs_in_human_units(site, page):
+    for parameters in ({"method": "observed", "carry": 3}, {"method": "observed"}, {"bin": "3h"}):
+        site["ws"].run("present-population", who="setup", **parameters)
+    page.reload()
+    page.wait_for_function("() => document.body.dataset.ready === 'map'", timeout=30000)
+    page.select_option("#map-indicator", "present-population")
+    page.select_option("#map-level", "district")
+    labels = wait_state(page, "map", "s.level === 'district' && s.releaseLabels.length === 4")["releaseLabels"]
+    assert len(set(labels)) == 4
+    assert all(" · no breakdown · " in label for label in labels)
+    assert sum("carry 3 h" in label for label in labels) == 1 and sum("carry 0 h" in label for label in labels) == 3
+    assert sum("bin 3 h" in label for label in labels) == 1 and sum("bin 1 h" in label for label in labels) == 3
+    assert sum("method observed" in label for label in labels) == 2
+    assert not any("=" in label or "10800" in label or "max gap" in label for label in labels)  # same in all four
+    order = page.evaluate("""async () => (await import('/static/js/model.js'))
+        .distinct(['80+', 'unknown', '<15', '20-24', '15-19'].map((v) => ({ v })), 'v')""")
+    assert order == ["<15", "15-19", "20-24", "80+", "unknown"]
+    shot(page, "map-release-labels")
+    open_view(page, "releases")
+    parameters = page.locator("#releases-table tbody tr td:nth-child(3)").all_text_contents()
+    assert any("carry 3 h" in p and "bin 1 h" in p and "max gap 12 h" in p for p in parameters)
+    assert not any("=" in p or "10800" in p or "43200" in p for p in parameters)
 
 
 def test_everything_is_served_locally_and_quietly(site, page):

@@ -8,7 +8,9 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import datetime
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,20 @@ from test_live_support import settled
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 AREAS = COLUMNS * ROWS
 K = 3
+EVENTS_REQUEST = "/api/live/events"
+
+
+class ReplayLikeClock:
+    """The events' clock of a replay the test steers: stopped at ``at`` until ``run(rate)``."""
+
+    def __init__(self, at: str):
+        self.at, self.since, self.rate = datetime.datetime.fromisoformat(at).timestamp(), time.monotonic(), 0.0
+
+    def now(self) -> float:
+        return self.at + (time.monotonic() - self.since) * self.rate
+
+    def run(self, rate: float) -> None:
+        self.at, self.since, self.rate = self.now(), time.monotonic(), rate
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +56,10 @@ def site(tmp_path_factory):
     raw, _ = TokenStore(ws.path).create("vic", "viewer")
     landing = folder / "landing"
     landing.mkdir()
-    with running(create_app(ws, ServiceConfig(live_poll=0.1)), access_log=False) as url:
-        yield {"url": url, "token": raw, "ws": ws, "landing": landing}
+    clock = ReplayLikeClock("2026-03-02T08:40:00+08:00")
+    config = ServiceConfig(live_poll=0.1, event_clock=clock)
+    with running(create_app(ws, config), access_log=False) as url:
+        yield {"url": url, "token": raw, "ws": ws, "landing": landing, "clock": clock}
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +101,26 @@ def test_live_page_follows_the_stream(site, page):
     page.wait_for_function("() => document.body.dataset.ready === 'map'", timeout=30000)
     page.click("#nav a[data-view=live]")
     page.wait_for_function("() => document.body.dataset.ready === 'live'", timeout=30000)
-    assert live_state(page, "s.missing")["coloured"] == 0
-    assert "No live stream yet" in page.text_content("#live-message")
+    state = live_state(page, "s.missing")
+    assert (state["coloured"], state["suppressed"], state["plain"]) == (0, 0, AREAS)  # nothing hatched
+    message = page.locator("#live-message")
+    assert "No live stream yet" in message.text_content() and "nats://HOST:PORT/SUBJECT" in message.text_content()
+    assert "…" not in message.text_content()
+    assert message.evaluate("(e) => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-live-no-stream.png"))
+    asked = lambda: sum(EVENTS_REQUEST in url for url in page.requests)  # noqa: E731
+    page.wait_for_function(f"() => performance.getEntriesByType('resource')"
+                           f".filter((e) => e.name.includes('{EVENTS_REQUEST}')).length >= 2", timeout=15000)
+    page.click("#nav a[data-view=map]")
+    page.wait_for_function("() => document.body.dataset.ready === 'map'", timeout=30000)
+    left = asked()
+    threading.Event().wait(4)  # longer than the page's retry interval
+    assert asked() == left and not page.evaluate("() => window.popflow.state('live').listening")
+    page.click("#nav a[data-view=live]")
+    page.wait_for_function("() => document.body.dataset.ready === 'live'", timeout=30000)
+    assert live_state(page, "s.missing && s.listening")
+    page.problems.clear()  # the 404s of asking before any stream published
 
     stop = threading.Event()
     options = LiveOptions(checkpoint_every=0.2, poll=0.05, refresh=0.2)
@@ -103,9 +139,10 @@ def test_live_page_follows_the_stream(site, page):
         assert legend.locator("[data-max]").text_content() == "10"
         assert legend.locator("[data-shown]").text_content() == f"{len(first)} areas shown"
         assert legend.locator("[data-suppressed]").text_content().strip() == f"{AREAS - len(first)} too few to show"
-        assert "2026-03-02 08:00" in page.text_content("#live-bin")
-        assert "updated" in page.text_content("#live-fresh") and "lag" in page.text_content("#live-fresh")
-        ARTIFACTS.mkdir(exist_ok=True)
+        assert "2026-03-02 08:00" in page.text_content("#live-bin") and "(still open)" in page.text_content("#live-bin")
+        # Lag against the events' clock (stopped at 08:40; the newest event is at 08:17), not the wall clock.
+        assert "updated" in page.text_content("#live-fresh")
+        assert "lag behind newest event 23 min" in page.text_content("#live-fresh")
         page.screenshot(path=str(ARTIFACTS / "dashboard-live.png"))
 
         updates = state["updates"]
@@ -122,6 +159,13 @@ def test_live_page_follows_the_stream(site, page):
         state = live_state(page, "s.level === 'city' && s.coloured === arg && s.coloured + s.suppressed === 3",
                            len(cities))
         assert state["max"] == max(cities.values())
+        # The replay's last events are in; its clock runs on (1 h a second) and no newer events come to close
+        # the bin: it is no longer "still open" but open with nothing arriving.
+        site["clock"].run(3600.0)
+        page.select_option("#live-level", "district")
+        state = live_state(page, "s.level === 'district' && s.bin.includes('no newer events')", timeout=15000)
+        assert "(still open)" not in state["bin"] and "replay clock, 3,600× real time" in state["fresh"]
+        page.screenshot(path=str(ARTIFACTS / "dashboard-live-replay-ended.png"))
     finally:
         stop.set()
         runner.join(30)

@@ -70,9 +70,10 @@ def all_tables(area_ids: list[str]) -> dict[str, pa.Table]:
     }
 
 
-def render(tmp_path, tables, areas=None, accuracy=ACCURACY, quality=QUALITY) -> str:
+def render(tmp_path, tables, areas=None, accuracy=ACCURACY, quality=QUALITY, regions=None) -> str:
     areas = grid_areas(4) if areas is None else areas
-    out = build_report(tmp_path / "report" / "r.html", tables, areas, accuracy, quality, k_anonymity=15)
+    out = build_report(tmp_path / "report" / "r.html", tables, areas, accuracy, quality, k_anonymity=15,
+                       regions=regions)
     assert out.exists()
     return out.read_text(encoding="utf-8")
 

@@ -15,6 +15,7 @@ DESTINATIONS = ("FR", "DE", "JP", "US", "GB", "IT", "ES", "NL", "BE", "CH", "AT"
 WEEKS = [f"2026-W{w:02d}" for w in range(1, 7)]
 NESTED_ACCURACY = {"home_accuracy": 0.9, "outbound": {"shock_week_detected": True, "false_alarm_rate": 0.01},
                    "tourism": {"visitors_abs_pct": {"median": 8.5}}}
+REGIONS = {"310000": "Shanghai", "north": "The North"}
 NEW_SECTIONS = {"tourism": "tourism", "outbound-travel": "outbound-travel", "sales-penetration": "retail",
                 "alerts": "alerts"}
 
@@ -29,7 +30,7 @@ def tourism_table() -> pa.Table:
                      (day, area, "international", "FR", 12, 7),
                      (day, area, "domestic_overnight", "310000", 15, None)]
         rows.append((day, "a3", "domestic_sameday", "a1", 20, 0))
-    rows[0] = (*rows[0][:5], None)  # a0's own overnight nights withheld on the first day
+    rows[4] = (*rows[4][:5], None)  # nights in a1 of overnight visitors from a0 withheld on the first day
     date, area, kind, origin, visitors, nights = zip(*rows, strict=True)
     return pa.table({"date": pa.array(date, pa.date32()), "area_id": area, "visitor_type": kind, "origin": origin,
                      "visitors": pa.array(visitors, pa.int64()), "nights": pa.array(nights, pa.int64())})
@@ -81,7 +82,7 @@ def travel_tables() -> dict[str, pa.Table]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> str:
     tables = {**all_tables(AREAS), **travel_tables()}
-    return render(tmp_path_factory.mktemp("travel"), tables, accuracy=NESTED_ACCURACY)
+    return render(tmp_path_factory.mktemp("travel"), tables, accuracy=NESTED_ACCURACY, regions=REGIONS)
 
 
 def table_rows(html: str, after: str) -> list[str]:
@@ -126,10 +127,14 @@ def test_tourism_chart_lines_and_withheld_nights(report):
     assert len(re.findall(r'<path d="[^"]*"[^>]*class="series"', html)) == 3
     assert "Domestic same-day" in html and "International" in html
     origins = {re.findall(r"<td[^>]*>(.*?)</td>", row)[1]: row for row in table_rows(html, "origins</h3>")}
-    assert set(origins) >= {"Region 310000", "Region 110000", "France (FR)", ESCAPED_NAME, "Area 1"}
-    assert "<td class=\"num\">withheld</td>" in origins["Region 310000"]
-    assert ">0<" not in origins["Region 310000"]
+    shanghai, france = '<span title="310000">Shanghai</span>', '<span title="FR">France</span>'
+    assert set(origins) >= {shanghai, "110000", france, ESCAPED_NAME, "Area 1"}  # 110000 has no name
+    assert "<td class=\"num\">withheld</td>" in origins[shanghai]
+    assert ">0<" not in origins[shanghai]
     assert "≥ " in origins[ESCAPED_NAME]  # one day's nights withheld: a lower bound
+    # Visitors of a0 from a0 itself (an area enclosing the one visited) are counted apart, not ranked.
+    assert f"{4 * 30} visitors (sum of daily counts) whose home lies in the same {ESCAPED_NAME}" in html
+    assert int(re.findall(r'<td class="num">([\d,]+)</td>', origins[ESCAPED_NAME])[1]) == 4 * (31 + 32)
     assert "a3: too few to show" in html or "Area 3: too few to show" in html
 
 

@@ -7,6 +7,7 @@ event stream, and the token's role and scope apply as on every other endpoint.
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 import time
@@ -91,7 +92,14 @@ def land(folder: Path, name: str, people: range, cell: str, minute: int = 0) -> 
 
 
 def as_json(snapshot) -> dict:
-    return json.loads(json.dumps(snapshot.to_json()))
+    """A snapshot as JSON, but its lag, which the API measures when asked (``lag_seconds``, ``clock_rate``)."""
+    return without_lag(json.loads(json.dumps(snapshot.to_json())))
+
+
+def without_lag(body: dict) -> dict:
+    for key in ("lag_seconds", "clock_rate"):
+        body["freshness"].pop(key, None)
+    return body
 
 
 def test_no_snapshot_yet_is_404(ws, server, tokens):
@@ -110,7 +118,12 @@ def test_live_json_equals_the_live_view(ws, server, tokens, landing):
                                                                           {"level": "city", "by": ("gender",)})):
         response = httpx.get(server + "/api/live" + query, headers=headers(tokens["viewer"]), timeout=10)
         assert response.status_code == 200, response.text
-        assert response.json() == as_json(view.snapshot(**kwargs))
+        body = response.json()
+        # The lag is measured when asked, against the service's event clock (here the wall clock).
+        newest = datetime.datetime.fromisoformat(body["freshness"]["newest_event"]).timestamp()
+        assert abs(body["freshness"]["lag_seconds"] - (time.time() - newest)) < 5
+        assert body["freshness"]["clock_rate"] == 1.0
+        assert without_lag(body) == as_json(view.snapshot(**kwargs))
     body = httpx.get(server + "/api/live", headers=headers(tokens["viewer"]), timeout=10).json()
     assert [(c["area_id"], c["people"]) for c in body["cells"]] == [("A", 12)]
     assert body["freshness"]["levels"]["finest"] == "district" and body["freshness"]["published_at"]
@@ -147,14 +160,14 @@ def test_events_deliver_each_new_snapshot(ws, server, tokens, landing):
         assert response.headers["cache-control"] == "no-store"
         lines = response.iter_lines()
         first, _ = read_event(lines)
-        assert first == as_json(view.snapshot(bin="latest"))
+        assert without_lag(first) == as_json(view.snapshot(bin="latest"))
         _, comments = read_event_or_keepalive(lines)
         assert comments >= 1  # nothing new landed: the stream keeps the connection alive with comments
         land(landing, "events-2.csv", range(20, 28), "b1")
         settled(view, before)
         latest = as_json(view.snapshot(bin="latest"))
         event = first
-        while event != latest:
+        while without_lag(event) != latest:
             event, _ = read_event(lines)
         assert {c["area_id"]: c["people"] for c in event["cells"]} == {"A": 12, "B": 8}
 

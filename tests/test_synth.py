@@ -95,7 +95,7 @@ def test_writes_exactly_the_contracted_files(scenario):
     assert all(re.fullmatch(r"(tickets/tickets|sales/sales)-\d{4}-\d\d\.csv\.gz", name) for name in monthly)
     assert ["sales/sales-2026-01.csv.gz", "sales/sales-2026-02.csv.gz"] == [m for m in monthly if "sales" in m]
     expected = ["areas.geojson", "cells.csv", "population.csv", "population_by_gender_age.csv", "subscribers.csv",
-                "fx.csv", *(f"events/events-{name}.csv.gz" for name in DAY_NAMES), *monthly,
+                "regions.csv", "fx.csv", *(f"events/events-{name}.csv.gz" for name in DAY_NAMES), *monthly,
                 "truth/homes.csv", "truth/residents.csv", "truth/presence.parquet", "truth/trips.csv",
                 "truth/tourism.csv", "truth/scenic.json",
                 "truth/outbound_weekly.csv", "truth/outbound_shock.json", "truth/sales_penetration.csv"]
@@ -108,6 +108,7 @@ def test_csv_headers_are_the_contract(folder):
     assert _header(folder / "subscribers.csv") == [
         "subscriber_id", "gender", "birth_year", "origin_region", "registered_on"]
     assert _header(folder / "population.csv") == ["area_id", "population", "adults"]
+    assert _header(folder / "regions.csv") == ["code", "name"]
     assert _header(folder / "population_by_gender_age.csv") == ["area_id", "gender", "age_band", "population"]
     assert _header(folder / "truth" / "homes.csv") == [
         "subscriber_id", "month", "home_area_id", "work_area_id"]
@@ -338,3 +339,9 @@ def test_long_form_census_adds_up_to_the_census(folder):
 def test_rejects_unknown_event_format(tmp_path):
     with pytest.raises(ValueError, match="events_format"):
         generate(tmp_path, people=10, days=1, events_format="xml")
+
+
+def test_every_origin_region_has_a_name(folder, subscribers):
+    names = pd.read_csv(folder / "regions.csv", dtype=str).set_index("code")["name"]
+    assert set(subscribers["origin_region"]) <= set(names.index)
+    assert names["440000"] == "Guangdong"

@@ -51,6 +51,11 @@ class Contribution:
     calibrated_per: tuple[str, ...] = ()
     # Key columns that name rather than divide a series over time: a currency, or the period a move came from.
     labels: tuple[str, ...] = ()
+    # Key columns holding area ids of the release's level; a ``flow`` is the (from, to) pair of a movement.
+    areas: tuple[str, ...] = ()
+    flow: tuple[str, str] | None = None
+    # The label column naming the currency of ``amounts`` and ``medians`` (None: the base currency).
+    currency: str | None = None
 
     def output_columns(self) -> tuple[str, ...]:
         medians = (f"{m}_median" for m in self.medians)
@@ -82,6 +87,9 @@ class Indicator:
     # Numeric columns of the main output table that a series may watch, when a post-disclosure step
     # adds or removes columns; by default the first contribution's people count, sums, amounts and medians.
     measures: tuple[str, ...] = ()
+    # Measures added after disclosure that are fractions of 1 (``shares``) or relative changes (``changes``).
+    shares: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
 
     def watchable_measures(self) -> tuple[str, ...]:
         """The measures of the main output table (see ``measures``)."""

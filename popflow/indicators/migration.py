@@ -39,9 +39,10 @@ def define(p: Homes) -> list[Contribution]:
     return [
         Contribution("migration", with_query(ctes, moved),
                      ("period_from", "period_to", "from_area", "to_area", *p.by), estimated=True,
-                     labels=("period_from",)),
+                     labels=("period_from",), areas=("from_area", "to_area"), flow=("from_area", "to_area")),
         Contribution("arrivals", with_query(ctes, arrived),
-                     ("period_from", "period_to", "to_area", *arrival_by), estimated=True),
+                     ("period_from", "period_to", "to_area", *arrival_by), estimated=True,
+                     labels=("period_from",), areas=("to_area",)),
     ]
 
 

@@ -47,7 +47,8 @@ def define(p: Binned) -> list[Contribution]:
     """
     return [Contribution("od-flows", with_query(sequence_ctes(p), select), ("date", "origin", "destination"),
                          people="travellers", sums=("trips",),
-                         columns=("date", "origin", "destination", "trips", "travellers"), estimated=True)]
+                         columns=("date", "origin", "destination", "trips", "travellers"), estimated=True,
+                         areas=("origin", "destination"), flow=("origin", "destination"))]
 
 
 INDICATOR = register(Indicator(

@@ -38,7 +38,7 @@ def define(p: Outbound) -> list[Contribution]:
     return [Contribution("outbound-travel", with_query([("trips", trips)], select),
                          ("week", "destination_country", "currency"), people="travellers",
                          sums=("trips", "premium_trips"), amounts=("spend_total",), medians=("spend",),
-                         columns=COLUMNS, labels=("currency",))]
+                         columns=COLUMNS, labels=("currency",), currency="currency")]
 
 
 def finish_sql(published: str, p: Outbound) -> str:
@@ -84,4 +84,6 @@ INDICATOR = register(Indicator(
     finish=finish_sql,
     measures=("trips", "travellers", "spend_total", "spend_median", "premium_share", "change_vs_prev_year",
               "change_vs_prev_4w"),
+    shares=("premium_share",),
+    changes=("change_vs_prev_year", "change_vs_prev_4w"),
 ))

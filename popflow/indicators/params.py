@@ -97,13 +97,15 @@ class Limits:
 
 
 def option(default: Any, flag: str, help: str, parse=None, shown: str | None = None,
-           limits: tuple[float, float] | None = None):
-    """A parameter field with its CLI flag, help, parser and, for numbers, its range."""
+           limits: tuple[float, float] | None = None, unit: str | None = None):
+    """A parameter field with its CLI flag, help, parser and, for numbers, its range and unit (``s``, ``h``)."""
     if limits is not None and parse is None:
         parse = parse_whole_number if isinstance(default, int) else parse_number
+    if parse in (parse_duration, parse_bin):
+        unit = "s"
     return dataclasses.field(default=default, metadata={
         "flag": flag, "help": help, "parse": parse, "shown": shown,
-        "limits": Limits(*limits) if limits is not None else None})
+        "limits": Limits(*limits) if limits is not None else None, "unit": unit})
 
 
 def option_name(f: dataclasses.Field) -> str:
@@ -177,7 +179,7 @@ class Binned(Window):
     bin: int = option(3600, "--bin", "bin length (divides 24 h, at least 1min), aligned to local midnight",
                      parse_bin, "1h")
     carry: int = option(0, "--carry", "hours an observed location carries into silent bins (--method observed)",
-                        limits=(0, 48))
+                        limits=(0, 48), unit="h")
     method: str = option("stays", "--method", "where a person is: stays (timeline of stays and moves) or "
                          "observed (bin locations)", parse_choice("stays", "observed"))
     max_gap: int = option(43_200, "--max-gap", "longest silence a stay lasts through, a duration (range in "

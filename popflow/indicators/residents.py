@@ -20,7 +20,8 @@ def define(p: Homes) -> list[Contribution]:
     SELECT h.person, h.period, m.target_id AS area_id{breakdown_columns(p.by)}
     FROM home h JOIN area_map m ON m.area_id = h.area_id{breakdown_join(p.by, 'h.person')}
     """
-    return [Contribution("residents", with_query(home_ctes(p.min_nights), select), ("period", "area_id", *p.by))]
+    return [Contribution("residents", with_query(home_ctes(p.min_nights), select), ("period", "area_id", *p.by),
+                         areas=("area_id",))]
 
 
 def estimate_sql(published: str) -> str:

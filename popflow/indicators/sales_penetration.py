@@ -44,7 +44,7 @@ def define(p: Retail) -> list[Contribution]:
     """
     return [
         Contribution("buyers", buyers, ("month", "region_id"), people="buyers", sums=("orders", "online_orders"),
-                     amounts=("revenue",)),
+                     amounts=("revenue",), areas=("region_id",)),
         Contribution("residents", with_query(home_ctes(p.min_nights), residents),
                      ("month", "region_id", "age_class"), people="residents"),
     ]
@@ -82,4 +82,5 @@ INDICATOR = register(Indicator(
     uses=("sales", "events"),
     combine=combine,
     measures=("orders", "buyers", "revenue", "online_share", "potential", "penetration", "opportunity"),
+    shares=("online_share", "penetration"),
 ))

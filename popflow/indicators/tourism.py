@@ -92,7 +92,7 @@ def define(p: Tourism) -> list[Contribution]:
     GROUP BY v.person, c.date, m.target_id, v.visitor_type, v.origin
     """
     return [Contribution("tourism", with_query(ctes, select), ("date", "area_id", "visitor_type", "origin"),
-                         people="visitors", sums=("nights",), estimated=True)]
+                         people="visitors", sums=("nights",), estimated=True, areas=("area_id",))]
 
 
 INDICATOR = register(Indicator(

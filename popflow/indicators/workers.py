@@ -22,7 +22,7 @@ def define(p: Homes) -> list[Contribution]:
     """
     ctes = home_ctes(p.min_nights) + work_ctes(p.min_days)
     return [Contribution("workers", with_query(ctes, select), ("period", "work_area_id", "home_area_id"),
-                         estimated=True)]
+                         estimated=True, areas=("work_area_id", "home_area_id"), flow=("home_area_id", "work_area_id"))]
 
 
 INDICATOR = register(Indicator(

@@ -31,16 +31,33 @@ from popflow.live.wire import COLUMNS, encode_csv
 TICK = 0.25  # wall seconds of events per message at most, so the replay flows evenly
 
 
+class ReplayClock:
+    """The events' "now" during a paced replay: the first event's time plus the wall seconds since it was due,
+    times ``rate`` (the speedup), in UTC epoch seconds; the wall clock until the replay starts."""
+
+    def __init__(self, speedup: float):
+        self.rate, self.first_event, self.wall_start = speedup, None, None
+
+    def start(self, first_event: int, wall_start: float) -> None:
+        self.first_event, self.wall_start = first_event, wall_start
+
+    def now(self) -> float:
+        if self.first_event is None:
+            return time.time()
+        return self.first_event + (time.monotonic() - self.wall_start) * self.rate
+
+
 def replay(inputs_dir: str | Path, target: str | Path, speedup: float = 3600.0, *, events_per_message: int = 2000,
-           stop: threading.Event | None = None, progress: Callable[[int], None] | None = None) -> dict:
+           stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
+           clock: ReplayClock | None = None) -> dict:
     """Send the synthetic events of ``inputs_dir`` to ``target`` (``nats://HOST:PORT/SUBJECT`` or ``dir:PATH``).
 
     Returns ``{"events", "messages", "seconds", "target"}``. ``progress(events_sent)`` is called after
-    each message; setting ``stop`` ends the replay early.
+    each message; setting ``stop`` ends the replay early; ``clock`` (paced replays) is started with the first event.
     """
     address = SourceAddress.parse(target if str(target).startswith(("dir:", "nats:")) else f"dir:{target}")
     files = event_files(Path(inputs_dir))
-    chunks = _paced(_chunks(files, events_per_message, speedup), speedup, stop or threading.Event())
+    chunks = _paced(_chunks(files, events_per_message, speedup), speedup, stop or threading.Event(), clock)
     started = time.monotonic()
     if address.kind == "dir":
         sent = _to_directory(chunks, address.path, progress)
@@ -86,7 +103,7 @@ def _chunks(files: list[Path], size: int, speedup: float) -> Iterator[tuple[str,
             start = end
 
 
-def _paced(chunks, speedup: float, stop: threading.Event):
+def _paced(chunks, speedup: float, stop: threading.Event, clock: ReplayClock | None = None):
     """Hold each message back until its first event is due at ``speedup``."""
     first_event = wall_start = None
     for ident, table, event_time in chunks:
@@ -95,6 +112,8 @@ def _paced(chunks, speedup: float, stop: threading.Event):
         if speedup:
             if first_event is None:
                 first_event, wall_start = event_time, time.monotonic()
+                if clock is not None:
+                    clock.start(first_event, wall_start)
             wait = wall_start + (event_time - first_event) / speedup - time.monotonic()
             if wait > 0 and stop.wait(wait):
                 return

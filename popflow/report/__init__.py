@@ -22,13 +22,15 @@ __all__ = ["SECTIONS", "build_report"]
 
 def build_report(out: Path, tables: dict[str, pa.Table], areas: list[dict], accuracy: dict | None,
                  quality: list[dict], title: str = "popflow demo report", *,
-                 k_anonymity: int | None = None, generated: datetime | None = None) -> Path:
+                 k_anonymity: int | None = None, generated: datetime | None = None,
+                 regions: dict[str, str] | None = None) -> Path:
     """Write the report to ``out`` and return ``out``.
 
     Sections whose table is absent are left out. ``k_anonymity`` (from the workspace
-    settings) is quoted in the privacy statement when given; ``generated`` defaults to now.
+    settings) is quoted in the privacy statement when given; ``generated`` defaults to now;
+    ``regions`` (code → name, from the ``regions`` source) names origin regions.
     """
-    inputs = ReportInputs(tables, {a[AREA_ID]: a for a in areas}, accuracy, quality or [])
+    inputs = ReportInputs(tables, {a[AREA_ID]: a for a in areas}, accuracy, quality or [], regions or {})
     drawn = [(s, s.draw(inputs)) for s in SECTIONS]
     present = [(s, body) for s, body in drawn if body is not None]
     top = header(title, generated or datetime.now(UTC), k_anonymity, [(s.anchor, s.heading) for s, _ in present])

@@ -6,8 +6,8 @@ import pandas as pd
 
 from popflow import indicators
 from popflow.errors import PopflowError
+from popflow.place_names import country_name, is_country_code
 from popflow.report.charts import AlertPoint, alert_chart
-from popflow.report.countries import country_name, is_country_code
 from popflow.report.inputs import EXPECTED, KEY, SCORE, SERIES, TIME, VALUE, ReportInputs, note
 from popflow.report.markup import MISSING, Markup, el, fmt_number, join
 from popflow.report.tables import html_table

@@ -88,23 +88,29 @@ def legend(labels: list[str]) -> Markup:
     return el("ul", *items, class_="legend")
 
 
-def bar_chart(bars: list[tuple[str, float]], label: str, unit: str = "people") -> Markup:
-    """Horizontal bars, one per (label, value), longest first as given; values printed at the bar ends."""
+def bar_chart(bars: list[tuple[str, float]], label: str, unit: str = "people",
+              codes: list[str] | None = None) -> Markup:
+    """Horizontal bars, one per (label, value), longest first as given; values printed at the bar ends.
+
+    ``codes`` (one per bar) are the codes the labels name, shown in each bar's tooltip.
+    """
     height = MARGIN["top"] + BAR_HEIGHT * len(bars) + 8
     left, right = BAR_LABEL_WIDTH, WIDTH - 80
     x = LinearScale(0, max((v for _, v in bars), default=1), left, right)
-    rows = [bar(i, text, value, x, unit) for i, (text, value) in enumerate(bars)]
+    tips = [text if not codes or codes[i] == text else f"{text} ({codes[i]})" for i, (text, _) in enumerate(bars)]
+    rows = [bar(i, text, value, x, f"{tip}: {fmt_number(value)} {unit}")
+            for i, ((text, value), tip) in enumerate(zip(bars, tips, strict=True))]
     return svg_root(WIDTH, height, *rows, label=label)
 
 
-def bar(index: int, text: str, value: float, x: LinearScale, unit: str) -> Markup:
-    """One bar with its category label on the left and its value on the right."""
+def bar(index: int, text: str, value: float, x: LinearScale, tip: str) -> Markup:
+    """One bar with its category label on the left, its value on the right and ``tip`` as its tooltip."""
     top = MARGIN["top"] + index * BAR_HEIGHT
     short = text if len(text) <= 28 else text[:27] + "…"
     middle = top + (BAR_HEIGHT - 6) / 2
     return el(
         "g",
-        el("title", f"{text}: {fmt_number(value)} {unit}"),
+        el("title", tip),
         el("text", short, x=x.px_lo - 8, y=middle, class_="tick", text_anchor="end", dominant_baseline="middle"),
         void("rect", x=x.px_lo, y=top, width=max(x(value) - x.px_lo, 1), height=BAR_HEIGHT - 6, class_="bar"),
         el("text", fmt_number(value), x=x(value) + 6, y=middle, class_="value", dominant_baseline="middle"),

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
 import shapely
 
-from popflow.columns import AREA_ID, GEOMETRY, LEVEL, NAME
+from popflow.columns import AREA_ID, GEOMETRY, LEVEL, NAME, PARENT_ID
 from popflow.report.maps import AreaShape
-from popflow.report.markup import Markup, el, fmt_number
+from popflow.report.markup import Markup, el, esc, fmt_number
 
 # Columns of the released tables the report reads (as the indicators name them), declared once.
 TIME, PEOPLE, PERIOD = "time", "people", "period"
@@ -32,17 +32,35 @@ TOO_FEW = "too few to show"
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """Everything a section may draw from."""
+    """Everything a section may draw from: ``regions`` maps region codes to names (the ``regions`` source)."""
 
     tables: dict[str, pa.Table]
     areas: dict[str, dict]
     accuracy: dict | None
     quality: list[dict]
+    regions: dict[str, str] = field(default_factory=dict)
 
     def name(self, area_id: object) -> str:
         """Display name of an area (its id when it has no name)."""
         area = self.areas.get(area_id) or {}
         return str(area.get(NAME) or area_id)
+
+    def region(self, code: object) -> Markup:
+        """A region's name with its code as a tooltip, or the code itself when the region has no name."""
+        name = self.regions.get(str(code))
+        return esc(code) if name is None else el("span", name, title=str(code))
+
+    def region_label(self, code: object) -> str:
+        """A region's name as plain text (for chart labels), or its code when it has no name."""
+        return self.regions.get(str(code), str(code))
+
+    def encloses(self, area_id: object, inner: object) -> bool:
+        """Whether ``area_id`` is ``inner`` or one of its ancestors."""
+        while inner is not None:
+            if inner == area_id:
+                return True
+            inner = (self.areas.get(inner) or {}).get(PARENT_ID)
+        return False
 
     def frame(self, table: str) -> pd.DataFrame | None:
         """A released table as a DataFrame, or None when it was not given."""

@@ -85,8 +85,16 @@ def choropleth(shapes: list[AreaShape], values: dict[str, float], label: str, un
     paths = [choropleth_area(s, values.get(s.area_id), breaks, project, unit, fmt) for s in shapes]
     legend_top = project.height + 8
     return svg_root(WIDTH, legend_top + LEGEND_HEIGHT, hatch_pattern(), el("g", *paths, class_="areas"),
+                    area_labels(shapes, project),
                     class_legend(breaks, min(values.values(), default=0), legend_top, fmt), label=label,
                     class_="map")
+
+
+def area_labels(shapes: list[AreaShape], project: Projection, lift: float = 0) -> Markup:
+    """Each area's name at a point inside it, ``lift`` pixels higher (hovering still reaches the area)."""
+    points = [(s.name, project(*representative_lon_lat(s.geometry))) for s in shapes]
+    return el("g", *(el("text", name, x=x, y=round(y - lift, 1), class_="area-label") for name, (x, y) in points),
+              class_="area-labels")
 
 
 def choropleth_area(shape: AreaShape, value: float | None, breaks: list[float], project: Projection,
@@ -131,8 +139,8 @@ def flow_map(shapes: list[AreaShape], flows: list[tuple[str, str, float]], label
     lines = [flow_line(points[o], points[d], f"{names[o]} → {names[d]}: {fmt_number(v)}", v / biggest)
              for o, d, v in sorted(drawable, key=lambda f: -f[2])]
     dots = [void("circle", cx=x, cy=y, r=2.5, class_="centre") for x, y in points.values()]
-    return svg_root(WIDTH, project.height, el("g", *outlines), el("g", *lines), join(dots), label=label,
-                    class_="map")
+    return svg_root(WIDTH, project.height, el("g", *outlines), area_labels(shapes, project, lift=9), el("g", *lines),
+                    join(dots), label=label, class_="map")
 
 
 def representative_lon_lat(geometry: shapely.Geometry) -> tuple[float, float]:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
+from popflow.place_names import country_name
 from popflow.report.charts import sparkline
-from popflow.report.countries import country_name
 from popflow.report.inputs import (
     CHANGE_VS_PREV_4W,
     CHANGE_VS_PREV_YEAR,

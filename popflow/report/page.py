@@ -37,6 +37,8 @@ svg .swatch { stroke: #9aa3ad; stroke-width: 0.5; }
 svg .flow { stroke: #d55e00; stroke-opacity: 0.6; stroke-linecap: round; }
 svg .flow:hover { stroke-opacity: 1; }
 svg .centre { fill: var(--ink); }
+svg .area-label { font-size: 10px; fill: var(--ink); text-anchor: middle; dominant-baseline: middle;
+                  paint-order: stroke; stroke: #fff; stroke-width: 2.5px; stroke-opacity: 0.85; pointer-events: none; }
 svg.sparkline { display: inline-block; width: 120px; height: 28px; margin: 0; vertical-align: middle; }
 svg .spark { fill: none; stroke: var(--accent); stroke-width: 1.5; stroke-linejoin: round; }
 svg .spark-dot { fill: var(--accent); }
@@ -48,6 +50,7 @@ ul.legend .swatch { display: inline-block; width: 14px; height: 4px; margin-righ
 table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 0.92rem; }
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f1f3f5; font-weight: 600; }
+td .line { display: block; white-space: nowrap; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:hover { background: #fafbfc; }
 footer { color: var(--muted); font-size: 0.85rem; text-align: center; }

@@ -21,6 +21,7 @@ from popflow.report.inputs import (
     PERIOD_TO,
     TIME,
     TO_AREA,
+    TOO_FEW,
     TRAVELLERS,
     TRIPS,
     WORK_AREA,
@@ -29,6 +30,7 @@ from popflow.report.inputs import (
     no_geometry,
     note,
     published_total,
+    share_text,
 )
 from popflow.report.maps import choropleth, flow_map
 from popflow.report.markup import MISSING, Markup, el, fmt_number, join
@@ -146,15 +148,42 @@ def od_flows(inputs: ReportInputs) -> Markup | None:
 # 5. Workers -----------------------------------------------------------------------------------
 
 def workers(inputs: ReportInputs) -> Markup | None:
-    """Table of the largest home → work area pairs in the latest period."""
+    """The largest commuting flows between different areas, then the share working in their home area."""
     df = inputs.frame("workers")
     if df is None:
         return None
     latest = df[PERIOD].max() if not df.empty else MISSING
-    top = df[df[PERIOD] == latest].dropna(subset=[PEOPLE]).nlargest(TOP_WORKER_PAIRS, PEOPLE)
+    month = df[df[PERIOD] == latest].dropna(subset=[PEOPLE])
+    return join([commuting_flows(inputs, month, latest), working_at_home(inputs, month, latest)])
+
+
+def commuting_flows(inputs: ReportInputs, month: pd.DataFrame, latest: str) -> Markup:
+    """Table of the largest home → work pairs whose two areas differ."""
+    top = month[month[HOME_AREA] != month[WORK_AREA]].nlargest(TOP_WORKER_PAIRS, PEOPLE)
     rows = [(inputs.name(r[HOME_AREA]), inputs.name(r[WORK_AREA]), int(r[PEOPLE])) for _, r in top.iterrows()]
-    return join([el("p", f"The {len(rows)} largest home → work area pairs in {latest}."),
-                 html_table(("Home area", "Work area", "Workers"), rows, numeric=frozenset({2}))])
+    return join([el("h3", "Commuting between areas"),
+                 el("p", f"The {len(rows)} largest flows from a home area to a different work area in {latest}."),
+                 html_table(("Home area", "Work area", "Workers"), rows, numeric=frozenset({2}))
+                 if rows else note("No commuting flow between two different areas was published.")])
+
+
+def working_at_home(inputs: ReportInputs, month: pd.DataFrame, latest: str) -> Markup:
+    """Per home area: published workers, those working in the same area and their share, largest first."""
+    same = month[HOME_AREA] == month[WORK_AREA]
+    per_home = month.assign(local=month[PEOPLE].where(same)).groupby(HOME_AREA).agg(
+        workers=(PEOPLE, "sum"), local=("local", lambda s: s.sum(min_count=1)))
+    per_home = per_home.sort_values("workers", ascending=False, kind="stable")
+    rows = [(inputs.name(area), int(r["workers"]), TOO_FEW if pd.isna(r["local"]) else int(r["local"]),
+             share_text(None if pd.isna(r["local"]) else r["local"] / r["workers"], TOO_FEW))
+            for area, r in per_home.iterrows()]
+    overall = month.loc[same, PEOPLE].sum() / month[PEOPLE].sum() if len(month) else None
+    return join([el("h3", "Working in their home area"),
+                 el("p", f"{share_text(overall, MISSING)} of the workers in published cells in {latest} work in "
+                         "the area they live in."),
+                 html_table(("Home area", "Workers (published cells)", "Working in their home area", "Share"), rows,
+                            numeric=frozenset({1, 2, 3})),
+                 note("Sums and shares cover published cells only: a home–work pair with too few workers is left "
+                      "out of both the workers and the count working at home.")])
 
 
 # 6. Migration and arrivals --------------------------------------------------------------------
@@ -165,9 +194,10 @@ def arrivals_chart(inputs: ReportInputs) -> Markup | None:
     if df is None:
         return None
     totals = df.groupby(ORIGIN_REGION)[PEOPLE].sum().sort_values(ascending=False)
-    bars = [(str(region), float(n)) for region, n in totals.items() if n > 0]
-    return join([el("h3", "Arrivals by origin region"),
-                 bar_chart(bars, label="Arrivals by origin region") if bars else note("No arrivals were published.")])
+    shown = [(str(region), float(n)) for region, n in totals.items() if n > 0]
+    bars = [(inputs.region_label(region), n) for region, n in shown]
+    chart = bar_chart(bars, label="Arrivals by origin region", codes=[region for region, _ in shown])
+    return join([el("h3", "Arrivals by origin region"), chart if bars else note("No arrivals were published.")])
 
 
 def moves_table(inputs: ReportInputs) -> Markup | None:
@@ -214,7 +244,7 @@ SECTIONS = (
     Section("present-population", "Present population over time", present_population),
     Section("residents", "Map of residents", residents_map),
     Section("od-flows", "Top origin–destination flows", od_flows),
-    Section("workers", "Workers: home → work", workers),
+    Section("workers", "Workers: home and work", workers),
     Section("migration", "Migration and arrivals", migration),
     Section("tourism", "Tourism: visitors", tourism),
     Section("outbound-travel", "Outbound travel", outbound_travel),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-from popflow.report.markup import MISSING, Markup, el, fmt_number
+from popflow.report.markup import MISSING, Markup, el, fmt_number, join
 
 
 def cell(value: object, numeric: bool = False) -> Markup:
@@ -56,7 +56,7 @@ def inline(value: object) -> object:
 
 
 QUALITY_HEADERS = ("Source", "Rows read", "Accepted", "Quarantined", "Quarantined by reason",
-                   "Distinct people", "Time span", "Records per person")
+                   "Distinct people", "Time span")
 
 
 def quality_row(report: dict) -> tuple:
@@ -64,12 +64,34 @@ def quality_row(report: dict) -> tuple:
     rows = report.get("rows") or {}
     span = report.get("time_span")
     if isinstance(span, dict):
-        span = f"{span.get('first') or MISSING} → {span.get('last') or MISSING}"
+        span = lines([f"{minutes(span.get('first'))} →", minutes(span.get("last"))])
+    reasons = report.get("quarantined_by_reason") or {}
     return (report.get("source"), rows.get("read"), rows.get("accepted"), rows.get("quarantined"),
-            inline(report.get("quarantined_by_reason") or {}) if report.get("quarantined_by_reason") else "none",
-            report.get("distinct_people"), inline(span), inline(report.get("records_per_person")))
+            lines([f"{k}: {fmt_number(v)}" for k, v in reasons.items()]) if reasons else "none",
+            report.get("distinct_people"), inline(span))
+
+
+def lines(texts: list[str]) -> Markup:
+    """Texts one per line, none of them broken."""
+    return join([el("span", t, class_="line") for t in texts])
+
+
+def minutes(instant: str | None) -> str:
+    """An ISO 8601 time to the minute: ``2026-01-19T00:00:04+08:00`` → ``2026-01-19 00:00``."""
+    return MISSING if not instant else str(instant)[:16].replace("T", " ")
 
 
 def quality_table(reports: list[dict]) -> Markup:
-    """The data-quality reports of every ingested source, one row per source."""
-    return html_table(QUALITY_HEADERS, [quality_row(r) for r in reports])
+    """The data-quality reports of every ingested source, one row per source, then records per person."""
+    return join([html_table(QUALITY_HEADERS, [quality_row(r) for r in reports]), records_per_person(reports)])
+
+
+def records_per_person(reports: list[dict]) -> Markup | None:
+    """Percentiles of records per person, one number per cell, for the sources that have people."""
+    with_people = [r for r in reports if r.get("records_per_person")]
+    if not with_people:
+        return None
+    percentiles = sorted({p for r in with_people for p in r["records_per_person"]}, key=lambda p: float(p[1:]))
+    rows = [(r.get("source"), *(r["records_per_person"].get(p) for p in percentiles)) for r in with_people]
+    return html_table(("Records per person", *percentiles), rows,
+                      numeric=frozenset(range(1, len(percentiles) + 1)))

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 
 from popflow.columns import AREA_ID, DATE
+from popflow.place_names import country_name
 from popflow.report.charts import Series, legend, line_chart
-from popflow.report.countries import country_name
 from popflow.report.inputs import (
     NIGHTS,
     ORIGIN,
@@ -21,7 +21,7 @@ from popflow.report.inputs import (
     published_total,
 )
 from popflow.report.maps import choropleth
-from popflow.report.markup import Markup, el, join
+from popflow.report.markup import Markup, el, fmt_number, join
 from popflow.report.tables import html_table
 
 INTERNATIONAL = "international"
@@ -89,33 +89,61 @@ def overnight_map(inputs: ReportInputs, df: pd.DataFrame, span: str) -> Markup:
     ])
 
 
-def origin_kind(inputs: ReportInputs, origin: object, visitor_type: object) -> tuple[str, str]:
-    """(kind, display name) of an origin: a country, an area here, or a region code elsewhere."""
-    text = str(origin)
+def origin_kind(inputs: ReportInputs, origin: str, visitor_type: object) -> str:
+    """What an origin is: a country, an area here, a region elsewhere (a code of the ``regions`` source)."""
     if visitor_type == INTERNATIONAL:
-        name = country_name(text)
-        return "Country", text if name == text else f"{name} ({text})"
-    if text in inputs.areas:
-        return "Area", inputs.name(text)
-    if text.isdigit():
-        return "Region elsewhere", f"Region {text}"
-    return "Unknown" if text == "unknown" else "Other", text
+        return "Country"
+    if origin in inputs.areas:
+        return "Area"
+    if origin.isdigit() or origin in inputs.regions:
+        return "Region elsewhere"
+    return "Unknown" if origin == "unknown" else "Other"
+
+
+def origin_name(inputs: ReportInputs, kind: str, origin: str) -> object:
+    """An origin for readers: a country or region by name (its code in a tooltip), an area by name."""
+    if kind == "Country":
+        name = country_name(origin)
+        return origin if name == origin else el("span", name, title=origin)
+    if kind == "Area":
+        return inputs.name(origin)
+    return inputs.region(origin) if kind == "Region elsewhere" else origin
 
 
 def top_origins(inputs: ReportInputs, df: pd.DataFrame) -> Markup:
-    """The origins sending the most visitors, with their nights (a lower bound when some were withheld)."""
-    kinds = [origin_kind(inputs, o, t) for o, t in zip(df[ORIGIN], df[VISITOR_TYPE], strict=True)]
-    df = df.assign(kind=[k for k, _ in kinds], shown=[n for _, n in kinds], withheld=df[NIGHTS].isna())
-    summed = df.groupby(["kind", "shown"]).agg(
+    """The origins sending the most visitors, with their nights (a lower bound when some were withheld).
+
+    Visitors whose origin is an area enclosing the one they visit (the whole region, at the default
+    origin level) say nothing about where visitors come from; they are counted in a note instead.
+    """
+    origins = df[ORIGIN].astype(str)
+    inside = [t != INTERNATIONAL and inputs.encloses(o, a) for o, a, t in zip(origins, df[AREA_ID], df[VISITOR_TYPE],
+                                                                             strict=True)]
+    local = df[inside]
+    df = df[[not i for i in inside]]
+    df = df.assign(origin=origins[df.index], withheld=df[NIGHTS].isna(),
+                   kind=[origin_kind(inputs, o, t) for o, t in zip(origins[df.index], df[VISITOR_TYPE], strict=True)])
+    summed = df.groupby(["kind", ORIGIN]).agg(
         visitors=(VISITORS, "sum"), nights=(NIGHTS, lambda s: s.sum(min_count=1)), withheld=("withheld", "any"))
     top = summed.sort_values("visitors", ascending=False, kind="stable").head(TOP_ORIGINS).reset_index()
-    rows = [(i + 1, r["shown"], r["kind"], int(r["visitors"]), published_total(r["nights"], r["withheld"]))
-            for i, r in top.iterrows()]
+    rows = [(i + 1, origin_name(inputs, r["kind"], r[ORIGIN]), r["kind"], int(r["visitors"]),
+             published_total(r["nights"], r["withheld"])) for i, r in top.iterrows()]
+    table = html_table(("#", "Origin", "Kind", "Visitors (sum of daily counts)", "Nights"), rows,
+                       numeric=frozenset({0, 3, 4}))
     return join([
-        el("h3", f"Top {len(rows)} origins"),
-        html_table(("#", "Origin", "Kind", "Visitors (sum of daily counts)", "Nights"), rows,
-                   numeric=frozenset({0, 3, 4})),
-        note("Origins are a domestic visitor's home area, the 6-digit region code of visitors registered "
-             "elsewhere, or an international visitor's country. “≥” marks nights where some cells were withheld; "
-             "“withheld” means none was published."),
+        el("h3", f"Top {len(rows)} origins" if rows else "Origins"),
+        table if rows else note("No visitor count from outside the visited areas' own region was published."),
+        note("Origins are a domestic visitor's home area, the region (province) of visitors registered "
+             "elsewhere, or an international visitor's country; hover over a name for its code. “≥” marks "
+             "nights where some cells were withheld; “withheld” means none was published."),
+        local_visitors_note(inputs, local),
     ])
+
+
+def local_visitors_note(inputs: ReportInputs, local: pd.DataFrame) -> Markup | None:
+    """How many visitors came from within an area enclosing the one they visited (left out of the ranking)."""
+    if local.empty:
+        return None
+    names = ", ".join(sorted({inputs.name(o) for o in local[ORIGIN]}))
+    return note(f"Left out of the ranking: {fmt_number(int(local[VISITORS].sum()))} visitors (sum of daily counts) "
+                f"whose home lies in the same {names} as the area they visited.")

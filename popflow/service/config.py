@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class EventClock(Protocol):
+    """The events' "now" (UTC epoch seconds) and how many event seconds pass per wall-clock second (``rate``):
+    the wall clock, or a replay's clock (``popflow demo --live``)."""
+
+    rate: float
+
+    def now(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class WallClock:
+    """The wall clock as the events' clock."""
+
+    rate: float = 1.0
+
+    def now(self) -> float:
+        return time.time()
 
 
 @dataclass(frozen=True)
@@ -18,3 +39,4 @@ class ServiceConfig:
     cache_entries: int = 64            # serialised release tables kept in memory
     live_poll: float = 0.25            # how often an open live event stream looks for a new snapshot (s)
     live_keepalive: float = 15.0       # seconds between keep-alive comments on an idle live event stream
+    event_clock: EventClock = WallClock()  # what the live view's lag is measured against

@@ -15,6 +15,7 @@ a revoked or expired token stops receiving at once.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import time
 from collections.abc import AsyncIterator
@@ -54,6 +55,7 @@ class LiveRequest:
         if not indicator_allowed(token, INDICATOR) or not level_allowed(token, self.level, svc.areas.levels()):
             raise forbidden()
         self.view, self.token, self.default_mode = svc.live, token, svc.ws.settings.default_privacy
+        self.clock = svc.config.event_clock
         mode = self.view.privacy_mode() or self.default_mode
         if not self.mode_allowed(mode):
             raise HTTPException(403, f"the live view is published in {mode} mode, which this token may not read")
@@ -62,7 +64,14 @@ class LiveRequest:
         return privacy_allowed(self.token, mode, self.default_mode)
 
     def snapshot_json(self) -> dict:
-        return self.view.snapshot(self.bin, self.by, self.level).to_json()
+        """The snapshot as JSON, its ``lag_seconds`` measured now against the service's event clock, whose
+        event seconds per wall-clock second are ``clock_rate``."""
+        body = self.view.snapshot(self.bin, self.by, self.level).to_json()
+        newest, fresh = body["freshness"].get("newest_event"), body["freshness"]
+        if newest:
+            fresh["lag_seconds"] = round(self.clock.now() - datetime.datetime.fromisoformat(newest).timestamp())
+            fresh["clock_rate"] = self.clock.rate
+        return body
 
     def published(self) -> int:
         """The current snapshot's version; 404 before any stream published one."""
@@ -76,7 +85,8 @@ class LiveRequest:
 async def get_live(query: LiveRequest = Depends()):
     """The latest published live snapshot: people present per bin × area (× breakdowns), published in the
     workspace's default privacy mode (k-suppressed; in ckm also perturbed), with its freshness (publication
-    time, lag behind the newest event, bins and whether they are final, the privacy mode)."""
+    time, lag of the newest event behind the event clock at the time of asking — the wall clock, or a replay's
+    clock in `popflow demo --live` —, bins and whether they are final, the privacy mode)."""
     query.published()
     return await run_in_threadpool(query.snapshot_json)
 

@@ -8,9 +8,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from popflow import indicators
 from popflow.errors import PopflowError
+from popflow.indicators.roles import column_roles
+from popflow.place_names import country_names, region_names
 from popflow.service.auth import caller, forbidden, service
 from popflow.service.release_store import FORMATS, RELEASE_ID, TABLE_NAME, json_records
-from popflow.service.schemas import ERRORS, Error, IndicatorInfo, Level, ReleaseSummary, parameter_model
+from popflow.service.schemas import ERRORS, Error, IndicatorInfo, Level, Names, ReleaseSummary, parameter_model
 from popflow.service.scope import indicator_allowed, release_visible
 from popflow.service.tokens import Token
 
@@ -22,10 +24,12 @@ ReleaseId = Annotated[str, Path(pattern=RELEASE_ID, description="a release id, e
 def indicator_info(indicator) -> dict:
     """An indicator's definition and parameters, from its registration and parameter object."""
     params = [{"name": f.name, "flag": f.metadata["flag"], "help": f.metadata["help"],
-               "default": f.metadata.get("shown") or _jsonable(f.default), "type": str(f.type)}
+               "default": f.metadata.get("shown") or _jsonable(f.default), "type": str(f.type),
+               "unit": f.metadata.get("unit")}
               for f in dataclasses.fields(indicator.params)]
     return {"name": indicator.name, "summary": indicator.summary, "description": indicator.description,
-            "parameters": params, "request_schema": parameter_model(indicator).model_json_schema()}
+            "parameters": params, "request_schema": parameter_model(indicator).model_json_schema(),
+            "roles": column_roles(indicator)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -70,6 +74,13 @@ def get_areas(level: Annotated[str | None, Query(max_length=64, description="are
     if body is None:
         raise HTTPException(404, "no such area level")
     return Response(body, media_type="application/geo+json")
+
+
+@router.get("/names", response_model=Names, summary="Names of codes")
+def get_names(token: Token = Depends(caller), svc=Depends(service)):
+    """Area, region (the ingested ``regions`` source) and country names, for showing names instead of codes."""
+    areas = {str(a["area_id"]): str(a["name"]) for a in svc.areas.rows()}
+    return {"areas": areas, "regions": region_names(svc.ws.connect()), "countries": country_names()}
 
 
 def summary(manifest: dict) -> dict:

@@ -98,6 +98,19 @@ class ParameterInfo(BaseModel):
     help: str
     default: Any = None
     type: str
+    unit: Literal["s", "h"] | None = Field(None, description="unit of a number: s (a duration in seconds), h (hours)")
+
+
+ColumnRole = Literal["time", "label", "area", "category", "count", "interval", "money", "share", "change", "rank"]
+
+
+class Roles(BaseModel):
+    """What each released column is (see ``popflow.indicators.roles``)."""
+
+    columns: dict[str, ColumnRole]
+    flow: list[str] | None = Field(None, description="the (from, to) area columns of a movement")
+    currency: str | None = Field(None, description="the column naming the currency of money columns")
+    tables: dict[str, list[str]] = Field(description="key columns of each table, with no breakdown asked for")
 
 
 class IndicatorInfo(BaseModel):
@@ -106,6 +119,15 @@ class IndicatorInfo(BaseModel):
     description: str
     parameters: list[ParameterInfo]
     request_schema: dict[str, Any]
+    roles: Roles
+
+
+class Names(BaseModel):
+    """Names for readers of the codes releases carry (releases and downloads keep the codes)."""
+
+    areas: dict[str, str] = Field(description="area id → name, every level")
+    regions: dict[str, str] = Field(description="region code → name, from the ingested regions source")
+    countries: dict[str, str] = Field(description="ISO 3166-1 alpha-2 code → country name")
 
 
 class Job(BaseModel):

@@ -15,6 +15,7 @@ district borders (`serving_cells`). The truth covers everyone. It writes into `o
 * `cells.csv` - cell towers inside the districts;
 * `subscribers.csv` - the operator's subscribers: residents (migrant workers
   among them) and domestic visitors from other provinces;
+* `regions.csv` - the names of the province codes subscribers are registered in;
 * `events/events-YYYY-MM-DD.csv.gz` (or `.parquet`) - one file of network events
   per local day, subscribers and international roamers on the operator's network
   alike; residents make weekend and holiday trips to the scenic districts,
@@ -72,6 +73,7 @@ from popflow.synth.market_share import draw_shares
 from popflow.synth.outbound_demand import build_demand, load_airports
 from popflow.synth.profiles import ROAMER, concat_profiles
 from popflow.synth.random_streams import stream
+from popflow.synth.regions import write_regions
 from popflow.synth.residents import Residents, build_residents, subscriber_table
 from popflow.synth.roamers import build_roamers
 from popflow.synth.sales import build_market, draw_orders, write_sales, write_sales_truth
@@ -173,6 +175,7 @@ def _build_world(seed: int, people: int, period: Period, out: Path, report: Prog
     visitors = build_domestic_visitors(stream(seed, "domestic visitors"), people, period, scenic)
     roamers = build_roamers(stream(seed, "roamers"), people, period, geo, scenic)
     write_csv(pa.concat_tables([subscriber_table(residents), visitor_table(visitors)]), out / "subscribers.csv")
+    write_regions(out / "regions.csv")
     write_census(residents, period, geo, out)
     write_homes(residents, period, geo, out / "truth" / "homes.csv")
     write_residents(residents, period, geo, out / "truth" / "residents.csv")
@@ -239,7 +242,8 @@ def _summary(world: World, population: Population, simulation: Simulation, trave
         "customers": retail["customers"],
         "buyers": retail["buyers"],
         "orders": retail["orders"],
-        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "population.csv", LONG_FORM_FILE, "fx.csv",
+        "files": ["areas.geojson", "cells.csv", "subscribers.csv", "regions.csv", "population.csv", LONG_FORM_FILE,
+                  "fx.csv",
                   *(str(path.relative_to(out)) for path in dated),
                   "truth/homes.csv", "truth/residents.csv", "truth/presence.parquet", "truth/trips.csv",
                   "truth/tourism.csv", "truth/scenic.json",

@@ -2,7 +2,7 @@
 // each with a small chart of its series around the point, read from the watched release (the alerts
 // release's suppressed.derived_from). A suppressed value is shown as "<k", never as a number.
 import { escapeHtml } from "./areamap.js";
-import { formatNumber, formatTime, timeColumn } from "./model.js";
+import { formatNumber, formatTime, nameOf, tableShape } from "./model.js";
 
 const BEFORE = 8, AFTER = 4; // periods of the series drawn before and after an alert's point
 const WIDTH = 220, HEIGHT = 64, PAD = 6;
@@ -21,6 +21,7 @@ export class AlertsPanel {
     }
     const alerts = (await this.ctx.table(release.release_id, release.tables[0])).rows;
     const watched = await this.watched(release.suppressed?.derived_from);
+    this.watchedTime = watched && tableShape(watched, this.ctx.roles(this.indicator)).time;
     this.shown = [...alerts].sort((a, b) => Math.abs(b.score) - Math.abs(a.score));
     this.render(release, watched);
   }
@@ -38,19 +39,25 @@ export class AlertsPanel {
     }
     const rows = this.shown.map((a) => `<tr data-direction="${escapeHtml(a.direction)}">
       <td class="${a.direction === "up" ? "up" : "down"}">${a.direction === "up" ? "▲ above" : "▼ below"}</td>
-      <td>${escapeHtml(a.key)}</td><td>${escapeHtml(formatTime(a.time))}</td>
+      <td title="${escapeHtml(a.key)}">${escapeHtml(this.keyName(a.key))}</td><td>${escapeHtml(formatTime(a.time))}</td>
       <td class="num">${valueText(a)}</td><td class="num">${formatNumber(a.expected)}</td>
       <td class="num">${a.score > 0 ? "+" : ""}${Number(a.score).toFixed(1)}</td>
-      <td>${alertChart(a, seriesAround(watched, a))}</td></tr>`).join("");
+      <td>${alertChart(a, seriesAround(watched, this.watchedTime, a))}</td></tr>`).join("");
     this.box.innerHTML = `<p class="note">${this.shown.length} published value(s) broke their pattern
       (${escapeHtml(this.shown[0].series)}, release ${escapeHtml(release.release_id)}). “&lt;k”: suppressed, below k.</p>
       <table class="data alerts"><thead><tr><th>Direction</th><th>Key</th><th>When</th><th class="num">Value</th>
       <th class="num">Expected</th><th class="num">Score</th><th>Around the point</th></tr></thead><tbody>${rows}</tbody></table>`;
   }
 
+  // A series key by name: each part ("FR", "D03|F") as an area, region or country name.
+  keyName(key) {
+    return String(key).split("|").map((part) => nameOf(this.ctx.names, part)).join(" · ");
+  }
+
   state() {
     const rows = [...this.box.querySelectorAll("tbody tr")];
     return { alerts: rows.length, directions: rows.map((r) => r.dataset.direction),
+      keys: rows.map((r) => r.cells[1].textContent),
       charts: rows.map((r) => r.querySelectorAll("svg.alert-chart").length),
       scores: this.shown.map((a) => a.score) };
   }
@@ -62,8 +69,7 @@ function valueText(a) {
 
 // The published values of the alert's series (same key) for the periods around its point. The key's columns are
 // the watched table's first columns after its time column, as many as the key has parts ("FR", "D03|F").
-export function seriesAround(watched, alert) {
-  const time = watched && timeColumn(watched);
+export function seriesAround(watched, time, alert) {
   const measure = String(alert.series).split(":")[1];
   if (!time) return { periods: [String(alert.time)], values: [null], at: 0 };
   const parts = alert.key === "" ? 0 : String(alert.key).split("|").length;

@@ -3,8 +3,9 @@ import { getJSON, releaseTable, token } from "./api.js";
 import { BreakdownsView } from "./breakdowns.js";
 import { FlowsView } from "./flows.js";
 import { LiveView } from "./live.js";
+import { releaseLabels } from "./labels.js";
 import { ChoroplethView } from "./mapview.js";
-import { FLOW_INDICATORS, NO_MAP } from "./model.js";
+import { indicatorKind, rolesOf } from "./model.js";
 import { ReleasesView, renderAudit } from "./releases.js";
 import { topicView, TOPICS } from "./topics.js";
 
@@ -13,7 +14,7 @@ const views = {};
 const areaCache = new Map();
 
 const ctx = {
-  me: null, indicators: [], levels: [], releases: [], selectedArea: null,
+  me: null, indicators: [], levels: [], releases: [], names: {}, selectedArea: null,
   canCreate: () => ["analyst", "admin"].includes(ctx.me?.role),
   // Levels the token may use: all, or those no finer than its min_level.
   allowedLevels: () => {
@@ -26,12 +27,16 @@ const ctx = {
   },
   areaNames: async (level) => new Map((await ctx.areas(level)).features.map((f) => [f.properties.area_id, f.properties.name])),
   table: releaseTable,
+  roles: (indicator) => rolesOf(ctx.indicators, indicator),
+  kind: (indicator) => indicatorKind(ctx.indicators.find((i) => i.name === indicator) || {}),
+  // Labels of [release, table] pairs offered in one picker (see labels.js).
+  labels: (pairs) => releaseLabels(pairs, ctx.indicators),
   refreshReleases: async () => { ctx.releases = await getJSON("/api/releases"); },
   status: (text) => { $("status").textContent = text; },
 };
 
 function makeView(name) {
-  const mapIndicators = ctx.indicators.map((i) => i.name).filter((n) => !FLOW_INDICATORS.includes(n) && !NO_MAP.includes(n)
+  const mapIndicators = ctx.indicators.map((i) => i.name).filter((n) => ctx.kind(n) === "map"
     && !Object.values(TOPICS).some((t) => t.indicator === n));
   if (name === "map") return new ChoroplethView(ctx, $("view-map"), "map", mapIndicators);
   if (name === "flows") return new FlowsView(ctx);
@@ -48,11 +53,12 @@ async function show(name) {
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.view === name));
   document.querySelectorAll("#views > .view").forEach((v) => { v.hidden = v.dataset.view !== name; });
   document.body.dataset.view = name;
+  for (const [other, view] of Object.entries(views)) if (other !== name) view.stop?.();  // e.g. Live stops listening
   try {
     if (!views[name]) {
       views[name] = makeView(name);
       views[name].started = views[name].start();
-    }
+    } else views[name].resume?.();
     await views[name].started;
     views[name].resize?.();
     ctx.status("");
@@ -64,8 +70,8 @@ async function show(name) {
 
 async function enter() {
   ctx.me = await getJSON("/api/me");
-  [ctx.indicators, ctx.levels, ctx.releases] = await Promise.all(
-    [getJSON("/api/indicators"), getJSON("/api/levels"), getJSON("/api/releases")]);
+  [ctx.indicators, ctx.levels, ctx.releases, ctx.names] = await Promise.all(
+    [getJSON("/api/indicators"), getJSON("/api/levels"), getJSON("/api/releases"), getJSON("/api/names")]);
   const names = new Set(ctx.indicators.map((i) => i.name));
   for (const link of document.querySelectorAll("#nav a")) {
     link.hidden = (link.dataset.needs && !names.has(link.dataset.needs)) || (link.dataset.role && link.dataset.role !== ctx.me.role);

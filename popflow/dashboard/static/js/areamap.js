@@ -1,8 +1,8 @@
 // A MapLibre map whose only layers are the areas themselves (no base-map tiles):
 // choropleth by feature state, hatched "too few to show" areas, hover details, click to select, flow lines.
-import { Map as MapLibreMap, NavigationControl, Popup } from "../vendor/maplibre-gl/maplibre-gl.mjs";
+import { Map as MapLibreMap, Marker, NavigationControl, Popup } from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import { hatchImage, rampExpression, SUPPRESSED } from "./colors.js";
-import { formatNumber } from "./model.js";
+import { formatNumber, readable } from "./model.js";
 
 const STYLE = {
   version: 8, sources: {},
@@ -12,11 +12,14 @@ const EMPTY = { type: "FeatureCollection", features: [] };
 const STATUS = ["feature-state", "status"];
 
 export class AreaMap {
-  constructor(container, { describe } = {}) {
+  // ``labelled``: each area's name written at its label point (HTML, as no glyphs are served for map text).
+  constructor(container, { describe, labelled = false } = {}) {
     this.map = new MapLibreMap({ container, style: STYLE, center: [0, 0], zoom: 1, attributionControl: false,
       dragRotate: false, pitchWithRotate: false });
     this.map.addControl(new NavigationControl({ showCompass: false }), "top-left");
     this.describe = describe || ((p) => p.name);
+    this.labelled = labelled;
+    this.markers = [];
     this.values = new Map();
     this.areaIds = [];
     this.selected = null;
@@ -40,31 +43,44 @@ export class AreaMap {
     this.addInteraction();
   }
 
+  // Hover details in one popup; ``hovered`` is the area under the pointer, so new values refresh its text.
   addInteraction() {
-    const popup = new Popup({ closeButton: false, closeOnClick: false });
+    const popup = (this.popup = new Popup({ closeButton: false, closeOnClick: false }));
     const show = (event, html) => popup.setLngLat(event.lngLat).setHTML(html).addTo(this.map);
     this.map.on("mousemove", (event) => {
       const flow = this.map.queryRenderedFeatures(event.point, { layers: ["flows-line"] })[0];
       const area = this.map.queryRenderedFeatures(event.point, { layers: ["areas-fill"] })[0];
       this.map.getCanvas().style.cursor = flow || area ? "pointer" : "";
+      this.hovered = !flow && area ? area.properties : null;
       if (flow) show(event, escapeHtml(flow.properties.label));
       else if (area) show(event, this.describe(area.properties, this.values.get(area.properties.area_id)));
       else popup.remove();
     });
-    this.map.on("mouseout", () => popup.remove());
+    this.map.on("mouseout", () => { this.hovered = null; popup.remove(); });
     this.map.on("click", "areas-fill", (event) => this.select(event.features[0].properties.area_id));
   }
 
   // Replace the areas (a GeoJSON FeatureCollection from /api/areas) and fit the view to them.
   async setAreas(collection) {
     await this.loaded;
+    this.hovered = null;
+    this.popup.remove();  // it described an area of the areas being replaced
     this.map.getSource("areas").setData(collection);
     this.areaIds = collection.features.map((f) => f.properties.area_id);
     this.names = new Map(collection.features.map((f) => [f.properties.area_id, f.properties.name]));
     this.labels = new Map(collection.features.map((f) => [f.properties.area_id, f.properties.label]));
+    if (this.labelled) this.writeNames(collection);
     const box = bounds(collection);
     if (box) this.map.fitBounds(box, { padding: 30, duration: 0 });
     this.select(this.areaIds.includes(this.selected) ? this.selected : null);
+  }
+
+  writeNames(collection) {
+    this.markers.forEach((m) => m.remove());
+    this.markers = collection.features.filter((f) => f.properties.label).map((f) => {
+      const element = Object.assign(document.createElement("div"), { className: "area-name", textContent: f.properties.name });
+      return new Marker({ element }).setLngLat(f.properties.label).addTo(this.map);
+    });
   }
 
   // Colour areas: values maps area_id → number; an area without a value is drawn hatched ("too few to show").
@@ -78,12 +94,14 @@ export class AreaMap {
       const has = value !== undefined && value !== null;
       this.map.setFeatureState({ source: "areas", id }, { status: has ? "value" : "suppressed", value: has ? value : 0 });
     }
+    if (this.hovered) this.popup.setHTML(this.describe(this.hovered, values.get(this.hovered.area_id)));
   }
 
   // Plain areas (for the flows map): light fill, no hatch.
   async setPlain() {
     await this.loaded;
     this.values = new Map();
+    this.popup.remove();
     this.map.setPaintProperty("areas-fill", "fill-color", "#f8fafb");
     for (const id of this.areaIds) this.map.setFeatureState({ source: "areas", id }, { status: "plain" });
   }
@@ -108,7 +126,8 @@ export class AreaMap {
     const status = new Map(features.map((f) => [f.properties.area_id, f.state.status]));
     const count = (s) => [...status.values()].filter((v) => v === s).length;
     const flows = this.map.queryRenderedFeatures({ layers: ["flows-line"] }).length;
-    return { coloured: count("value"), suppressed: count("suppressed"), flows };
+    return { coloured: count("value"), suppressed: count("suppressed"), plain: count("plain"), flows,
+      popups: this.map.getContainer().querySelectorAll(".maplibregl-popup").length };
   }
 
   resize() { this.map.resize(); }
@@ -118,9 +137,10 @@ export function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-export function describeValue(properties, value, measure) {
+// Hover text of an area: its name and id, and its value (``format``ted) or "too few to show".
+export function describeValue(properties, value, measure, format = formatNumber) {
   const shown = value === undefined || value === null
-    ? "<em>too few to show</em> (fewer than k people)" : `${formatNumber(value)} ${escapeHtml(measure)}`;
+    ? "<em>too few to show</em> (fewer than k people)" : `${escapeHtml(format(value))} ${escapeHtml(readable(measure))}`;
   return `<strong>${escapeHtml(properties.name)}</strong> <small>${escapeHtml(properties.area_id)}</small><br>${shown}`;
 }
 

@@ -1,7 +1,7 @@
 // The Breakdowns view: bar charts by gender, age band, origin region, … for one area and time (ECharts).
 import { escapeHtml } from "./areamap.js";
-import { areaColumn, breakdownColumns, distinct, formatTime, measures, releaseLevel, timeColumn } from "./model.js";
-import { fillSelect, releaseLabel } from "./mapview.js";
+import { fillSelect } from "./mapview.js";
+import { distinct, formatTime, formatValue, nameOf, readable, releaseLevel, tableShape } from "./model.js";
 
 export class BreakdownsView {
   constructor(ctx) {
@@ -13,19 +13,27 @@ export class BreakdownsView {
     this.el("time").onchange = () => this.draw();
   }
 
-  // (release, table) pairs that hold breakdown columns: releases run with --by, and migration's arrivals.
+  // (release, table) pairs that hold breakdowns of people in areas: tables with an area column and a category
+  // key (migration's arrivals, by origin region), or any release of an area indicator run with --by.
   choices() {
     const pairs = [];
     for (const r of this.ctx.releases) {
-      if (r.parameters?.by?.length) pairs.push([r, r.tables[0]]);
-      if (r.tables.includes("arrivals")) pairs.push([r, "arrivals"]);
+      const roles = this.ctx.roles(r.indicator);
+      if (this.ctx.kind(r.indicator) !== "map" && !roles.flow) continue;
+      for (const table of r.tables) {
+        const keys = roles.tables?.[table] || [];
+        const divided = keys.some((k) => roles.columns[k] === "category") && keys.some((k) => roles.columns[k] === "area");
+        if (divided || (table === r.tables[0] && r.parameters?.by?.length && !roles.flow)) pairs.push([r, table]);
+      }
     }
-    return pairs;
+    const asked = ([r]) => (r.parameters?.by?.length ? 0 : 1);  // releases run with --by first
+    return pairs.sort((a, b) => asked(a) - asked(b));
   }
 
   async start() {
     const choices = this.choices();
-    fillSelect(this.el("release"), choices.map(([r, t]) => [`${r.release_id}|${t}`, `${t} · ${releaseLabel(r)}`]));
+    const labels = this.ctx.labels(choices);
+    fillSelect(this.el("release"), choices.map(([r, t], i) => [`${r.release_id}|${t}`, `${r.indicator} · ${labels[i]}`]));
     if (choices.length) await this.load();
     else this.el("charts").innerHTML = "<p>No published release with breakdowns yet (run one with <code>by</code>).</p>";
   }
@@ -34,8 +42,9 @@ export class BreakdownsView {
     const [releaseId, table] = this.el("release").value.split("|");
     const release = this.ctx.releases.find((r) => r.release_id === releaseId);
     const data = await this.ctx.table(releaseId, table);
-    Object.assign(this, { data, rows: data.rows, areaCol: areaColumn(data), timeCol: timeColumn(data),
-      measure: measures(data)[0], columns: breakdownColumns(data) });
+    const shape = tableShape(data, this.ctx.roles(release.indicator));
+    Object.assign(this, { data, shape, rows: data.rows, areaCol: shape.area, timeCol: shape.time,
+      measure: shape.measures[0], columns: shape.categories });
     const names = await this.ctx.areaNames(releaseLevel(release, this.ctx.levels));
     const areas = distinct(this.rows, this.areaCol);
     fillSelect(this.el("area"), areas.map((a) => [a, names.get(a) ? `${names.get(a)} (${a})` : a]));
@@ -64,20 +73,25 @@ export class BreakdownsView {
     const box = document.createElement("div");
     box.className = "chart";
     box.dataset.column = column;
-    box.innerHTML = `<h3>${escapeHtml(this.measure)} by ${escapeHtml(column.replace("_", " "))}</h3>
+    const name = (c) => nameOf(this.ctx.names, c);
+    const labelled = (c) => (name(c) === String(c) ? name(c) : `${name(c)} (${c})`);
+    box.innerHTML = `<h3>${escapeHtml(readable(this.measure))} by ${escapeHtml(readable(column))}</h3>
       <div class="plot"></div><p class="missing">${hidden.length
-      ? `Too few to show: ${hidden.map(escapeHtml).join(", ")}` : "Every group published."}</p>`;
+      ? `Too few to show: ${hidden.map((c) => escapeHtml(labelled(c))).join(", ")}` : "Every group published."}</p>`;
     this.el("charts").append(box);
     const chart = window.echarts.init(box.querySelector(".plot"));
+    const format = (v) => formatValue(v, this.shape.role(this.measure));
     chart.setOption({
-      tooltip: { trigger: "axis" }, grid: { left: 56, right: 16, top: 16, bottom: 40 },
-      xAxis: { type: "category", data: shown, axisLabel: { interval: 0, rotate: shown.length > 8 ? 40 : 0 } },
+      tooltip: { trigger: "axis", formatter: (items) => items.map((i) => `${escapeHtml(labelled(shown[i.dataIndex]))}: ${
+        escapeHtml(format(i.value))}`).join("<br>") },
+      grid: { left: 56, right: 16, top: 16, bottom: 40 },
+      xAxis: { type: "category", data: shown.map(name), axisLabel: { interval: 0, rotate: shown.length > 8 ? 40 : 0 } },
       yAxis: { type: "value" },
       series: [{ type: "bar", data: shown.map((c) => sums.get(c)), itemStyle: { color: "#1d91c0" } }],
       animation: false,
     });
     this.charts.push(chart);
-    return { column, categories: shown, values: shown.map((c) => sums.get(c)), hidden };
+    return { column, categories: shown, names: shown.map(name), values: shown.map((c) => sums.get(c)), hidden };
   }
 
   state() {

@@ -1,8 +1,8 @@
 // The Flows view: origin–destination flows as curved lines, width by volume, the top N only.
 import { AreaMap, escapeHtml } from "./areamap.js";
 import { rampCss } from "./colors.js";
-import { distinct, flowPair, FLOW_INDICATORS, formatNumber, formatTime, measures, releaseLevel, timeColumn } from "./model.js";
-import { fillSelect, releaseLabel } from "./mapview.js";
+import { fillSelect } from "./mapview.js";
+import { distinct, formatNumber, formatTime, readable, releaseLevel, tableShape } from "./model.js";
 
 const ALL = "__all__";
 const COLORS = ["#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"];
@@ -17,11 +17,12 @@ export class FlowsView {
   }
 
   async start() {
-    // od-flows first, then workers and migration; empty releases last.
-    const rank = (r) => FLOW_INDICATORS.indexOf(r.indicator) + (Object.values(r.rows).some((n) => n > 0) ? 0 : 10);
-    const releases = this.ctx.releases.filter((r) => FLOW_INDICATORS.includes(r.indicator))
-      .sort((a, b) => rank(a) - rank(b));
-    fillSelect(this.el("release"), releases.map((r) => [r.release_id, `${r.indicator} · ${releaseLabel(r)}`]));
+    // Releases of indicators with a declared flow (od-flows, workers, migration …); empty releases last.
+    const empty = (r) => (Object.values(r.rows).some((n) => n > 0) ? 0 : 1);
+    const releases = this.ctx.releases.filter((r) => this.ctx.kind(r.indicator) === "flow")
+      .sort((a, b) => empty(a) - empty(b));
+    const labels = this.ctx.labels(releases.map((r) => [r, r.tables[0]]));
+    fillSelect(this.el("release"), releases.map((r, i) => [r.release_id, `${r.indicator} · ${labels[i]}`]));
     if (releases.length) await this.load(releases[0].release_id);
     else this.el("table").innerHTML = "<tr><td>No published flow release (od-flows, workers, migration) yet.</td></tr>";
   }
@@ -29,11 +30,11 @@ export class FlowsView {
   async load(releaseId) {
     const release = this.ctx.releases.find((r) => r.release_id === releaseId);
     const data = await this.ctx.table(releaseId, release.tables[0]);
+    const shape = tableShape(data, this.ctx.roles(release.indicator));
     this.rows = data.rows;
-    this.pair = flowPair(data);
-    this.timeCol = timeColumn(data);
-    const order = measures(data).sort((a, b) => (b === "trips") - (a === "trips"));  // trips first: what moved
-    fillSelect(this.el("measure"), order.map((m) => [m, m]));
+    this.pair = shape.flow;
+    this.timeCol = shape.time;
+    fillSelect(this.el("measure"), shape.measures.map((m) => [m, readable(m)]));
     const times = this.timeCol ? distinct(this.rows, this.timeCol) : [];
     fillSelect(this.el("time"), [[ALL, "all (sum of published cells)"], ...times.map((t) => [t, formatTime(t)])]);
     await this.area.setAreas(await this.ctx.areas(releaseLevel(release, this.ctx.levels)));
@@ -65,7 +66,7 @@ export class FlowsView {
     const features = flows.filter((f) => this.area.labels.has(f.from) && this.area.labels.has(f.to)).map((f) => ({
       type: "Feature",
       properties: { width: 1.5 + 11 * Math.sqrt(f.value / max), color: COLORS[Math.min(3, Math.floor(4 * f.value / (max + 1e-9)))],
-        label: `${name(f.from)} → ${name(f.to)}: ${formatNumber(f.value)} ${measure}` },
+        label: `${name(f.from)} → ${name(f.to)}: ${formatNumber(f.value)} ${readable(measure)}` },
       geometry: { type: "LineString", coordinates: arc(this.area.labels.get(f.from), this.area.labels.get(f.to)) },
     }));
     await this.area.setFlows({ type: "FeatureCollection", features });
@@ -73,14 +74,14 @@ export class FlowsView {
     this.renderTable(flows, measure, name);
     this.el("legend").innerHTML = `<div class="title">Top ${flows.length} of ${total} flows</div>
       <div class="ramp" style="background:${rampCss()}"></div>
-      <div>line width by ${escapeHtml(measure)}; largest ${formatNumber(max)}</div>
+      <div>line width by ${escapeHtml(readable(measure))}; largest ${formatNumber(max)}</div>
       <div>curves bend to the right of their direction</div>`;
   }
 
   renderTable(flows, measure, name) {
     const rows = flows.map((f, i) => `<tr><td class="num">${i + 1}</td><td>${escapeHtml(name(f.from))}</td>
       <td>${escapeHtml(name(f.to))}</td><td class="num">${formatNumber(f.value)}</td></tr>`).join("");
-    this.el("table").innerHTML = `<thead><tr><th>#</th><th>from</th><th>to</th><th>${escapeHtml(measure)}</th></tr></thead>
+    this.el("table").innerHTML = `<thead><tr><th>#</th><th>from</th><th>to</th><th>${escapeHtml(readable(measure))}</th></tr></thead>
       <tbody>${rows}</tbody>`;
   }
 

@@ -9,7 +9,10 @@ import { fillSelect } from "./mapview.js";
 import { formatNumber, formatTime } from "./model.js";
 
 const RETRY_MS = 3000; // wait before asking again when no stream has published, or a connection dropped
-const NO_STREAM = "No live stream yet: start one with popflow stream --source …";
+const QUIET_MS = 5000; // no new snapshot for this long: events have stopped arriving (snapshots come every second)
+const NO_STREAM = "No live stream yet: nothing has been published. Start one on the server with "
+  + "popflow stream --source dir:LANDING_DIR (files) or --source nats://HOST:PORT/SUBJECT (NATS JetStream); "
+  + "this page follows it as soon as it publishes.";
 
 export class LiveView {
   constructor(ctx, section) {
@@ -27,7 +30,6 @@ export class LiveView {
     this.snapshot = null;
     this.updates = 0;
     this.el("level").onchange = () => this.follow();
-    this.clock = setInterval(() => this.showFreshness(), 1000);
   }
 
   async start() {
@@ -37,10 +39,20 @@ export class LiveView {
     await this.follow();
   }
 
+  // Stop listening and refreshing (the page was left); ``resume`` follows the stream again.
+  stop() {
+    this.abort?.abort();
+    clearInterval(this.clock);
+    this.clock = null;
+  }
+
+  resume() { return this.follow(); }
+
   // (Re)start following the live view at the chosen level: areas first, then the current snapshot.
   async follow() {
-    this.abort?.abort();
+    this.stop();
     const abort = (this.abort = new AbortController());
+    this.clock = setInterval(() => this.showFreshness(), 1000);
     const level = this.el("level").value;
     await this.area.setAreas(await this.ctx.areas(level));
     const query = `?bin=latest&level=${encodeURIComponent(level)}`;
@@ -48,9 +60,9 @@ export class LiveView {
       await this.show(await getJSON(`/api/live${query}`));
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;
-      this.showMissing();
+      await this.showMissing();
     }
-    this.listen(query, abort.signal);
+    if (!abort.signal.aborted) this.listen(query, abort.signal);
   }
 
   // Read the event stream until aborted; reconnect after a dropped connection or while nothing is published.
@@ -60,17 +72,18 @@ export class LiveView {
         await openStream(`/api/live/events${query}`, signal, (data) => this.show(JSON.parse(data)));
       } catch (error) {
         if (signal.aborted) return;
-        if (error instanceof ApiError && error.status === 404) this.showMissing();
+        if (error instanceof ApiError && error.status === 404) await this.showMissing();
         else if (error instanceof ApiError && [401, 403].includes(error.status)) return this.message(error.message);
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
   }
 
-  showMissing() {
+  // No stream yet: plain areas (nothing was suppressed: nothing was published) and how to start one.
+  async showMissing() {
     this.snapshot = null;
     this.message(NO_STREAM);
-    this.area.setValues(new Map(), { min: 0, max: 0 });
+    await this.area.setPlain();
     this.el("legend").innerHTML = "";
     this.el("bin").textContent = "";
     this.el("fresh").textContent = "";
@@ -86,6 +99,7 @@ export class LiveView {
   // Colour the areas by a snapshot's cells (the newest bin); areas without a cell are hatched.
   async show(snapshot) {
     this.snapshot = snapshot;
+    this.received = Date.now();
     this.updates += 1;
     this.message("");
     const values = new Map(snapshot.cells.map((c) => [c.area_id, c.people]));
@@ -95,12 +109,28 @@ export class LiveView {
     const shown = this.area.areaIds.filter((id) => values.has(id)).length;
     renderLegend(this.el("legend"), { title: "live present population: people", ...this.domain,
       shown, suppressed: this.area.areaIds.length - shown, format: formatNumber });
-    const bins = snapshot.freshness.bins || [];
-    const time = snapshot.cells[0]?.time ?? bins[bins.length - 1]?.time;
-    const final = bins.find((b) => b.time === time)?.final;
-    this.el("bin").textContent = time ? `Bin ${formatTime(time)}${final === false ? " (still open)" : ""}` : "No bin yet";
     this.showAlerts(snapshot.freshness.alerts || []);
     this.showFreshness();
+  }
+
+  // The lag of the newest event behind the event clock (the wall clock, or a replay's), grown since the snapshot
+  // came at the clock's rate; null before any event.
+  lag() {
+    const fresh = this.snapshot?.freshness;
+    if (fresh?.lag_seconds === null || fresh?.lag_seconds === undefined) return null;
+    return fresh.lag_seconds + ((Date.now() - this.received) / 1000) * (fresh.clock_rate ?? 1);
+  }
+
+  // The bin shown and whether it is final, still collecting events, or open with no newer events to close it:
+  // no snapshot for a while, and the event clock past the bin's end and lateness.
+  showBin() {
+    const fresh = this.snapshot.freshness, bins = fresh.bins || [];
+    const time = this.snapshot.cells[0]?.time ?? bins[bins.length - 1]?.time;
+    const final = bins.find((b) => b.time === time)?.final;
+    const idle = Date.now() - this.received > QUIET_MS && this.lag() !== null
+      && this.lag() > (fresh.bin_seconds || 0) + (fresh.lateness_seconds || 0);
+    const status = final !== false ? "" : idle ? " (open: no newer events have arrived to close it)" : " (still open)";
+    this.el("bin").textContent = time ? `Bin ${formatTime(time)}${status}` : "No bin yet";
   }
 
   // The closed bins' alerts, strongest first: area, bin, value (or "<k" when suppressed), expected, score.
@@ -122,9 +152,11 @@ export class LiveView {
   showFreshness() {
     const fresh = this.snapshot?.freshness;
     if (!fresh?.published_at) return;
+    this.showBin();
     const ago = Math.max(0, Math.round((Date.now() - Date.parse(fresh.published_at)) / 1000));
-    const lag = fresh.lag_seconds === null || fresh.lag_seconds === undefined ? "—" : duration(fresh.lag_seconds);
-    this.el("fresh").textContent = `updated ${ago} s ago · lag behind newest event ${lag}`;
+    const lag = this.lag() === null ? "—" : duration(this.lag());
+    const clock = (fresh.clock_rate ?? 1) === 1 ? "" : ` (replay clock, ${formatNumber(fresh.clock_rate)}× real time)`;
+    this.el("fresh").textContent = `updated ${ago} s ago · lag behind newest event ${lag}${clock}`;
   }
 
   resize() { this.area.resize(); }
@@ -134,7 +166,8 @@ export class LiveView {
       time: this.snapshot?.cells?.[0]?.time ?? null, cells: this.snapshot?.cells?.length ?? 0,
       missing: !this.el("message").hidden && this.el("message").textContent === NO_STREAM,
       alerts: this.el("alerts").querySelectorAll("tbody tr").length,
-      bin: this.el("bin").textContent, fresh: this.el("fresh").textContent, ...this.domain, ...this.area.drawn() };
+      bin: this.el("bin").textContent, fresh: this.el("fresh").textContent, listening: Boolean(this.clock),
+      message: this.el("message").textContent, ...this.domain, ...this.area.drawn() };
   }
 }
 

@@ -2,30 +2,36 @@
 import { createRelease } from "./api.js";
 import { AreaMap, describeValue, escapeHtml } from "./areamap.js";
 import { renderLegend } from "./colors.js";
-import { areaColumn, breakdownColumns, distinct, formatNumber, formatTime, measures, releaseLevel, timeColumn } from "./model.js";
+import { distinct, formatTime, formatValue, nameOf, readable, releaseLevel, tableShape } from "./model.js";
 
-export function mapMarkup(p) {
+// The view's controls, map and time bar; with ``ranked``, a table of the areas beside the map.
+export function mapMarkup(p, ranked = false) {
+  const map = `<div class="map-wrap"><div id="${p}-map" class="map" aria-label="map of areas"></div>
+      <div id="${p}-legend" class="legend"></div><div id="${p}-message" class="map-message" hidden></div></div>`;
   return `<div class="controls">
       <label>Indicator <select id="${p}-indicator"></select></label>
       <label>Level <select id="${p}-level"></select></label>
       <label>Release <select id="${p}-release"></select></label>
       <span id="${p}-filters" class="filters"></span>
     </div>
-    <div class="map-wrap"><div id="${p}-map" class="map" aria-label="map of areas"></div>
-      <div id="${p}-legend" class="legend"></div><div id="${p}-message" class="map-message" hidden></div></div>
+    ${ranked ? `<div class="split">${map}<div class="side"><h3 id="${p}-ranking-title"></h3>
+      <table id="${p}-ranking" class="data"></table></div></div>` : map}
     <div class="timebar"><button id="${p}-play" aria-label="play">▶</button>
       <input id="${p}-time" type="range" min="0" max="0" value="0" aria-label="time">
       <span id="${p}-time-label" class="time-label"></span></div>`;
 }
 
 export class ChoroplethView {
-  constructor(ctx, section, prefix, indicators, preferredMeasure = null) {
-    section.innerHTML = mapMarkup(prefix);
+  // ``preferredMeasure`` colours the map first; ``ranking`` (a measure) adds a table of areas, largest first.
+  constructor(ctx, section, prefix, indicators, preferredMeasure = null, ranking = null) {
+    section.innerHTML = mapMarkup(prefix, Boolean(ranking));
     this.ctx = ctx;
     this.indicators = indicators;
     this.preferredMeasure = preferredMeasure;
+    this.ranking = ranking;
     this.el = (name) => section.querySelector(`#${prefix}-${name}`);
-    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, this.measure || "") });
+    this.area = new AreaMap(this.el("map"), { describe: (p, v) => describeValue(p, v, this.measure || "", this.format),
+      labelled: true });
     this.area.onSelect = (id) => { if (id) ctx.selectedArea = id; };
     this.filters = {};
     this.timeIndex = 0;
@@ -69,7 +75,8 @@ export class ChoroplethView {
     const indicator = this.el("indicator").value, level = this.el("level").value;
     await this.area.setAreas(await this.ctx.areas(level));
     const releases = this.releasesOf(indicator, level);
-    fillSelect(this.el("release"), releases.map((r) => [r.release_id, releaseLabel(r)]));
+    const labels = this.ctx.labels(releases.map((r) => [r, r.tables[0]]));
+    fillSelect(this.el("release"), releases.map((r, i) => [r.release_id, labels[i]]));
     if (!releases.length) return this.offerRelease(indicator, level);
     this.el("release").value = preferred || releases[0].release_id;
     await this.loadRelease(this.el("release").value);
@@ -113,36 +120,44 @@ export class ChoroplethView {
     const data = await this.ctx.table(releaseId, release.tables[0]);
     this.release = release;
     this.rows = data.rows;
-    this.timeCol = timeColumn(data);
-    this.areaCol = areaColumn(data);
-    this.measureChoices = measures(data);
+    this.shape = tableShape(data, this.ctx.roles(release.indicator));
+    this.timeCol = this.shape.time;
+    this.areaCol = this.shape.area;
+    this.measureChoices = this.shape.measures;
     this.measure = this.measureChoices.includes(this.preferredMeasure) ? this.preferredMeasure : this.measureChoices[0];
-    this.buildFilters(data);
+    this.buildFilters();
     this.setTimes(this.timeCol ? distinct(this.rows, this.timeCol) : [null]);
     await this.recolour();
   }
 
-  buildFilters(data) {
+  // A measure choice and one choice per category column, each starting at its largest value (the category
+  // holding most of the measure), so the first map shows the most areas.
+  buildFilters() {
     const box = this.el("filters");
     box.innerHTML = "";
     this.filters = {};
-    const add = (label, choices, onchange) => {
+    const add = (label, pairs, chosen, onchange) => {
       const select = document.createElement("select");
-      fillSelect(select, choices.map((c) => [c, c]));
+      select.dataset.column = label;
+      fillSelect(select, pairs);
+      select.value = chosen;
       select.onchange = () => { onchange(select.value); this.recolour(); };
       const wrap = document.createElement("label");
-      wrap.append(`${label} `, select);
+      wrap.append(`${readable(label)} `, select);
       box.append(wrap);
-      return select.value;
     };
     if (this.measureChoices.length > 1) {
-      add("Measure", this.measureChoices, (v) => { this.measure = v; });
-      box.querySelector("select").value = this.measure;
+      add("measure", this.measureChoices.map((m) => [m, readable(m)]), this.measure, (v) => { this.measure = v; });
     }
-    for (const column of breakdownColumns(data)) {
-      this.filters[column] = add(column.replace("_", " "), distinct(this.rows, column), (v) => { this.filters[column] = v; });
+    for (const column of this.shape.categories) {
+      const values = distinct(this.rows, column);
+      this.filters[column] = String(largest(this.rows, column, this.measure) ?? values[0]);
+      add(column, values.map((v) => [v, nameOf(this.ctx.names, v), v]), this.filters[column],
+        (v) => { this.filters[column] = v; });
     }
   }
+
+  format = (value) => formatValue(value, this.shape?.role(this.measure));
 
   setTimes(times) {
     this.times = times;
@@ -176,8 +191,24 @@ export class ChoroplethView {
     const values = this.byTime.get(time) || new Map();
     await this.area.setValues(values, this.domain);
     const shown = this.area.areaIds.filter((id) => values.has(id)).length;
-    renderLegend(this.el("legend"), { title: `${this.release.indicator}: ${this.measure}`, ...this.domain,
-      shown, suppressed: this.area.areaIds.length - shown, format: formatNumber });
+    renderLegend(this.el("legend"), { title: `${this.release.indicator}: ${readable(this.measure)}`, ...this.domain,
+      shown, suppressed: this.area.areaIds.length - shown, format: this.format });
+    if (this.ranking) this.renderRanking(time);
+  }
+
+  // The areas at this time, largest ``ranking`` first (areas whose value was withheld last), with every measure;
+  // re-drawn with the map, so it follows the time, the filters and the measure shown.
+  renderRanking(time) {
+    const rows = this.rows.filter((r) => !this.timeCol || r[this.timeCol] === time)
+      .filter((r) => Object.entries(this.filters).every(([c, v]) => String(r[c]) === String(v)))
+      .sort((a, b) => (b[this.ranking] ?? -Infinity) - (a[this.ranking] ?? -Infinity));
+    const measures = [...new Set([this.ranking, this.measure, ...this.shape.measures])];  // ranked by, coloured by
+    this.el("ranking-title").textContent = `Areas by ${readable(this.ranking)}${time ? `, ${formatTime(time)}` : ""}`;
+    const head = `<tr><th>#</th><th>area</th>${measures.map((m) => `<th class="num">${escapeHtml(readable(m))}</th>`).join("")}</tr>`;
+    const body = rows.map((r, i) => `<tr data-area="${escapeHtml(r[this.areaCol])}"><td class="num">${i + 1}</td>
+      <td title="${escapeHtml(r[this.areaCol])}">${escapeHtml(this.area.names.get(r[this.areaCol]) ?? r[this.areaCol])}</td>
+      ${measures.map((m) => `<td class="num">${r[m] === null ? "<em>too few</em>" : escapeHtml(formatValue(r[m], this.shape.role(m)))}</td>`).join("")}</tr>`);
+    this.el("ranking").innerHTML = `<thead>${head}</thead><tbody>${body.join("")}</tbody>`;
   }
 
   togglePlay() {
@@ -199,21 +230,26 @@ export class ChoroplethView {
   state() {
     return { indicator: this.el("indicator").value, level: this.el("level").value, release: this.el("release").value,
       time: this.times?.[this.timeIndex] ?? null, timeIndex: this.timeIndex, times: this.times?.length || 0,
-      measure: this.measure, filters: { ...this.filters }, ...this.domain, ...this.area.drawn() };
+      measure: this.measure, filters: { ...this.filters }, ...this.domain, ...this.area.drawn(),
+      releaseLabels: [...this.el("release").options].map((o) => o.textContent), legend: this.el("legend").textContent,
+      ranking: this.ranking ? [...this.el("ranking").querySelectorAll("tbody tr")].map((tr) => [...tr.cells]
+        .map((td) => td.textContent.trim())) : null };
   }
 }
 
+// Options from [value, label, tooltip?] triples (the tooltip: a code the label names).
 export function fillSelect(select, pairs) {
   select.innerHTML = "";
-  for (const [value, label] of pairs) select.append(new Option(label, value));
+  for (const [value, label, title] of pairs) {
+    const option = new Option(label, value);
+    if (title !== undefined && String(title) !== label) option.title = String(title);
+    select.append(option);
+  }
 }
 
-export function releaseLabel(r) {
-  const p = r.parameters || {};
-  const parts = [(r.created_at || r.release_id).slice(0, 16).replace("T", " ")];
-  if ("by" in p) parts.push(p.by && p.by.length ? `by ${p.by.join(", ")}` : "no breakdown");
-  if (p.level) parts.push(`${p.level} level`);
-  if (p.bin) parts.push(`${p.bin % 3600 ? p.bin / 60 + " min" : p.bin / 3600 + " h"} bins`);
-  if (r.privacy && r.privacy.mode === "dp") parts.push(`dp ε=${r.privacy.epsilon}`);
-  return parts.join(" · ");
+// The category value holding the most of a measure, summed over every row.
+export function largest(rows, column, measure) {
+  const sums = new Map();
+  for (const row of rows) if (row[measure] !== null) sums.set(row[column], (sums.get(row[column]) || 0) + row[measure]);
+  return [...sums].sort((a, b) => b[1] - a[1])[0]?.[0];
 }

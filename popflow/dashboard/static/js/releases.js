@@ -2,7 +2,8 @@
 // that queues a new release and follows its job.
 import { createRelease, download, getJSON } from "./api.js";
 import { escapeHtml } from "./areamap.js";
-import { formatNumber } from "./model.js";
+import { valueText } from "./labels.js";
+import { formatNumber, readable } from "./model.js";
 import { fillSelect } from "./mapview.js";
 
 const FORMATS = ["csv", "parquet", "geojson", "json"];
@@ -28,8 +29,10 @@ export class ReleasesView {
   render() {
     const rows = this.ctx.releases.map((r) => {
       const suppressed = Object.values(r.suppressed || {}).reduce((n, s) => n + (s.cells_below_k || 0), 0);
-      const params = Object.entries(r.parameters || {}).filter(([, v]) => v !== null && !(Array.isArray(v) && !v.length))
-        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v}`).join(" ");
+      const declared = this.ctx.indicators.find((i) => i.name === r.indicator)?.parameters || [];
+      const params = declared.filter((p) => r.parameters?.[p.name] !== null && r.parameters?.[p.name] !== undefined
+        && !(Array.isArray(r.parameters[p.name]) && !r.parameters[p.name].length))
+        .map((p) => `${readable(p.name)} ${valueText(r.parameters[p.name], p)}`).join(" · ");
       const links = r.tables.map((t) => `${escapeHtml(t)}: ` + FORMATS.map((f) =>
         `<button class="link-button" data-release="${r.release_id}" data-table="${escapeHtml(t)}" data-format="${f}">${f}</button>`).join(" ")).join("<br>");
       return `<tr><td>${escapeHtml(r.release_id)}</td><td>${escapeHtml(r.indicator)}</td><td>${escapeHtml(params)}</td>

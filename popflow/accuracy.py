@@ -23,6 +23,42 @@ from popflow.indicators.params import Homes
 from popflow.pseudonymise import Pseudonymiser, load_key
 from popflow.release_inputs import prepare_inputs
 
+# What each score means, in one line, by its key path (the longest listed prefix of a score's path applies).
+MEANINGS = {
+    ("home_accuracy",): "share of detected homes in the person's true district",
+    ("person_months_with_detected_home",): "subscriber-months given a home",
+    ("person_months_in_truth",): "subscriber-months living in the region, in truth",
+    ("home_detection_rate",): "share of subscriber-months living in the region that get a home",
+    ("presence_error", "vs_everyone"): "count of phones against everyone truly present: how far a count of "
+                                       "subscribers is from a count of people (do not read counts as people)",
+    ("presence_error", "vs_subscribers"): "count of phones against the subscribers truly present: the error of "
+                                          "placing phones (silence, towers across a border)",
+    ("presence_error", "estimate_vs_everyone"): "estimate against everyone truly present: the figure to read "
+                                                "as people present",
+    ("presence_error", "interval_coverage"): "share of area-hours whose 90 % interval holds the true number of "
+                                             "people (about 90 % when the intervals are right)",
+    ("od_flows",): "published trips against the true trips of the same subscribers, per date and OD pair",
+    ("tourism",): "published visitors against the true visitors, per date, area and visitor type",
+    ("outbound",): "whether alerts flag the injected collapse of travel to one country, and false alarms",
+    ("retail",): "published penetration against true buyers ÷ adult residents, per month and region",
+}
+STATISTICS = {  # the last key of a score's path, when it names a statistic
+    "weighted_abs_pct": "Σ|published − true| ÷ Σ true, %",
+    "median_abs_pct": "median of |published − true| ÷ true, %",
+    "coverage_pct": "Σ published ÷ Σ true, %",
+    "cells_compared": "published cells with a true value",
+    "total_ratio": "Σ published ÷ Σ true",
+    "spearman": "rank correlation of published and true",
+}
+
+
+def meaning(path: tuple[str, ...]) -> str:
+    """The one-line meaning of a score's key path, with its statistic's definition."""
+    prefixes = [path[:n] for n in range(len(path), 0, -1)]
+    what = next((MEANINGS[p] for p in prefixes if p in MEANINGS), "")
+    statistic = STATISTICS.get(path[-1])
+    return f"{what} ({statistic})" if what and statistic else what or statistic or ""
+
 
 def home_accuracy(ws, truth_homes: str, min_nights: int = 3, seen_nights: int = 10) -> dict:
     """Detected homes against the true ones, over the person-months of the truth (all months pooled).

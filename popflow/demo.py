@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from popflow import accuracy, synth
 from popflow.geography import area_geometries
 from popflow.place_names import region_names
@@ -86,6 +88,8 @@ def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
     }}
     if "estimate" in published.column_names:
         scores["presence_error"]["estimate_vs_everyone"] = accuracy.presence_error(published, presence, "estimate")
+        scores["presence_error"]["interval_coverage"] = accuracy.interval_coverage(
+            published, pq.read_table(presence).to_pandas(), ["time", "area_id"], "people")
     if (truth / "outbound_shock.json").exists():
         scores["outbound"] = accuracy.shock_detection(tables["alerts"], tables["outbound-travel"],
                                                       str(truth / "outbound_shock.json"))

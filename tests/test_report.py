@@ -184,3 +184,31 @@ def test_numbers_are_formatted_for_readers():
     assert fmt_number(0.9134) == "0.91"
     assert fmt_number(None) == "—"
     assert fmt_number(float("nan")) == "—"
+
+
+def test_estimates_of_everyone_stand_next_to_counts(tmp_path):
+    """With estimates, the busiest hour's busiest areas show the count, the estimate and its 90 % interval."""
+    table = present_population(["a0", "a1", "a2"])
+    people = table.column("people").to_numpy()
+    estimate = people * 2.5 + [10.0 if t.hour == 13 else 0.0 for t in table.column("time").to_pylist()]
+    table = table.append_column("estimate", pa.array(estimate)).append_column(
+        "estimate_low", pa.array(estimate * 0.9)).append_column("estimate_high", pa.array(estimate * 1.1))
+    html = section_html(render(tmp_path, {"present-population": table}, grid_areas(3)), "present-population")
+    assert "Estimate of everyone" in html and "the busiest hour" in html
+    busiest = max(range(table.num_rows), key=lambda i: estimate[i])
+    assert fmt_number(estimate[busiest]) in html
+    assert f"{fmt_number(estimate[busiest] * 0.9)} – {fmt_number(estimate[busiest] * 1.1)}" in html
+
+
+def test_without_estimates_no_estimate_table(full_report):
+    assert "Estimate of everyone" not in section_html(full_report, "present-population")
+
+
+def test_accuracy_rows_say_what_they_mean(tmp_path):
+    scores = {"presence_error": {"estimate_vs_everyone": {"weighted_abs_pct": 6.0},
+                                 "vs_everyone": {"weighted_abs_pct": 92.0}}}
+    html = section_html(render(tmp_path, {"present-population": present_population(["a0"])}, accuracy=scores),
+                        "accuracy")
+    assert "What it means" in html
+    assert "the figure to read as people present (Σ|published − true| ÷ Σ true, %)" in html
+    assert "do not read counts as people" in html

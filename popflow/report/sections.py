@@ -8,6 +8,7 @@ import math
 import pandas as pd
 
 from popflow.columns import AREA_ID, DATE, ORIGIN_REGION
+from popflow.indicators.estimates import ESTIMATE
 from popflow.report.alerts import alerts
 from popflow.report.charts import Series, bar_chart, legend, line_chart
 from popflow.report.inputs import (
@@ -40,6 +41,7 @@ from popflow.report.tables import accuracy_table, html_table, quality_table
 from popflow.report.tourism import tourism
 
 BUSIEST_AREAS = 6
+ESTIMATE_LOW, ESTIMATE_HIGH = f"{ESTIMATE}_low", f"{ESTIMATE}_high"
 TOP_FLOWS = 20
 TOP_WORKER_PAIRS = 15
 TOP_MOVES = 15
@@ -66,7 +68,24 @@ def present_population(inputs: ReportInputs) -> Markup | None:
         chart, legend([s.label for s in series]),
         note(f"Suppressed area-hours (too few people) shown here: {fmt_number(gaps)}. They appear as gaps "
              "in the lines, not as zeros."),
+        presence_estimates(inputs, df, busiest),
     ])
+
+
+def presence_estimates(inputs: ReportInputs, df: pd.DataFrame, busiest: list[str]) -> Markup | None:
+    """The busiest areas at the busiest hour: subscribers counted beside the estimate of everyone present
+    and its 90 % interval (when a census was ingested)."""
+    if ESTIMATE not in df.columns or df[ESTIMATE].isna().all():
+        return None
+    hour = df.groupby(TIME)[ESTIMATE].sum().idxmax()
+    rows = df[(df[TIME] == hour) & df[AREA_ID].isin(busiest)].sort_values(ESTIMATE, ascending=False)
+    caption = f"People present at {hour:%Y-%m-%d %H:%M}, the busiest hour"
+    table = html_table(("Area", "Subscribers counted", "Estimate of everyone", "90 % interval"), [
+        (inputs.name(r[AREA_ID]), r[PEOPLE], r[ESTIMATE],
+         f"{fmt_number(r[ESTIMATE_LOW])} – {fmt_number(r[ESTIMATE_HIGH])}") for r in rows.to_dict("records")], caption)
+    return join([table, note("Counts are the operator's subscribers placed in the area; the estimate scales "
+                             "them to everyone with census weights recalibrated in each hour (see the README's "
+                             "population estimates). Read the estimate, not the count, as people present.")])
 
 
 def hourly_series(rows: pd.DataFrame, hours: pd.DatetimeIndex, xs: list[float], label: str) -> Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
+from popflow.accuracy import meaning
 from popflow.report.markup import MISSING, Markup, el, fmt_number, join
 
 
@@ -41,9 +42,9 @@ def readable_key(path: tuple[str, ...]) -> str:
 
 
 def accuracy_table(accuracy: dict) -> Markup:
-    """Every measure of the accuracy dict, nested keys flattened, one row each."""
-    rows = [(readable_key(path), inline(value)) for path, value in flatten(accuracy)]
-    return html_table(("Measure", "Value"), rows)
+    """Every measure of the accuracy dict, nested keys flattened, one row each, with what it means."""
+    rows = [(readable_key(path), inline(value), meaning(path)) for path, value in flatten(accuracy)]
+    return html_table(("Measure", "Value", "What it means"), rows)
 
 
 def inline(value: object) -> object:

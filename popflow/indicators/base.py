@@ -77,6 +77,9 @@ class Indicator:
     # Numeric columns of the main output table that a series may watch, when a post-disclosure step
     # adds or removes columns; by default the first contribution's people count, sums, amounts and medians.
     measures: tuple[str, ...] = ()
+    # Shares, rates and relative changes a post-disclosure step computes: written to 4 significant digits
+    # in text outputs (``popflow.rounding``).
+    shares: tuple[str, ...] = ()
 
     def watchable_measures(self) -> tuple[str, ...]:
         """The measures of the main output table (see ``measures``)."""

@@ -84,4 +84,5 @@ INDICATOR = register(Indicator(
     finish=finish_sql,
     measures=("trips", "travellers", "spend_total", "spend_median", "premium_share", "change_vs_prev_year",
               "change_vs_prev_4w"),
+    shares=("premium_share", "change_vs_prev_year", "change_vs_prev_4w"),
 ))

@@ -82,4 +82,5 @@ INDICATOR = register(Indicator(
     uses=("sales", "events"),
     combine=combine,
     measures=("orders", "buyers", "revenue", "online_share", "potential", "penetration", "opportunity"),
+    shares=("online_share", "penetration"),
 ))

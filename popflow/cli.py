@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from popflow import indicators
 from popflow.disclosure.request import PrivacyRequest
@@ -181,7 +181,7 @@ def print_release(release) -> None:
     """The release's table (see ``release_table``), what disclosure control did to each table, and its id."""
     m = release.manifest
     folder = release.files[0].parent if release.files else None
-    stdout.print(release_table([release], folder))
+    stdout.print(release_table(release_rows([release], folder), stdout.width))
     notes = m.get("suppressed") or m.get("noise") or {}
     for name, note in notes.items():
         text = (f"derived from the published cells of release {note}" if name == "derived_from"
@@ -192,28 +192,44 @@ def print_release(release) -> None:
                  soft_wrap=True)
 
 
-def release_table(releases: list, folder: Path | None = None) -> Table:
-    """One row per published table: release (indicator and parameters), rows, cells suppressed, file.
+RELEASE_COLUMNS = ("release", "rows", "suppressed", "file")
 
-    ``suppressed`` counts the cells below k left out (k, ckm); dp drops noisy cells
-    instead, a derived table only reads published cells. Files are shown relative
-    to ``folder`` when given. The release column wraps between words; numbers and
-    file names are not cut unless a file name alone is wider than the terminal.
+
+def release_rows(releases: list, folder: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """One row per published table: release (indicator and changed parameters), rows, cells suppressed, file.
+
+    ``suppressed`` counts the cells below k left out (k, ckm), for a table that combines
+    disclosure-controlled inputs those of its inputs; dp drops noisy cells instead, and
+    a derived table only reads published cells (—). Files are relative to ``folder``.
     """
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("release", ratio=1)
-    for name in ("rows", "suppressed"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("file", overflow="fold")  # only a path wider than the terminal is folded
+    rows = []
     for release in releases:
         m = release.manifest
         notes = m.get("suppressed") or m.get("noise") or {}
         label = " ".join([m["indicator"], *_changed_parameters(m)])
         files = [str(f.relative_to(folder)) if folder else str(f) for f in release.files]
-        for index, (name, rows) in enumerate(m["rows"].items()):
-            table.add_row(escape(label if index == 0 else f"  {name}"), f"{rows:,}",
-                          _suppressed_text(notes.get(name), m["privacy"]["mode"]),
-                          escape(files[index]) if index < len(files) else "—")
+        for index, (name, count) in enumerate(m["rows"].items()):
+            rows.append((label if index == 0 else f"  {name}", f"{count:,}",
+                         _suppressed_text(notes, name, m["rows"], m["privacy"]["mode"]),
+                         files[index] if index < len(files) else "—"))
+    return rows
+
+
+def release_table(rows: list[tuple[str, str, str, str]], width: int):
+    """The rows as a table whose release column wraps between words; where even that is wider than
+    ``width``, one block per table instead, so that no word, number or file name is ever cut."""
+    widest = [max(len(word) for row in rows for word in row[0].split()),
+              *(max(len(row[i]) for row in [RELEASE_COLUMNS, *rows]) for i in (1, 2, 3))]
+    if sum(widest) + len(widest) - 1 > width:
+        return Group(*(Text(f"{label}\n    {count} rows, {suppressed} suppressed → {file}")
+                       for label, count, suppressed, file in rows))
+    table = Table(box=None, padding=(0, 1), collapse_padding=True, pad_edge=False, header_style="bold underline")
+    table.add_column(RELEASE_COLUMNS[0], min_width=widest[0])
+    for name in RELEASE_COLUMNS[1:3]:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column(RELEASE_COLUMNS[3], no_wrap=True)
+    for row in rows:
+        table.add_row(*map(Text, row))
     return table
 
 
@@ -224,11 +240,14 @@ def _changed_parameters(manifest: dict) -> list[str]:
             for name, value in manifest["parameters"].items() if value != defaults.get(name)]
 
 
-def _suppressed_text(note: dict | None, mode: str) -> str:
-    if note is None:
-        return "—"
-    return "dp noise" if mode == "dp" else f"{note['cells_below_k']:,}"
-
+def _suppressed_text(notes: dict, table: str, tables: dict, mode: str) -> str:
+    """Cells below k a table lost, or those its inputs lost when it combines them (sales-penetration)."""
+    if mode == "dp":
+        return "dp noise" if notes else "—"
+    if table in notes:
+        return f"{notes[table]['cells_below_k']:,}"
+    inputs = [note["cells_below_k"] for name, note in notes.items() if name not in tables and isinstance(note, dict)]
+    return f"{sum(inputs):,} (inputs)" if inputs else "—"
 
 
 def _disclosure_text(note: dict, privacy: dict) -> str:
@@ -386,7 +405,7 @@ def demo(out, people, months, seed, live, days, speedup, port, seconds):
         return
 
     result = run_demo(out, people=people, months=months, seed=seed, steps=steps)
-    stdout.print(release_table(result["releases"], result["outputs"]))
+    stdout.print(release_table(release_rows(result["releases"], result["outputs"]), stdout.width))
     for line in accuracy_headline(result["accuracy"]):
         stdout.print(line, highlight=False)
     for name, where in (("workspace", result["workspace"]), ("releases", result["outputs"]),

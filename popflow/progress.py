@@ -57,7 +57,7 @@ class Steps:
         step = Step(description, live, live.add_task(description, total=total) if live else None)
         try:
             yield step
-            self.console.print(f"{step.summary} ({seconds_text(step.elapsed)})", highlight=False)
+            self.console.print(f"{step.summary} ({seconds_text(step.elapsed)})", highlight=False, soft_wrap=True)
         finally:
             if live is not None:
                 live.remove_task(step._task)

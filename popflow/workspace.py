@@ -83,8 +83,8 @@ class Workspace:
                                 lambda done, total: step.update(completed=done, total=total),
                                 _loader(engine, engine_options or {}))
             rows = report["rows"]
-            step.summary = (f"ingested {source}: {rows['read']:,} rows read, {rows['quarantined']:,} quarantined "
-                            f"({rows['read'] / max(step.elapsed, 0.001):,.0f} rows/s)")
+            step.summary = (f"ingested {source}: {rows['read']:,} rows read, {rows['quarantined']:,} quarantined, "
+                            f"{rows['read'] / max(step.elapsed, 0.001):,.0f} rows/s")
         return report
 
     def h3_resolution(self) -> int | None:

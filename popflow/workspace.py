@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import zoneinfo
 from pathlib import Path
@@ -79,8 +80,13 @@ class Workspace:
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         with steps.step(f"ingest {source}") as step:
-            report = run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt,
-                                lambda done, total: step.update(completed=done, total=total),
+            files_read = itertools.count(1)  # the loader reports progress as each file ends
+
+            def advance(done: int, total: int) -> None:
+                step.update(completed=done, total=total,
+                            description=f"ingest {source}: {next(files_read)} file(s) read")
+
+            report = run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, advance,
                                 _loader(engine, engine_options or {}))
             rows = report["rows"]
             step.summary = (f"ingested {source}: {rows['read']:,} rows read, {rows['quarantined']:,} quarantined, "

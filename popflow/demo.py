@@ -63,7 +63,7 @@ def whole_months(first: datetime.date, months: int) -> int:
 def run_demo(out: Path, people: int = 12_000, months: int = 2, seed: int = 1, steps: Steps = QUIET) -> dict:
     """Build the demo under ``out``: ``months`` whole calendar months from ``START``.
 
-    Returns paths, accuracy figures and ``releases``: (release, output file) in the order run.
+    Returns paths, accuracy figures and ``releases``, the releases in the order they were made.
     """
     if out.exists():
         shutil.rmtree(out)

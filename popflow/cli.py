@@ -387,7 +387,7 @@ def accuracy_headline(scores: dict) -> list[str]:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("popflow-demo"), show_default=True)
 @click.option("--people", type=int, default=12_000, show_default=True, help="residents of the synthetic region")
 @click.option("--months", type=click.IntRange(1, 12), default=2, show_default=True,
-              help="whole calendar months from January 2026 (two: January and February)")
+              help="whole calendar months from January 2026 (the default 2: January and February)")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--live", is_flag=True, help="replay the region's events into a live stream and serve the dashboard")
 @click.option("--days", type=click.IntRange(1, 2), default=2, show_default=True, help="with --live: days replayed")

@@ -188,8 +188,8 @@ def print_release(release) -> None:
                 else _disclosure_text(note, m["privacy"]))
         stdout.print(f"{name}: {text}", highlight=False)
     written = f"; files in {folder} with {release.files[0].name}.manifest.json" if folder else ""
-    stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s{written}", highlight=False,
-                 soft_wrap=True)
+    stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s{written}", markup=False,
+                 highlight=False, soft_wrap=True)
 
 
 RELEASE_COLUMNS = ("release", "rows", "suppressed", "file")

@@ -57,7 +57,8 @@ class Steps:
         step = Step(description, live, live.add_task(description, total=total) if live else None)
         try:
             yield step
-            self.console.print(f"{step.summary} ({seconds_text(step.elapsed)})", highlight=False, soft_wrap=True)
+            self.console.print(f"{step.summary} ({seconds_text(step.elapsed)})", markup=False, highlight=False,
+                               soft_wrap=True)
         finally:
             if live is not None:
                 live.remove_task(step._task)
@@ -66,7 +67,7 @@ class Steps:
     def _start(self) -> Progress:
         """The live display shared by nested steps (one row each), started by the outermost."""
         if self._live is None:
-            self._live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            self._live = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
                                   TaskProgressColumn(), TimeElapsedColumn(), console=self.console, transient=True)
             self._live.start()
         self._open += 1

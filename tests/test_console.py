@@ -50,13 +50,13 @@ def test_a_step_on_a_terminal_shows_a_live_bar_and_ends_with_its_summary():
     console, buffer = terminal()
     steps = Steps(console)
     with steps.step("ingest events", total=10) as step:
-        step.update(completed=4, description="ingest events: file 4 of 10")
+        step.update(completed=4, description="ingest events: file 4 of 10 [data/x]")
         steps._live.refresh()
         live = buffer.getvalue()
-        step.summary = "ingested events: 10 files"
-    assert "ingest events: file 4 of 10" in live and "━" in live and "40%" in live  # the bar, drawn in place
+        step.summary = "ingested events: 10 files from [data/x]"
+    assert "ingest events: file 4 of 10 [data/x]" in live and "━" in live and "40%" in live  # the bar, in place
     assert "\x1b[" in live  # cursor movements: the row is redrawn, not appended
-    assert re.search(r"ingested events: 10 files \(\d+\.\d s\)", buffer.getvalue())
+    assert re.search(r"ingested events: 10 files from \[data/x\] \(\d+\.\d s\)", buffer.getvalue())
     assert steps._live is None  # the live display is gone once the last step ends
 
 

@@ -12,22 +12,24 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from popflow import indicators
 from popflow.disclosure.request import PrivacyRequest
 from popflow.errors import PopflowError
-from popflow.indicators.params import option_name
+from popflow.indicators.params import option_name, to_json
 from popflow.ingest.registry import SOURCES
 from popflow.live.commands import stream
+from popflow.progress import Steps
 from popflow.service.commands import serve, token  # imports no FastAPI until `serve` runs
 from popflow.workspace import Workspace, default_path
 
 console = Console(stderr=True)
 stdout = Console()
+steps = Steps(console)  # long steps: live bars on a terminal, one summary line each otherwise
 
 workspace_option = click.option(
     "--workspace", "-w", type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE",
@@ -50,11 +52,6 @@ class Cli(click.Group):
 @click.version_option(package_name="popflow")
 def app():
     """popflow: aggregate, privacy-safe population and mobility statistics."""
-
-
-def progress_bar():
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), console=console, transient=True)
 
 
 @app.command()
@@ -90,11 +87,8 @@ SPARK_CONF = (["--spark-conf"], {"multiple": True, "help": "spark: a setting key
 def ingest(source, paths, fmt, h3, engine, master, spark_conf, workspace):
     """Validate, pseudonymise and add input files (or directories) to the lake."""
     ws = Workspace(workspace)
-    with progress_bar() as bar:
-        task = bar.add_task(f"ingest {source}", total=None)
-        report = ws.ingest(source, list(paths), fmt=fmt, h3=h3, engine=engine,
-                           engine_options=_engine_options(master, spark_conf),
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    report = ws.ingest(source, list(paths), fmt=fmt, h3=h3, engine=engine,
+                       engine_options=_engine_options(master, spark_conf), steps=steps)
     print_quality(report)
 
 
@@ -159,9 +153,8 @@ def indicator_command(indicator) -> click.Command:
         privacy = {name: values.pop(name) for name in privacy_options}
         given = {k: v for k, v in values.items() if v is not None}
         options = _engine_options(master, spark_conf)
-        with console.status(f"running {indicator.name}"):
-            release = Workspace(workspace).run(indicator.name, out=out, engine=engine, engine_options=options,
-                                               **privacy, **given)
+        release = Workspace(workspace).run(indicator.name, out=out, engine=engine, engine_options=options,
+                                           steps=steps, **privacy, **given)
         print_release(release)
 
     return click.Command(indicator.name, params=params, callback=callback, help=indicator.description,
@@ -185,21 +178,76 @@ def _help(f) -> str:
 
 
 def print_release(release) -> None:
-    """One line per released table and per disclosure-controlled input table, then the files written."""
+    """The release's table (see ``release_table``), what disclosure control did to each table, and its id."""
     m = release.manifest
+    folder = release.files[0].parent if release.files else None
+    stdout.print(release_table(release_rows([release], folder), stdout.width))
     notes = m.get("suppressed") or m.get("noise") or {}
-    for name, rows in m["rows"].items():
-        note = f"; {_disclosure_text(notes[name], m['privacy'])}" if name in notes else ""
-        stdout.print(f"{name}: {rows:,} cells published{note}", highlight=False, soft_wrap=True)
     for name, note in notes.items():
-        if name == "derived_from":
-            stdout.print(f"derived from the published cells of release {note}", soft_wrap=True)
-        elif name not in m["rows"]:
-            stdout.print(f"  from {name}: {_disclosure_text(note, m['privacy'])}", highlight=False, soft_wrap=True)
-    for path in release.files:
-        stdout.print(f"wrote {path} (+ {path}.manifest.json)" if path == release.files[0] else f"wrote {path}",
-                     highlight=False, soft_wrap=True)
-    stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s")
+        text = (f"derived from the published cells of release {note}" if name == "derived_from"
+                else _disclosure_text(note, m["privacy"]))
+        stdout.print(f"{name}: {text}", highlight=False)
+    written = f"; files in {folder} with {release.files[0].name}.manifest.json" if folder else ""
+    stdout.print(f"release {m['release_id']} audited in {m['wall_time_s']} s{written}", markup=False,
+                 highlight=False, soft_wrap=True)
+
+
+RELEASE_COLUMNS = ("release", "rows", "suppressed", "file")
+
+
+def release_rows(releases: list, folder: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """One row per published table: release (indicator and changed parameters), rows, cells suppressed, file.
+
+    ``suppressed`` counts the cells below k left out (k, ckm), for a table that combines
+    disclosure-controlled inputs those of its inputs; dp drops noisy cells instead, and
+    a derived table only reads published cells (—). Files are relative to ``folder``.
+    """
+    rows = []
+    for release in releases:
+        m = release.manifest
+        notes = m.get("suppressed") or m.get("noise") or {}
+        label = " ".join([m["indicator"], *_changed_parameters(m)])
+        files = [str(f.relative_to(folder)) if folder else str(f) for f in release.files]
+        for index, (name, count) in enumerate(m["rows"].items()):
+            rows.append((label if index == 0 else f"  {name}", f"{count:,}",
+                         _suppressed_text(notes, name, m["rows"], m["privacy"]["mode"]),
+                         files[index] if index < len(files) else "—"))
+    return rows
+
+
+def release_table(rows: list[tuple[str, str, str, str]], width: int):
+    """The rows as a table whose release column wraps between words; where even that is wider than
+    ``width``, one block per table instead, so that no word, number or file name is ever cut."""
+    widest = [max(len(word) for row in rows for word in row[0].split()),
+              *(max(len(row[i]) for row in [RELEASE_COLUMNS, *rows]) for i in (1, 2, 3))]
+    if sum(widest) + len(widest) - 1 > width:
+        return Group(*(Text(f"{label}\n    {count} rows, {suppressed} suppressed → {file}")
+                       for label, count, suppressed, file in rows))
+    table = Table(box=None, padding=(0, 1), collapse_padding=True, pad_edge=False, header_style="bold underline")
+    table.add_column(RELEASE_COLUMNS[0], min_width=widest[0])
+    for name in RELEASE_COLUMNS[1:3]:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column(RELEASE_COLUMNS[3], no_wrap=True)
+    for row in rows:
+        table.add_row(*map(Text, row))
+    return table
+
+
+def _changed_parameters(manifest: dict) -> list[str]:
+    """``name=value`` of each parameter of a release that differs from its indicator's default."""
+    defaults = to_json(indicators.get(manifest["indicator"]).params())
+    return [f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}"
+            for name, value in manifest["parameters"].items() if value != defaults.get(name)]
+
+
+def _suppressed_text(notes: dict, table: str, tables: dict, mode: str) -> str:
+    """Cells below k a table lost, or those its inputs lost when it combines them (sales-penetration)."""
+    if mode == "dp":
+        return "dp noise" if notes else "—"
+    if table in notes:
+        return f"{notes[table]['cells_below_k']:,}"
+    inputs = [note["cells_below_k"] for name, note in notes.items() if name not in tables and isinstance(note, dict)]
+    return f"{sum(inputs):,} (inputs)" if inputs else "—"
 
 
 def _disclosure_text(note: dict, privacy: dict) -> str:
@@ -312,10 +360,8 @@ def synth(out, people, days, seed, fmt, start):
     """Write every input of a synthetic region plus its ground truth."""
     from popflow import synth as scenario
 
-    with progress_bar() as bar:
-        task = bar.add_task("synthesising", total=1.0)
-        summary = scenario.generate(out, people=people, days=days, seed=seed, events_format=fmt, start=start.date(),
-                                    progress=lambda stage, f: bar.update(task, completed=f, description=stage))
+    summary = scenario.synthesise(out, steps, people=people, days=days, seed=seed, events_format=fmt,
+                                  start=start.date())
     out_msg = ", ".join(f"{k} {v:,}" for k, v in summary.items() if isinstance(v, int))
     stdout.print(f"wrote {out}: {out_msg}")
 
@@ -339,25 +385,27 @@ def accuracy_headline(scores: dict) -> list[str]:
 
 @app.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("popflow-demo"), show_default=True)
-@click.option("--people", type=int, default=20_000, show_default=True)
-@click.option("--days", type=int, default=35, show_default=True)
+@click.option("--people", type=int, default=12_000, show_default=True, help="residents of the synthetic region")
+@click.option("--months", type=click.IntRange(1, 12), default=2, show_default=True,
+              help="whole calendar months from January 2026 (the default 2: January and February)")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--live", is_flag=True, help="replay the region's events into a live stream and serve the dashboard")
+@click.option("--days", type=click.IntRange(1, 2), default=2, show_default=True, help="with --live: days replayed")
 @click.option("--speedup", type=float, default=3600.0, show_default=True,
               help="with --live: event seconds replayed per wall-clock second")
 @click.option("--port", type=int, default=8000, show_default=True, help="with --live: dashboard port")
 @click.option("--seconds", type=float, default=None, help="with --live: stop after this many seconds")
-def demo(out, people, days, seed, live, speedup, port, seconds):
+def demo(out, people, months, seed, live, days, speedup, port, seconds):
     """Synthesise a region, ingest it, run every indicator and write a report (or, with --live, stream it)."""
     from popflow.demo import run_demo, run_live_demo
 
     if live:
-        run_live_demo(out, people=min(people, 5_000), days=min(days, 2), seed=seed, speedup=speedup, port=port,
+        run_live_demo(out, people=min(people, 5_000), days=days, seed=seed, speedup=speedup, port=port,
                       say=lambda m: console.print(m, highlight=False), seconds=seconds)
         return
 
-    result = run_demo(out, people=people, days=days, seed=seed, say=lambda m: console.print(m, highlight=False))
-    stdout.print("")
+    result = run_demo(out, people=people, months=months, seed=seed, steps=steps)
+    stdout.print(release_table(release_rows(result["releases"], result["outputs"]), stdout.width))
     for line in accuracy_headline(result["accuracy"]):
         stdout.print(line, highlight=False)
     for name, where in (("workspace", result["workspace"]), ("releases", result["outputs"]),

@@ -13,12 +13,16 @@ import pyarrow.parquet as pq
 from popflow import accuracy, synth
 from popflow.geography import area_geometries
 from popflow.place_names import region_names
+from popflow.progress import QUIET, Steps
 from popflow.report import build_report
 from popflow.workspace import Workspace
 
-# A Monday; 35 days then cover the last two weeks of January and most of February,
-# so that migrant workers arriving during the period show up as February arrivals.
-START = datetime.date(2026, 1, 19)
+# The demo covers whole calendar months from January 2026 (default two: January and February), so that
+# every month's homes are detected over the whole month and migrant workers arriving during the period
+# show up as February arrivals, not as people whose January home was missed.
+START = datetime.date(2026, 1, 1)
+# The live replay: two working days from a Monday.
+LIVE_START = datetime.date(2026, 1, 19)
 # Sources ingested in dependency order: areas before cells, cells before events.
 SOURCES = ("areas", "cells", "subscribers", "regions", "population", "fx", "events", "tickets", "sales")
 
@@ -45,37 +49,52 @@ def _inputs_of(inputs: Path, source: str) -> list[Path]:
     return [folder] if folder.is_dir() else sorted([*inputs.glob(f"{source}.*"), *inputs.glob(f"{source}_by_*")])
 
 
-def ingest_scenario(ws: Workspace, inputs: Path, sources: tuple[str, ...] = SOURCES) -> list[dict]:
+def ingest_scenario(ws: Workspace, inputs: Path, sources: tuple[str, ...] = SOURCES,
+                    steps: Steps = QUIET) -> list[dict]:
     """Ingest every input a synthetic scenario holds, in dependency order; returns the quality reports."""
-    return [ws.ingest(source, _inputs_of(inputs, source)) for source in sources if _inputs_of(inputs, source)]
+    return [ws.ingest(source, _inputs_of(inputs, source), steps=steps)
+            for source in sources if _inputs_of(inputs, source)]
 
 
-def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
-             say: Callable[[str], None] = print, progress=None) -> dict:
-    """Build the demo under ``out``; returns paths and accuracy figures."""
+def whole_months(first: datetime.date, months: int) -> int:
+    """Days from ``first`` (a month's first day) to the end of the ``months``-th calendar month."""
+    month = first.month - 1 + months
+    end = datetime.date(first.year + month // 12, month % 12 + 1, 1)
+    return (end - first).days
+
+
+def run_demo(out: Path, people: int = 12_000, months: int = 2, seed: int = 1, steps: Steps = QUIET) -> dict:
+    """Build the demo under ``out``: ``months`` whole calendar months from ``START``.
+
+    Returns paths, accuracy figures and ``releases``, the releases in the order they were made.
+    """
     if out.exists():
         shutil.rmtree(out)
     inputs, workspace, outputs = out / "inputs", out / "workspace", out / "outputs"
-    say(f"synthetic region: {people:,} people × {days} days → {inputs}")
-    summary = synth.generate(inputs, people=people, days=days, seed=seed, start=START, progress=progress)
+    days = whole_months(START, months)
+    synth.synthesise(inputs, steps, people=people, days=days, seed=seed, start=START)
     ws = Workspace.init(workspace, timezone="Asia/Shanghai", home_mcc=("460",), k=15)
     outputs.mkdir(parents=True)
-    say(f"ingesting {summary['events']:,} events and every other input")
-    quality = ingest_scenario(ws, inputs)
-    tables = {}
-    for table_name, name, filename, params in RELEASES:
-        release = ws.run(name, out=outputs / filename, **params)
-        say(f"{name} {params or ''} → {outputs / filename}: {release.manifest['rows']}")
-        if table_name:
-            tables[table_name] = release.table
-            tables.update({t: v for t, v in release.tables.items() if t != name})
-    scores = _accuracy(ws, inputs / "truth", tables)
-    areas = ws.area_rows()
-    geometries = area_geometries(areas)
-    areas = [{**a, "geometry": geometries.get(a["area_id"])} for a in areas]
-    report = build_report(out / "report.html", tables, areas, scores, quality, k_anonymity=ws.settings.k_anonymity,
-                          regions=region_names(ws.connect()))
-    return {"workspace": workspace, "outputs": outputs, "report": report, "accuracy": scores}
+    quality = ingest_scenario(ws, inputs, steps=steps)
+    tables, releases = {}, []
+    with steps.step("releases", total=len(RELEASES)) as step:
+        for done, (table_name, name, filename, params) in enumerate(RELEASES):
+            step.update(completed=done, description=f"release {done + 1}/{len(RELEASES)}: {name}")
+            release = ws.run(name, out=outputs / filename, **params)
+            releases.append(release)
+            if table_name:
+                tables[table_name] = release.table
+                tables.update({t: v for t, v in release.tables.items() if t != name})
+        step.summary = f"{len(releases)} releases published in {outputs}"
+    with steps.step("accuracy and report") as step:
+        scores = _accuracy(ws, inputs / "truth", tables)
+        areas = ws.area_rows()
+        geometries = area_geometries(areas)
+        areas = [{**a, "geometry": geometries.get(a["area_id"])} for a in areas]
+        report = build_report(out / "report.html", tables, areas, scores, quality,
+                              k_anonymity=ws.settings.k_anonymity, regions=region_names(ws.connect()))
+        step.summary = f"accuracy scored and report written: {report}"
+    return {"workspace": workspace, "outputs": outputs, "report": report, "accuracy": scores, "releases": releases}
 
 
 def _accuracy(ws: Workspace, truth: Path, tables: dict) -> dict:
@@ -125,7 +144,7 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     if out.exists():
         shutil.rmtree(out)
     inputs, landing = out / "inputs", out / "landing"
-    synth.generate(inputs, people=people, days=days, seed=seed, start=START)
+    synth.generate(inputs, people=people, days=days, seed=seed, start=LIVE_START)
     ws = Workspace.init(out / "workspace", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
     ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "regions", "population"))
     landing.mkdir()

@@ -3,7 +3,9 @@
 ``time`` columns hold local epoch seconds inside popflow; here they become
 zoned timestamps (Parquet) or ISO 8601 text with the local UTC offset (CSV,
 GeoJSON). GeoJSON features carry the area polygon, or a line between the
-areas' representative points for origin–destination style tables.
+areas' representative points for origin–destination style tables. Text
+formats round money, medians and shares by their columns' roles
+(``popflow.rounding``); Parquet keeps full precision.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shapely
 
 from popflow.errors import PopflowError
 from popflow.indicators.base import TIME_COLUMNS
+from popflow.rounding import rounded
 
 SUFFIXES = (".parquet", ".csv", ".geojson")
 LINE_PAIRS = (("origin", "destination"), ("from_area", "to_area"), ("home_area_id", "work_area_id"))
@@ -71,11 +74,11 @@ def write_table(table: pa.Table, path: Path, geometries: dict[str, str] | None =
     if suffix == ".parquet":
         pq.write_table(table, path)
     elif suffix == ".csv":
-        text = iso_text(table)
+        text = iso_text(rounded(table))
         quoting = _csv_quoting(text)
         pacsv.write_csv(text, path, pacsv.WriteOptions(quoting_style=quoting, quoting_header=quoting))
     else:
-        path.write_text(json.dumps(geojson(iso_text(table), geometries or {})))
+        path.write_text(json.dumps(geojson(iso_text(rounded(table)), geometries or {})))
 
 
 def _csv_quoting(table: pa.Table) -> str:

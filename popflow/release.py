@@ -28,7 +28,9 @@ from popflow.geography import area_geometries
 from popflow.indicators.estimates import weighted_sql
 from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_output, sibling_path, write_table, zone_times
+from popflow.progress import QUIET, Step, Steps
 from popflow.release_inputs import prepare_inputs
+from popflow.rounding import column_roles, with_roles
 from popflow.workspace import AUDIT_FILE, RELEASES_DIR
 
 
@@ -51,37 +53,53 @@ class Release:
 
 def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
                  privacy: PrivacyRequest | None = None, engine: str | None = None,
-                 who: str | None = None, engine_options: dict | None = None) -> Release:
+                 who: str | None = None, engine_options: dict | None = None, steps: Steps = QUIET) -> Release:
     """Run ``name`` with ``params`` on the workspace and publish the safe result.
 
     Parameters and the output path are checked before any work. The files are
     written first; the privacy budget is charged and the audit line appended
     only once they are, together; if anything fails, nothing is kept and
-    nothing is charged.
+    nothing is charged. ``steps`` shows the release as one step (inputs, each
+    table, writing and auditing), ending with one line when it is published.
     """
     privacy = privacy or PrivacyRequest()
     if out is not None:
         check_output(out)
     indicator = indicators.get(name)
     p = from_text(indicator.params, params or {})
+    _check_breakdowns(ws, p)
     started = time.perf_counter()
-    if indicator.derive:
-        computed = _derive(ws, indicator, p, privacy, engine, who, engine_options)
-    else:
-        computed = _compute(ws, indicator, p, privacy, engine, engine_options or {})
-    release = Release(computed.tables, _manifest(ws, indicator, p, computed, started))
+    with steps.step(f"{name}: computing") as step:
+        if indicator.derive:
+            computed = _derive(ws, indicator, p, privacy, engine, who, engine_options)
+        else:
+            computed = _compute(ws, indicator, p, privacy, engine, engine_options or {}, step)
+        roles = column_roles(indicator, p)
+        release = Release({name: with_roles(t, roles) for name, t in computed.tables.items()},
+                          _manifest(ws, indicator, p, computed, started))
 
-    def charge_and_audit() -> dict:
-        entry = {"who": who or f"cli:{getpass.getuser()}", "release": release.manifest["release_id"],
-                 "indicator": name, "parameters": release.manifest["parameters"],
-                 "privacy": release.manifest["privacy"], "rows": release.manifest["rows"],
-                 "outputs": [str(f) for f in release.files]}
-        if computed.cost:
-            return ws.budget().charge(*computed.cost, entry)
-        return audit.append(ws.path / AUDIT_FILE, entry)
+        def charge_and_audit() -> dict:
+            entry = {"who": who or f"cli:{getpass.getuser()}", "release": release.manifest["release_id"],
+                     "indicator": name, "parameters": release.manifest["parameters"],
+                     "privacy": release.manifest["privacy"], "rows": release.manifest["rows"],
+                     "outputs": [str(f) for f in release.files]}
+            if computed.cost:
+                return ws.budget().charge(*computed.cost, entry)
+            return audit.append(ws.path / AUDIT_FILE, entry)
 
-    _store(ws, release, out, charge_and_audit)
+        step.update(description=f"{name}: writing and auditing")
+        _store(ws, release, out, charge_and_audit)
+        step.summary = f"{name}: release {release.manifest['release_id']} published and audited"
     return release
+
+
+def _check_breakdowns(ws, p) -> None:
+    """Refuse a breakdown (``--by``) when no subscriber register gives anyone that attribute."""
+    by = getattr(p, "by", ())
+    if by and not any(b["quality"]["rows"]["accepted"] for b in ws.lake.batches("subscribers")):
+        raise PopflowError(f"--by {','.join(by)}: no subscriber register was ingested, so everyone's "
+                           f"{' and '.join(by)} would be unknown; ingest one first "
+                           "(popflow ingest subscribers FILE)")
 
 
 @dataclass(frozen=True)
@@ -116,16 +134,18 @@ def _public_sources(ws, names: tuple[str, ...]) -> dict:
         con.close()
 
 
-def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict) -> Computed:
-    """Run the indicator's contributions through the mechanism on an engine."""
+def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict,
+             step: Step) -> Computed:
+    """Run the indicator's contributions through the mechanism on an engine (``step`` counts them)."""
     contributions = indicator.define(p)
+    step.update(completed=0, total=len(contributions) + 1, description=f"{indicator.name}: reading inputs")
     mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
     eng = open_engine(engine or ws.settings.engine, ws, **engine_options)
     try:
         window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
                                 indicator.lookback_days, any(c.estimated for c in contributions))
         cost = _budget_cost(ws, privacy, window)
-        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings)
+        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings, step)
     finally:
         eng.close()
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
@@ -142,10 +162,11 @@ def _budget_cost(ws, privacy: PrivacyRequest, window):
     return months, privacy.epsilon, privacy.delta
 
 
-def _publish(eng, indicator, p, contributions, mechanism, window, settings):
+def _publish(eng, indicator, p, contributions, mechanism, window, settings, step: Step):
     """Published tables (after any post-disclosure step) and the mechanism's notes per table."""
     published, notes, domains = {}, {}, window.domains(p)
-    for contribution in contributions:
+    for done, contribution in enumerate(contributions, 1):
+        step.update(completed=done, description=f"{indicator.name}: publishing {contribution.table}")
         cells = "cells_" + _identifier(contribution.table)
         rows = f"({contribution.sql})"
         if contribution.estimated and window.weighted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import zoneinfo
 from pathlib import Path
@@ -17,6 +18,7 @@ from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext
 from popflow.lake import LAKE_DIR, Lake, ingest_lock
 from popflow.lake_views import register_lake
+from popflow.progress import QUIET, Steps
 from popflow.pseudonymise import KEY_FILE, KeyRing, create_key, key_schedule
 from popflow.settings import SETTINGS_FILE, Settings
 
@@ -58,12 +60,14 @@ class Workspace:
 
     # -- ingest -----------------------------------------------------------
     def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
-               h3: int | None = None, progress=None, engine: str = "duckdb",
-               engine_options: dict | None = None) -> dict:
+               h3: int | None = None, engine: str = "duckdb",
+               engine_options: dict | None = None, steps: Steps = QUIET) -> dict:
         """Ingest files of one source (SPEC §2); returns the data-quality report.
 
         ``engine="spark"`` ingests events with Spark tasks, one per file (see
         ``popflow.ingest.spark_load``); ``engine_options`` take ``master`` and ``conf``.
+        ``steps`` shows the ingest as one step (a bar over the bytes read), ending with
+        rows read and rows per second.
         """
         if source not in SOURCES:
             raise PopflowError(f"unknown source '{source}' (sources: {', '.join(SOURCES)})")
@@ -75,8 +79,19 @@ class Workspace:
                             time_window=self.settings.time_window)
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
-        return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress,
-                          _loader(engine, engine_options or {}))
+        with steps.step(f"ingest {source}") as step:
+            files_read = itertools.count(1)  # the loader reports progress as each file ends
+
+            def advance(done: int, total: int) -> None:
+                step.update(completed=done, total=total,
+                            description=f"ingest {source}: {next(files_read)} file(s) read")
+
+            report = run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, advance,
+                                _loader(engine, engine_options or {}))
+            rows = report["rows"]
+            step.summary = (f"ingested {source}: {rows['read']:,} rows read, {rows['quarantined']:,} quarantined, "
+                            f"{rows['read'] / max(step.elapsed, 0.001):,.0f} rows/s")
+        return report
 
     def h3_resolution(self) -> int | None:
         """The H3 resolution when areas are an H3 grid, else None."""
@@ -132,20 +147,22 @@ class Workspace:
     def run(self, name: str, out: str | Path | None = None, privacy: str | None = None,
             epsilon: float | None = None, delta: float | None = None, max_contrib: int | None = None,
             max_value: int | None = None, engine: str | None = None, who: str | None = None,
-            engine_options: dict | None = None, **params):
+            engine_options: dict | None = None, steps: Steps = QUIET, **params):
         """Run an indicator (SPEC §3) through disclosure control and audit; returns a ``Release``.
 
         ``privacy="dp"`` with ``epsilon`` (and optionally ``delta``, ``max_contrib``,
         ``max_value``) releases with differential privacy and charges the budget;
         without ``privacy``, the workspace's ``default_privacy`` applies.
-        ``engine_options`` go to the engine (Spark: ``master``, ``conf``).
+        ``engine_options`` go to the engine (Spark: ``master``, ``conf``). ``steps``
+        (``popflow.progress.Steps``) shows the release's stages; by default nothing is shown.
         """
         from popflow.disclosure.request import PrivacyRequest
         from popflow.release import make_release
 
         request = PrivacyRequest.from_options(privacy=privacy or self.settings.default_privacy, epsilon=epsilon,
                                               delta=delta, max_contrib=max_contrib, max_value=max_value)
-        return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options)
+        return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options,
+                            steps)
 
     def budget(self):
         """The privacy budget (ε and δ spent per person-month), read from the audit log."""

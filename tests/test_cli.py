@@ -53,7 +53,7 @@ def test_indicators_lists_every_indicator():
 def test_run_writes_output_and_manifest_and_audits(workspace, tmp_path):
     out = tmp_path / "presence.csv"
     result = popflow("run", "present-population", "--by", "gender", "--out", out, "-w", workspace)
-    assert "cells published" in result.stdout
+    assert "present-population by=gender" in result.stdout and "presence.csv" in result.stdout
     df = pd.read_csv(out)
     assert list(df.columns) == ["time", "area_id", "gender", "people"] and (df["people"] >= 3).all()
     manifest = json.loads((tmp_path / "presence.csv.manifest.json").read_text())
@@ -106,7 +106,7 @@ def test_small_window_is_refused(workspace, tmp_path):
 
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
-    result = popflow("demo", "--out", tmp_path / "demo", "--people", "3000", "--days", "35")
+    result = popflow("demo", "--out", tmp_path / "demo", "--people", "3000", "--months", "2")
     assert "home detection accuracy" in result.stdout and "estimate vs everyone" in result.stdout
     report = (tmp_path / "demo" / "report.html").read_text()
     assert "<svg" in report and "http://" not in report and "https://" not in report

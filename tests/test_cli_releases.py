@@ -45,7 +45,7 @@ def test_every_indicator_runs_from_the_cli(ws, tmp_path, name, privacy):
     out = tmp_path / f"{name}.csv"
     code, output = cli("run", name, *privacy, "--out", out, "-w", ws)
     assert code == 0, output
-    assert "cells published" in output and f"wrote {out}" in output and "audited" in output
+    assert f"files in {out.parent}" in output and out.name in output and "audited" in output
     manifest = json.loads(out.with_name(out.name + ".manifest.json").read_text())
     assert manifest["indicator"] == name and manifest["privacy"]["mode"] == privacy[1]
     assert audit.read(ws / "audit.jsonl")[-1]["release"] == manifest["release_id"]

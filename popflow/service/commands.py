@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.padding import Padding
 
 from popflow import indicators
 from popflow.errors import PopflowError
@@ -60,7 +61,8 @@ def token():
 
 
 @token.command("create")
-@click.option("--name", required=True, help="who or what uses the token (recorded as 'who' in the audit log)")
+@click.option("--name", default=None,
+              help="who or what uses the token (recorded as 'who' in the audit log) [default: ROLE-N, e.g. analyst-1]")
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="viewer: read releases; analyst: also create them; admin: everything")
 @click.option("--indicators", "indicator_list", default=None, help="comma-separated indicators the token may use")
@@ -72,7 +74,7 @@ def token():
               help="days until the token expires (default: never)")
 @workspace_option
 def create(name, role, indicator_list, min_level, privacy_modes, expires, workspace):
-    """Create a token and print it once (only its hash is stored)."""
+    """Create a token and print it once (only its hash is stored); named ROLE-N (e.g. analyst-1) without --name."""
     ws = Workspace(workspace)
     chosen = _indicators(indicator_list)
     if min_level is not None and min_level not in level_order(ws.area_rows()):
@@ -80,7 +82,8 @@ def create(name, role, indicator_list, min_level, privacy_modes, expires, worksp
                            f"(levels: {', '.join(level_order(ws.area_rows())) or 'none yet'})")
     expires_at = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=expires) if expires else None
     modes = tuple(m.strip() for m in privacy_modes.split(",") if m.strip()) if privacy_modes else None
-    raw, record = TokenStore(ws.path).create(name, role, chosen, min_level, expires_at, modes)
+    store = TokenStore(ws.path)
+    raw, record = store.create(name or store.unused_name(role), role, chosen, min_level, expires_at, modes)
     stdout.print(f"token '{record.name}' ({record.role}) created. It is shown only this once; keep it secret:")
     click.echo(raw)
 
@@ -97,14 +100,17 @@ def _indicators(text: str | None) -> tuple[str, ...] | None:
 @token.command("list")
 @workspace_option
 def list_tokens(workspace):
-    """List tokens: name, role, scope, expiry and status (never the tokens themselves)."""
+    """List tokens: name, role, status and scope, one token per block (never the tokens themselves)."""
     ws = Workspace(workspace)
-    table = Table("name", "role", "indicators", "min level", "privacy", "created", "expires", "status")
-    for t in TokenStore(ws.path).tokens():
-        table.add_row(t.name, t.role, ",".join(t.indicators) if t.indicators else "all", t.min_level or "any",
-                      ",".join(t.privacy_modes) if t.privacy_modes else "default",
-                      t.created_at[:19], (t.expires_at or "never")[:19], t.status())
-    stdout.print(table)
+    tokens = TokenStore(ws.path).tokens()
+    if not tokens:
+        stdout.print(f"no tokens in {ws.path}")
+    for t in tokens:
+        scope = (f"indicators {', '.join(t.indicators) if t.indicators else 'all'} · min level {t.min_level or 'any'}"
+                 f" · privacy {', '.join(t.privacy_modes) if t.privacy_modes else 'default'}"
+                 f" · created {t.created_at[:10]} · expires {(t.expires_at or 'never')[:10]}")
+        stdout.print(f"{escape(t.name)}  {t.role}, {t.status()}", highlight=False, overflow="ignore", crop=False)
+        stdout.print(Padding(scope, (0, 0, 0, 2)), highlight=False)
 
 
 @token.command("revoke")

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from popflow.outputs import geojson, iso_text, write_table
+from popflow.rounding import rounded
 from popflow.workspace import RELEASES_DIR
 
 RELEASE_ID = r"^\d{8}T\d{6}-[0-9a-f]{8}$"
@@ -98,7 +99,7 @@ class ReleaseStore:
         if fmt == "json":
             return json_records(table, meta)
         if fmt == "geojson":
-            return json.dumps(geojson(iso_text(table), self.geometries()), default=str).encode()
+            return json.dumps(geojson(iso_text(rounded(table)), self.geometries()), default=str).encode()
         if fmt == "parquet":
             buffer = io.BytesIO()
             pq.write_table(table, buffer)
@@ -110,8 +111,9 @@ class ReleaseStore:
 
 
 def json_records(table: pa.Table, meta: dict, total: int | None = None) -> bytes:
-    """``{"release_id", "table", "columns", "rows": [records], "total_rows"}`` with ISO local times."""
-    text = iso_text(table)
+    """``{"release_id", "table", "columns", "rows": [records], "total_rows"}`` with ISO local times and
+    numbers rounded by their columns' roles (``popflow.rounding``)."""
+    text = iso_text(rounded(table))
     columns = [{"name": f.name, "type": str(f.type)} for f in table.schema]
     body = {**meta, "columns": columns, "total_rows": total if total is not None else table.num_rows,
             "rows": text.to_pylist()}

@@ -116,6 +116,11 @@ class TokenStore:
             self._write([*current, token])
         return raw, token
 
+    def unused_name(self, role: str) -> str:
+        """The default name of a new token: its role and the first number no token of that name has."""
+        taken = {t.name for t in self.tokens()}
+        return next(f"{role}-{n}" for n in range(1, len(taken) + 2) if f"{role}-{n}" not in taken)
+
     def revoke(self, name: str) -> Token:
         """Mark a token revoked; it is refused from then on."""
         with self._locked():

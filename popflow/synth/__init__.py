@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from popflow.progress import Steps
 from popflow.synth.census import LONG_FORM_FILE, census_table, write_census
 from popflow.synth.clock import Period, build_period
 from popflow.synth.counting import distinct
@@ -81,7 +82,7 @@ from popflow.synth.scenic import pick_scenic, write_scenic
 from popflow.synth.tickets import MAX_LEAD_DAYS, draw_tickets, write_outbound_truth, write_tickets
 from popflow.synth.towers import place_towers, write_cells
 
-__all__ = ["generate"]
+__all__ = ["generate", "synthesise"]
 
 Progress = Callable[[str, float], None]
 MONTHLY_FOLDERS = {"tickets": "tickets-*.csv.gz", "sales": "sales-*.csv.gz"}
@@ -157,6 +158,17 @@ def generate(
     simulation.tourism.write(world.geo, out / "truth" / "tourism.csv")
     report("truth", 1.0)
     return _summary(world, population, simulation, travel, retail, out)
+
+
+def synthesise(out: Path, steps: Steps, people: int, days: int, **options) -> dict:
+    """``generate`` shown as one step of ``steps``: a bar per stage, then one line with the events written."""
+    with steps.step(f"synthesising {people:,} people × {days} days", total=1.0) as step:
+        def advance(stage: str, done: float) -> None:
+            step.update(completed=done, description=f"synthesising {stage}")
+
+        summary = generate(out, people=people, days=days, progress=advance, **options)
+        step.summary = f"synthesised {people:,} people × {days} days: {summary['events']:,} events → {out}"
+    return summary
 
 
 def _build_world(seed: int, people: int, period: Period, out: Path, report: Progress) -> tuple[World, Population]:

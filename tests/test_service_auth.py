@@ -70,6 +70,7 @@ MATRIX = [
     ("GET", "/api/indicators/present-population", None, DENIED + (200, 403, 200, 200)),
     ("GET", "/api/levels", None, DENIED + (200, 200, 200, 200)),
     ("GET", "/api/areas?level=city", None, DENIED + (200, 200, 200, 200)),
+    ("GET", "/api/names", None, DENIED + (200, 200, 200, 200)),
     ("GET", "/api/releases", None, DENIED + (200, 200, 200, 200)),
     ("GET", "/api/releases/{release}", None, DENIED + (200, 403, 200, 200)),
     ("GET", "/api/releases/{release}/tables/present-population?format=csv", None, DENIED + (200, 403, 200, 200)),

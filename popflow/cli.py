@@ -19,11 +19,13 @@ from rich.table import Table
 
 from popflow import indicators
 from popflow.disclosure.request import PrivacyRequest
+from popflow.engines import engine_names
 from popflow.errors import PopflowError
 from popflow.indicators.params import option_name
 from popflow.ingest.registry import SOURCES
 from popflow.live.commands import stream
 from popflow.service.commands import serve, token  # imports no FastAPI until `serve` runs
+from popflow.settings import DEFAULT_ENGINE
 from popflow.workspace import Workspace, default_path
 
 console = Console(stderr=True)
@@ -82,7 +84,7 @@ SPARK_CONF = (["--spark-conf"], {"multiple": True, "help": "spark: a setting key
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
               help="input format (default: by file suffix)")
 @click.option("--h3", type=int, default=None, help="areas only: use an H3 grid of this resolution")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+@click.option("--engine", type=click.Choice(engine_names()), default=DEFAULT_ENGINE, show_default=True,
               help="spark: events read, pseudonymised and checked by Spark tasks, one per file")
 @click.option(*MASTER[0], **MASTER[1])
 @click.option(*SPARK_CONF[0], **SPARK_CONF[1])
@@ -149,7 +151,7 @@ def indicator_command(indicator) -> click.Command:
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),
-        click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None,
+        click.Option(["--engine"], type=click.Choice(engine_names()), default=None,
                      help="engine [default: from popflow.toml]"),
         click.Option(MASTER[0], **MASTER[1]), click.Option(SPARK_CONF[0], **SPARK_CONF[1]),
         click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),

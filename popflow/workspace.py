@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from popflow.audit import AUDIT_FILE
+from popflow.engines import ingest_loader
 from popflow.errors import PopflowError
 from popflow.geography import H3_LEVEL, AreaIndex, finest_areas, h3_lookup
 from popflow.ingest.pipeline import ingest as run_ingest
@@ -18,7 +19,7 @@ from popflow.ingest.source import IngestContext
 from popflow.lake import LAKE_DIR, Lake, ingest_lock
 from popflow.lake_views import register_lake
 from popflow.pseudonymise import KEY_FILE, KeyRing, create_key, key_schedule
-from popflow.settings import SETTINGS_FILE, Settings
+from popflow.settings import DEFAULT_ENGINE, SETTINGS_FILE, Settings
 
 DEFAULT_WORKSPACE = "popflow-workspace"
 RELEASES_DIR = "releases"
@@ -41,7 +42,7 @@ class Workspace:
 
     @classmethod
     def init(cls, path: str | Path, timezone: str = "UTC", home_mcc: tuple[str, ...] = (),
-             k: int = 15, engine: str = "duckdb") -> Workspace:
+             k: int = 15, engine: str = DEFAULT_ENGINE) -> Workspace:
         """Create a workspace folder with settings, a new secret key and an empty lake."""
         path = Path(path)
         if (path / SETTINGS_FILE).exists():
@@ -58,7 +59,7 @@ class Workspace:
 
     # -- ingest -----------------------------------------------------------
     def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
-               h3: int | None = None, progress=None, engine: str = "duckdb",
+               h3: int | None = None, progress=None, engine: str = DEFAULT_ENGINE,
                engine_options: dict | None = None) -> dict:
         """Ingest files of one source (SPEC §2); returns the data-quality report.
 
@@ -76,7 +77,7 @@ class Workspace:
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress,
-                          _loader(engine, engine_options or {}))
+                          ingest_loader(engine, engine_options or {}))
 
     def h3_resolution(self) -> int | None:
         """The H3 resolution when areas are an H3 grid, else None."""
@@ -176,17 +177,6 @@ class Workspace:
     def catalogue(self) -> list[dict]:
         """Committed ingest batches, oldest first."""
         return self.lake.batches()
-
-
-def _loader(engine: str, options: dict):
-    """How an ingest reads and writes its files: here (None), or in Spark tasks."""
-    if engine == "duckdb":
-        return None
-    if engine == "spark":
-        from popflow.ingest.spark_load import spark_loader
-
-        return spark_loader(**options)
-    raise PopflowError(f"engine '{engine}' cannot ingest (engines: duckdb, spark)")
 
 
 __all__ = ["Workspace", "AUDIT_FILE", "KEY_FILE", "default_path"]

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from popflow import accuracy, synth
+from popflow import accuracy, indicators, synth
 from popflow.geography import area_geometries
 from popflow.place_names import region_names
 from popflow.report import build_report
@@ -37,6 +37,13 @@ RELEASES = (
 )
 
 
+def releases() -> tuple[tuple[str | None, str, str, dict], ...]:
+    """``RELEASES``, then every other registered indicator (a plug-in's) with its defaults, into the report."""
+    named = {name for _, name, _, _ in RELEASES}
+    others = (i.name for i in indicators.all_indicators() if i.name not in named)
+    return (*RELEASES, *((name, name, f"{name}.csv", {}) for name in others))
+
+
 def _inputs_of(inputs: Path, source: str) -> list[Path]:
     """A source's files or folder in a synthetic scenario (``population.csv`` and ``population_by_….csv``)."""
     folder = inputs / source
@@ -61,7 +68,7 @@ def run_demo(out: Path, people: int = 20_000, days: int = 35, seed: int = 1,
     say(f"ingesting {summary['events']:,} events and every other input")
     quality = ingest_scenario(ws, inputs)
     tables = {}
-    for table_name, name, filename, params in RELEASES:
+    for table_name, name, filename, params in releases():
         release = ws.run(name, out=outputs / filename, **params)
         say(f"{name} {params or ''} → {outputs / filename}: {release.manifest['rows']}")
         if table_name:

@@ -5,7 +5,7 @@ It is installed as pip installs a package (its modules and a ``.dist-info`` with
 folder of its own, and popflow runs in fresh processes with that folder on their path: the indicator is
 found only through the ``popflow.indicators`` entry-point group. It is released by the CLI in k and dp
 mode (against an independent count), by Python and by a real HTTP server, watched by alerts, drawn by the
-report and described with its column roles by ``/api/indicators``.
+report, described with its column roles by ``/api/indicators`` and drawn on the dashboard's map.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pytest
 from popflow.service.tokens import TokenStore
 
 import scenario
+from browser_support import browser_tab
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -193,20 +194,47 @@ def server(env, ws):
     process.wait(timeout=30)
 
 
-def test_http_lists_its_roles_and_releases_it(server, ws):
-    token, _ = TokenStore(ws.path).create("extension", "analyst")
-    c = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    info = next(i for i in c.get("/api/indicators").json() if i["name"] == NAME)
-    roles = info["roles"]
-    assert {c: roles["columns"][c] for c in ("date", "area_id", KEY, MEASURE, "late_events")} == {
-        "date": "time", "area_id": "area", KEY: "category", MEASURE: "count", "late_events": "count"}
-    assert roles["tables"] == {NAME: ["date", "area_id", KEY]}
-    job = c.post("/api/releases", json={"indicator": NAME, "parameters": {"level": "city"}}).json()
+@pytest.fixture(scope="module")
+def token(ws) -> str:
+    return TokenStore(ws.path).create("extension", "analyst")[0]
+
+
+def release_over_http(url: str, token: str, parameters: dict) -> list[dict]:
+    """Rows of a night-owls release made through ``POST /api/releases``."""
+    c = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    job = c.post("/api/releases", json={"indicator": NAME, "parameters": parameters}).json()
     deadline = time.monotonic() + 60
     while job["status"] in ("queued", "running"):
         assert time.monotonic() < deadline, job
         time.sleep(0.1)
         job = c.get(f"/api/jobs/{job['id']}").json()
     assert job["status"] == "done", job
-    rows = c.get(f"/api/releases/{job['release_id']}/tables/{NAME}").json()["rows"]
+    return c.get(f"/api/releases/{job['release_id']}/tables/{NAME}").json()["rows"]
+
+
+def test_http_lists_its_roles_and_releases_it(server, token):
+    c = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    info = next(i for i in c.get("/api/indicators").json() if i["name"] == NAME)
+    roles = info["roles"]
+    assert {c: roles["columns"][c] for c in ("date", "area_id", KEY, MEASURE, "late_events")} == {
+        "date": "time", "area_id": "area", KEY: "category", MEASURE: "count", "late_events": "count"}
+    assert roles["tables"] == {NAME: ["date", "area_id", KEY]}
+    rows = release_over_http(server, token, {"level": "city"})
     assert rows and all(r[MEASURE] >= K and r["area_id"] in ("X", "Y") for r in rows)
+
+
+@pytest.mark.browser
+def test_dashboard_map_draws_it_by_its_roles(server, token):
+    release_over_http(server, token, {})
+    with browser_tab() as tab:
+        tab.goto(server + "/")
+        tab.fill("#token", token)
+        tab.click("#sign-in-form button[type=submit]")
+        tab.wait_for_function("() => document.body.dataset.ready === 'map'", timeout=30000)
+        tab.select_option("#map-indicator", NAME)
+        tab.wait_for_function("(name) => { const s = window.popflow.state('map');"
+                              " return s && s.indicator === name && s.coloured > 0; }", arg=NAME, timeout=30000)
+        state = tab.evaluate("() => window.popflow.state('map')")
+        assert state["measure"] == MEASURE and KEY in state["filters"], state
+        assert state["legend"].startswith(f"{NAME}: "), state
+        assert not tab.problems, tab.problems

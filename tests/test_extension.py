@@ -34,7 +34,7 @@ pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "popflow-example-indicator"
 NAME, MEASURE, KEY = "night-owls", "owls", "night_band"
-K = 3
+K = 4  # above ckm's largest perturbation (3)
 SPIKE_DATE, SPIKE_PEOPLE = "2026-02-15", 40  # extra people active at 01:00 in area A on the last day
 
 
@@ -71,7 +71,7 @@ def spiked_events() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    """A workspace of its own (k=3): the tests spend dp budget."""
+    """A workspace of its own (k=4): the tests spend dp budget."""
     return scenario.workspace(tmp_path_factory.mktemp("extension"), spiked_events(), scenario.subscribers(40), k=K)
 
 
@@ -121,6 +121,16 @@ def test_cli_k_release_equals_the_independent_count_over_cells_of_k_people(env, 
     summed = merged.dropna(subset=["late_events"])
     assert len(summed) > len(merged) / 2 and (summed["late_events"] == summed["late_events_ref"]).all()
     assert manifest["indicator"] == NAME and manifest["privacy"]["mode"] == "k"
+
+
+def test_cli_ckm_release_perturbs_each_count_by_at_most_three(env, ws, tmp_path):
+    out = tmp_path / "owls-ckm.csv"
+    popflow(env, "run", NAME, "--privacy", "ckm", "--out", str(out), "-w", str(ws.path))
+    table, manifest = released(out)
+    merged = table.merge(reference(), on=["date", "area_id", KEY], how="left", suffixes=("", "_ref"))
+    assert manifest["privacy"]["mode"] == "ckm" and len(merged) > 0 and merged[f"{MEASURE}_ref"].notna().all()
+    change = (merged[MEASURE] - merged[f"{MEASURE}_ref"]).abs()
+    assert change.max() <= 3 and change.max() > 0
 
 
 def test_cli_dp_release_is_noisy_and_charged(env, ws, tmp_path):

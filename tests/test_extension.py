@@ -24,6 +24,8 @@ import httpx
 import pandas as pd
 import pytest
 
+from popflow import indicators
+from popflow.plugins import discover
 from popflow.service.tokens import TokenStore
 
 import scenario
@@ -105,6 +107,27 @@ def test_installed_example_is_found_only_through_its_entry_point(env):
     without = {**env, "PYTHONPATH": str(ROOT)}
     assert NAME not in subprocess.run([sys.executable, "-m", "popflow", "run", "--help"], env=without,
                                       capture_output=True, text=True, timeout=60).stdout
+
+
+def test_built_ins_are_entry_points_like_a_plug_in():
+    entries = discover("popflow.indicators")
+    assert sorted(e.name for e in entries) == sorted(i.name for i in indicators.all_indicators())
+    engines = discover("popflow.engines")
+    assert sorted(e.name for e in engines) == ["duckdb", "spark"]
+    assert all(e.load().name == e.name for e in engines)
+
+
+def test_a_plug_in_that_cannot_be_imported_is_named_in_one_line(tmp_path):
+    info = tmp_path / "broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[popflow.indicators]\nbroken = no_such_module\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "popflow", "run", "residents", "--help"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: indicator 'broken' (no_such_module) cannot be loaded: "
+                                   "No module named 'no_such_module'")
 
 
 def test_cli_k_release_equals_the_independent_count_over_cells_of_k_people(env, ws, tmp_path):

@@ -15,7 +15,7 @@ from popflow.plugins import discover
 GROUP = "popflow.indicators"
 
 _REGISTRY: dict[str, Indicator] = {}
-_LOADED: list[bool] = []  # set once the entry points' modules are imported
+_LOADED: list[bool] = []  # set once every entry point's module is imported
 
 
 def register(indicator: Indicator) -> Indicator:
@@ -27,14 +27,15 @@ def register(indicator: Indicator) -> Indicator:
 
 
 def _load() -> None:
+    """Import every entry point's module; one that cannot be imported is named in the error, every time."""
     if _LOADED:
         return
-    _LOADED.append(True)
     for entry in discover(GROUP):
         try:
             entry.load()
         except ImportError as exc:
             raise PopflowError(f"indicator '{entry.name}' ({entry.value}) cannot be loaded: {exc}") from exc
+    _LOADED.append(True)
 
 
 def get(name: str) -> Indicator:

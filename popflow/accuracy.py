@@ -182,12 +182,6 @@ def trip_scores(published: pa.Table, truth_trips: str, column: str = "trips",
     }
 
 
-def window_of(truth_presence: str) -> tuple[datetime.date, datetime.date]:
-    """First and last local date of a truth presence table."""
-    times = pq.read_table(truth_presence, columns=["time"]).column("time").to_pandas()
-    return times.min().date(), times.max().date()
-
-
 def shock_detection(alerts: pa.Table, outbound: pa.Table, shock_json: str) -> dict:
     """Whether alerts flag the injected travel shock in its week, and the false-alarm rate elsewhere.
 

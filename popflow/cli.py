@@ -19,12 +19,14 @@ from rich.text import Text
 
 from popflow import indicators
 from popflow.disclosure.request import PrivacyRequest
+from popflow.engines import engine_names
 from popflow.errors import PopflowError
 from popflow.indicators.params import option_name, to_json
 from popflow.ingest.registry import SOURCES
 from popflow.live.commands import stream
 from popflow.progress import Steps
 from popflow.service.commands import serve, token  # imports no FastAPI until `serve` runs
+from popflow.settings import DEFAULT_ENGINE
 from popflow.workspace import Workspace, default_path
 
 console = Console(stderr=True)
@@ -79,7 +81,7 @@ SPARK_CONF = (["--spark-conf"], {"multiple": True, "help": "spark: a setting key
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
               help="input format (default: by file suffix)")
 @click.option("--h3", type=int, default=None, help="areas only: use an H3 grid of this resolution")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+@click.option("--engine", type=click.Choice(engine_names()), default=DEFAULT_ENGINE, show_default=True,
               help="spark: events read, pseudonymised and checked by Spark tasks, one per file")
 @click.option(*MASTER[0], **MASTER[1])
 @click.option(*SPARK_CONF[0], **SPARK_CONF[1])
@@ -126,11 +128,8 @@ class RunGroup(click.Group):
         return [i.name for i in indicators.all_indicators()]
 
     def get_command(self, ctx, name):
-        try:
-            indicator = indicators.get(name)
-        except PopflowError:
-            return None
-        return indicator_command(indicator)
+        known = {i.name: i for i in indicators.all_indicators()}  # a plug-in that cannot load says so here
+        return indicator_command(known[name]) if name in known else None
 
 
 def indicator_command(indicator) -> click.Command:
@@ -143,7 +142,7 @@ def indicator_command(indicator) -> click.Command:
     params += [
         click.Option(["--out", "-o"], type=click.Path(path_type=Path), required=True,
                      help="output file: .parquet, .csv or .geojson"),
-        click.Option(["--engine"], type=click.Choice(["duckdb", "spark"]), default=None,
+        click.Option(["--engine"], type=click.Choice(engine_names()), default=None,
                      help="engine [default: from popflow.toml]"),
         click.Option(MASTER[0], **MASTER[1]), click.Option(SPARK_CONF[0], **SPARK_CONF[1]),
         click.Option(["--workspace", "-w"], type=click.Path(path_type=Path), default=None, envvar="POPFLOW_WORKSPACE"),

@@ -27,7 +27,6 @@ REGISTERED_ON = "registered_on"
 # Events
 TIMESTAMP = "timestamp"
 LOCAL_EPOCH = "t"  # local wall-clock seconds since 1970-01-01 00:00 local time
-UTC_TIME = "ts"
 DATE = "date"
 EVENT_TYPE = "event_type"
 MCC = "mcc"

@@ -48,9 +48,6 @@ QUARANTINE_SCHEMA: dict[str, str] = {
     c.COLUMN: "VARCHAR", c.RECORD: "VARCHAR",
 }
 
-SOURCES = tuple(SCHEMAS)
-
-
 def empty_select(schema: dict[str, str]) -> str:
     """A SQL query with the schema's columns and no rows."""
     cols = ", ".join(f'NULL::{t} AS "{n}"' for n, t in schema.items())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from popflow import accuracy, synth
+from popflow import accuracy, indicators, synth
 from popflow.geography import area_geometries
 from popflow.place_names import region_names
 from popflow.progress import QUIET, Steps
@@ -41,6 +41,13 @@ RELEASES = (
     ("sales-penetration", "sales-penetration", "sales-penetration.geojson", {"rank": "opportunity"}),
     ("alerts", "alerts", "alerts-outbound.csv", {"indicator": "outbound-travel", "measure": "trips"}),
 )
+
+
+def demo_releases() -> tuple[tuple[str | None, str, str, dict], ...]:
+    """``RELEASES``, then every other registered indicator (a plug-in's) with its defaults, into the report."""
+    named = {name for _, name, _, _ in RELEASES}
+    others = (i.name for i in indicators.all_indicators() if i.name not in named)
+    return (*RELEASES, *((name, name, f"{name}.csv", {}) for name in others))
 
 
 def _inputs_of(inputs: Path, source: str) -> list[Path]:
@@ -76,10 +83,10 @@ def run_demo(out: Path, people: int = 12_000, months: int = 2, seed: int = 1, st
     ws = Workspace.init(workspace, timezone="Asia/Shanghai", home_mcc=("460",), k=15)
     outputs.mkdir(parents=True)
     quality = ingest_scenario(ws, inputs, steps=steps)
-    tables, releases = {}, []
-    with steps.step("releases", total=len(RELEASES)) as step:
-        for done, (table_name, name, filename, params) in enumerate(RELEASES):
-            step.update(completed=done, description=f"release {done + 1}/{len(RELEASES)}: {name}")
+    tables, releases, planned = {}, [], demo_releases()
+    with steps.step("releases", total=len(planned)) as step:
+        for done, (table_name, name, filename, params) in enumerate(planned):
+            step.update(completed=done, description=f"release {done + 1}/{len(planned)}: {name}")
             release = ws.run(name, out=outputs / filename, **params)
             releases.append(release)
             if table_name:

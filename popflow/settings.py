@@ -14,10 +14,11 @@ from pathlib import Path
 
 import tomli_w
 
+from popflow.engines import engine_names
 from popflow.errors import PopflowError
 
 SETTINGS_FILE = "popflow.toml"
-ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"  # in-process; every registered engine (``popflow.engines``) may be chosen
 # Disclosure control of a release: k-anonymity, the cell key method, or differential privacy.
 PRIVACY_MODES = ("k", "ckm", "dp")
 FIRST_PLAUSIBLE_DATE = "2000-01-01"  # the default time_window starts here (local) and ends one day after now
@@ -36,7 +37,7 @@ class Settings:
     default_privacy: str = "k"  # the mode of a release that names none
     ckm_max_perturbation: int = 3  # ckm: largest change of a published count
     ckm_variance: float = 1.0  # ckm: variance of the perturbation
-    engine: str = "duckdb"
+    engine: str = DEFAULT_ENGINE
     # Plausible event times: first and last local date, both included. None (the setting absent) means
     # 2000-01-01 to one day after the moment of ingest, evaluated at each ingest.
     time_window: tuple[str, str] | None = None
@@ -62,8 +63,8 @@ class Settings:
         if not 0 < self.ckm_variance < widest:
             raise PopflowError(f"ckm_variance must be in (0, {widest:g}) for ckm_max_perturbation "
                                f"{self.ckm_max_perturbation}")
-        if self.engine not in ENGINES:
-            raise PopflowError(f"engine must be one of {', '.join(ENGINES)}")
+        if self.engine not in engine_names():
+            raise PopflowError(f"engine must be one of {', '.join(engine_names())}")
         for mcc in self.home_mcc:
             if not (mcc.isdigit() and len(mcc) == 3):
                 raise PopflowError(f"home_mcc '{mcc}' is not a 3-digit mobile country code")

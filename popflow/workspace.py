@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from popflow.audit import AUDIT_FILE
+from popflow.engines import ingest_loader
 from popflow.errors import PopflowError
 from popflow.geography import H3_LEVEL, AreaIndex, finest_areas, h3_lookup
 from popflow.ingest.pipeline import ingest as run_ingest
@@ -20,7 +21,7 @@ from popflow.lake import LAKE_DIR, Lake, ingest_lock
 from popflow.lake_views import register_lake
 from popflow.progress import QUIET, Steps
 from popflow.pseudonymise import KEY_FILE, KeyRing, create_key, key_schedule
-from popflow.settings import SETTINGS_FILE, Settings
+from popflow.settings import DEFAULT_ENGINE, SETTINGS_FILE, Settings
 
 DEFAULT_WORKSPACE = "popflow-workspace"
 RELEASES_DIR = "releases"
@@ -43,7 +44,7 @@ class Workspace:
 
     @classmethod
     def init(cls, path: str | Path, timezone: str = "UTC", home_mcc: tuple[str, ...] = (),
-             k: int = 15, engine: str = "duckdb") -> Workspace:
+             k: int = 15, engine: str = DEFAULT_ENGINE) -> Workspace:
         """Create a workspace folder with settings, a new secret key and an empty lake."""
         path = Path(path)
         if (path / SETTINGS_FILE).exists():
@@ -60,7 +61,7 @@ class Workspace:
 
     # -- ingest -----------------------------------------------------------
     def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
-               h3: int | None = None, engine: str = "duckdb",
+               h3: int | None = None, engine: str = DEFAULT_ENGINE,
                engine_options: dict | None = None, steps: Steps = QUIET) -> dict:
         """Ingest files of one source (SPEC §2); returns the data-quality report.
 
@@ -87,7 +88,7 @@ class Workspace:
                             description=f"ingest {source}: {next(files_read)} file(s) read")
 
             report = run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, advance,
-                                _loader(engine, engine_options or {}))
+                                ingest_loader(engine, engine_options or {}))
             rows = report["rows"]
             step.summary = (f"ingested {source}: {rows['read']:,} rows read, {rows['quarantined']:,} quarantined, "
                             f"{rows['read'] / max(step.elapsed, 0.001):,.0f} rows/s")
@@ -193,17 +194,6 @@ class Workspace:
     def catalogue(self) -> list[dict]:
         """Committed ingest batches, oldest first."""
         return self.lake.batches()
-
-
-def _loader(engine: str, options: dict):
-    """How an ingest reads and writes its files: here (None), or in Spark tasks."""
-    if engine == "duckdb":
-        return None
-    if engine == "spark":
-        from popflow.ingest.spark_load import spark_loader
-
-        return spark_loader(**options)
-    raise PopflowError(f"engine '{engine}' cannot ingest (engines: duckdb, spark)")
 
 
 __all__ = ["Workspace", "AUDIT_FILE", "KEY_FILE", "default_path"]

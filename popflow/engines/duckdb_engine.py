@@ -7,9 +7,8 @@ import os
 import duckdb
 import pyarrow as pa
 
+from popflow.engines import LAKE_PREFIX
 from popflow.lake_views import register_lake
-
-LAKE_PREFIX = "lake_"
 
 
 class DuckDBEngine:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from popflow.datasets import SCHEMAS
-from popflow.engines.duckdb_engine import LAKE_PREFIX
+from popflow.engines import LAKE_PREFIX
 from popflow.engines.spark_sql import referenced_tables, split_ctes, to_spark_sql
 from popflow.errors import PopflowError
 from popflow.lake import DATA
@@ -78,6 +78,13 @@ class SparkEngine:
         self._deferred: dict[str, Callable[[], None]] = {}
         self._lake = workspace.lake
         self._statements = 0
+
+    @staticmethod
+    def ingest_loader(master: str | None = None, conf: dict[str, str] | None = None):
+        """Ingest with Spark: files read, pseudonymised and checked by Spark tasks, one per file."""
+        from popflow.ingest.spark_load import spark_loader
+
+        return spark_loader(master, conf)
 
     def register(self, name: str, table: pa.Table) -> None:
         self._define(name, lambda: self.register_frame(name, self.spark.createDataFrame(table)))

@@ -1,21 +1,21 @@
 """Indicators register themselves here; built-in and third-party ones alike.
 
-A third-party package registers through the ``popflow.indicators`` entry-point
-group, each entry point naming a module that calls ``register`` on import.
+Indicators are discovered through the ``popflow.indicators`` entry-point group:
+each entry point names a module that calls ``register`` on import. popflow's own
+indicators are entry points of its ``pyproject.toml``, as a third party's are of
+its package's.
 """
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
-
 from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution, Indicator
+from popflow.plugins import discover
+
+GROUP = "popflow.indicators"
 
 _REGISTRY: dict[str, Indicator] = {}
-_LOADED: list[bool] = []  # set once built-in and entry-point indicators are imported
-_BUILT_IN = ("present_population", "residents", "workers", "od_flows", "migration", "tourism",
-             "outbound_travel", "sales_penetration", "alerts")
+_LOADED: list[bool] = []  # set once every entry point's module is imported
 
 
 def register(indicator: Indicator) -> Indicator:
@@ -27,13 +27,15 @@ def register(indicator: Indicator) -> Indicator:
 
 
 def _load() -> None:
+    """Import every entry point's module; one that cannot be imported is named in the error, every time."""
     if _LOADED:
         return
+    for entry in discover(GROUP):
+        try:
+            entry.load()
+        except ImportError as exc:
+            raise PopflowError(f"indicator '{entry.name}' ({entry.value}) cannot be loaded: {exc}") from exc
     _LOADED.append(True)
-    for module in _BUILT_IN:
-        importlib.import_module(f"popflow.indicators.{module}")
-    for entry in entry_points(group="popflow.indicators"):
-        entry.load()
 
 
 def get(name: str) -> Indicator:

@@ -32,13 +32,15 @@ TOO_FEW = "too few to show"
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """Everything a section may draw from: ``regions`` maps region codes to names (the ``regions`` source)."""
+    """Everything a section may draw from: ``regions`` maps region codes to names (the ``regions`` source);
+    ``read`` collects the tables sections asked for."""
 
     tables: dict[str, pa.Table]
     areas: dict[str, dict]
     accuracy: dict | None
     quality: list[dict]
     regions: dict[str, str] = field(default_factory=dict)
+    read: set[str] = field(default_factory=set)
 
     def name(self, area_id: object) -> str:
         """Display name of an area (its id when it has no name)."""
@@ -64,6 +66,7 @@ class ReportInputs:
 
     def frame(self, table: str) -> pd.DataFrame | None:
         """A released table as a DataFrame, or None when it was not given."""
+        self.read.add(table)
         found = self.tables.get(table)
         return None if found is None else found.to_pandas()
 

@@ -166,8 +166,8 @@ def test_census_estimate_rounds_ties_the_same_way_on_both_engines(ws):
     try:
         for eng in opened:
             eng.register("published", published)
-            eng.register("census", census)
-            eng.create_view("target_population", "SELECT * FROM census")
+            eng.register("census_rows", census)
+            eng.create_view("target_population", "SELECT * FROM census_rows")
             got = eng.table(residents.finish("published", None))
             results.append(got.sort_by([("area_id", "ascending"), ("gender", "ascending")]))
     finally:

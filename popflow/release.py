@@ -67,7 +67,7 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
         check_output(out)
     indicator = indicators.get(name)
     p = from_text(indicator.params, params or {})
-    _check_breakdowns(ws, p)
+    check_breakdowns(ws, p)
     started = time.perf_counter()
     with steps.step(f"{name}: computing") as step:
         if indicator.derive:
@@ -93,7 +93,7 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     return release
 
 
-def _check_breakdowns(ws, p) -> None:
+def check_breakdowns(ws, p) -> None:
     """Refuse a breakdown (``--by``) when no subscriber register gives anyone that attribute."""
     by = getattr(p, "by", ())
     if by and not any(b["quality"]["rows"]["accepted"] for b in ws.lake.batches("subscribers")):

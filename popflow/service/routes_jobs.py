@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Response
 from popflow import indicators
 from popflow.disclosure.request import PrivacyRequest
 from popflow.indicators.params import from_text
+from popflow.release import check_breakdowns
 from popflow.service.auth import analyst, forbidden, service
 from popflow.service.jobs import JOB_ID, expected_seconds
 from popflow.service.schemas import ERRORS, PRIVACY_OPTIONS, Error, Job, parameter_values, release_request_model
@@ -34,6 +35,7 @@ def check_request(svc, token: Token, request) -> dict:
     params = from_text(indicators.get(request.indicator).params, values)  # PopflowError → 400
     levels = svc.areas.levels()
     check_levels(params, levels)
+    check_breakdowns(svc.ws, params)  # PopflowError → 400
     reason = refusal(token, request.indicator, params, levels)
     if reason:
         raise HTTPException(403, reason)

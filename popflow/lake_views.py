@@ -6,6 +6,7 @@ import duckdb
 
 from popflow.datasets import SCHEMAS, empty_select
 from popflow.lake import Lake
+from popflow.sql import literals
 
 
 def register_lake(con: duckdb.DuckDBPyConnection, lake: Lake, prefix: str = "") -> None:
@@ -24,7 +25,7 @@ def lake_select(lake: Lake, source: str, con: duckdb.DuckDBPyConnection) -> str:
     schema = SCHEMAS[source]
     if not files:
         return empty_select(schema)
-    listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    listing = literals(files)
     read = f"read_parquet([{listing}], hive_partitioning=true, union_by_name=true)"
     held = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()}
     cols = ", ".join(f'{_held(n) if n in held else "NULL"}::{t} AS "{n}"' for n, t in schema.items())

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from popflow.engines import LAKE_PREFIX
 from popflow.lake_views import register_lake
+from popflow.sql import literal
 
 
 class DuckDBEngine:
@@ -19,7 +20,7 @@ class DuckDBEngine:
     def __init__(self, workspace, memory_limit: str | None = None):
         self.con = duckdb.connect()
         spill = workspace.path / ".tmp"
-        self.con.execute(f"SET temp_directory = '{spill}'")
+        self.con.execute(f"SET temp_directory = {literal(spill)}")
         self.con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('POPFLOW_MEMORY', '6GB')}'")
         self.con.execute(f"SET TimeZone = '{workspace.settings.timezone}'")
         self.con.execute("SET enable_progress_bar = false")

@@ -25,6 +25,7 @@ from popflow.live.history import DAY, History
 from popflow.live.presence import RECORD_KEYS
 from popflow.live.publish import key_sum_sql
 from popflow.outputs import zone_times
+from popflow.sql import literals
 
 CONTRIBUTION = Contribution("present-population", "", ("time", "level", "area_id"))
 
@@ -57,7 +58,7 @@ class LiveAlerts:
         if not cubes:
             return pa.table({"time": pa.array([], pa.int64()), "level": pa.array([], pa.string()),
                              "area_id": pa.array([], pa.string()), "people": pa.array([], pa.int64())})
-        listing = ", ".join("'" + str(engine.ws.path / c).replace("'", "''") + "'" for c in cubes)
+        listing = literals(engine.ws.path / c for c in cubes)
         read = f"read_parquet([{listing}], union_by_name = true)"
         keyed = RECORD_KEYS in engine.con.sql(f"SELECT * FROM {read}").columns  # cubes before record keys: none
         engine.con.execute(

@@ -39,6 +39,7 @@ from popflow.live.snapshot import SnapshotWriter
 from popflow.live.store import LiveFolder
 from popflow.live.validation import LINES, Validator
 from popflow.live.wire import Decoded
+from popflow.sql import literals
 from popflow.workspace import AUDIT_FILE, Workspace
 
 
@@ -86,7 +87,7 @@ class LiveEngine:
             floor = self.high_water - self.options.lateness - self.options.bin  # open bins start after this
             files = self.history.data_files(first_day=(floor + 1) // DAY)
             if files:
-                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                listing = literals(files)
                 self._count_open(f"SELECT person, t, area_id FROM read_parquet([{listing}]) "
                                  f"WHERE t - t % {self.options.bin} > {floor}")
             for name in self.history.cubes(since=self._retained_since()):

@@ -29,6 +29,7 @@ from popflow.indicators.estimates import weighted_sql
 from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_output, sibling_path, write_table, zone_times
 from popflow.release_inputs import prepare_inputs
+from popflow.release_session import ReleaseSession
 from popflow.workspace import AUDIT_FILE, RELEASES_DIR
 
 
@@ -51,13 +52,15 @@ class Release:
 
 def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
                  privacy: PrivacyRequest | None = None, engine: str | None = None,
-                 who: str | None = None, engine_options: dict | None = None) -> Release:
+                 who: str | None = None, engine_options: dict | None = None,
+                 session: ReleaseSession | None = None) -> Release:
     """Run ``name`` with ``params`` on the workspace and publish the safe result.
 
     Parameters and the output path are checked before any work. The files are
     written first; the privacy budget is charged and the audit line appended
     only once they are, together; if anything fails, nothing is kept and
-    nothing is charged.
+    nothing is charged. A release of a package runs in the package's
+    ``session`` (see ``popflow.publish``); otherwise it opens an engine of its own.
     """
     privacy = privacy or PrivacyRequest()
     if out is not None:
@@ -66,9 +69,12 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     p = from_text(indicator.params, params or {})
     started = time.perf_counter()
     if indicator.derive:
-        computed = _derive(ws, indicator, p, privacy, engine, who, engine_options)
+        computed = _derive(ws, indicator, p, privacy, engine, who, engine_options, session)
+    elif session is not None:
+        computed = _compute(ws, indicator, p, privacy, session)
     else:
-        computed = _compute(ws, indicator, p, privacy, engine, engine_options or {})
+        with ReleaseSession(open_engine(engine or ws.settings.engine, ws, **(engine_options or {}))) as own:
+            computed = _compute(ws, indicator, p, privacy, own)
     release = Release(computed.tables, _manifest(ws, indicator, p, computed, started))
 
     def charge_and_audit() -> dict:
@@ -96,12 +102,12 @@ class Computed:
     cost: tuple | None = None  # (months, ε, δ) charged with the audit line in dp mode
 
 
-def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options) -> Computed:
+def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options, session) -> Computed:
     """Tables computed from the published cells of a release of the watched indicator."""
     accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
     source_params = {k: v for k, v in p.source_params().items() if k in accepted}
     source = make_release(ws, p.indicator, source_params, privacy=privacy, engine=engine, who=who,
-                          engine_options=engine_options)
+                          engine_options=engine_options, session=session)
     m = source.manifest
     tables = indicator.derive(source, p, **_public_sources(ws, indicator.reads))
     return Computed(tables, {"derived_from": m["release_id"]}, m["privacy"], m["window"], m["engine"])
@@ -116,18 +122,14 @@ def _public_sources(ws, names: tuple[str, ...]) -> dict:
         con.close()
 
 
-def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict) -> Computed:
-    """Run the indicator's contributions through the mechanism on an engine."""
+def _compute(ws, indicator, p, privacy: PrivacyRequest, eng: ReleaseSession) -> Computed:
+    """Run the indicator's contributions through the mechanism in an engine session."""
     contributions = indicator.define(p)
     mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
-    eng = open_engine(engine or ws.settings.engine, ws, **engine_options)
-    try:
-        window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
-                                indicator.lookback_days, any(c.estimated for c in contributions))
-        cost = _budget_cost(ws, privacy, window)
-        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings.timezone)
-    finally:
-        eng.close()
+    window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
+                            indicator.lookback_days, any(c.estimated for c in contributions))
+    cost = _budget_cost(ws, privacy, window)
+    tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings.timezone)
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
     return Computed(tables, notes, mechanism.describe(), span, eng.name, cost)
 
@@ -147,7 +149,7 @@ def _publish(eng, indicator, p, contributions, mechanism, window, timezone: str)
     published, notes, domains = {}, {}, window.domains(p)
     for contribution in contributions:
         cells = "cells_" + _identifier(contribution.table)
-        rows = f"({contribution.sql})"
+        rows = f"({eng.with_blocks(contribution.sql)})"
         if contribution.estimated and window.weighted:
             rows = f"({weighted_sql(rows)})"
         else:

@@ -1,0 +1,187 @@
+"""Building blocks that several releases of a package read, each computed once.
+
+An indicator's contribution SQL is ``WITH name AS (body), … SELECT …`` (see
+``blocks.with_query``). A CTE's **definition** is its body together with the
+definitions of the earlier CTEs it reads: two contributions holding CTEs of
+one definition compute the same rows from relations of the same content.
+
+Before a package runs, ``choose_shared`` reads the contributions of all its
+releases and picks the CTEs to keep: a CTE whose definition occurs in at least
+two contributions, that is costly (it groups, sorts or numbers rows: stays,
+night locations, homes, workplaces), and that is read by some query that is not
+itself kept (an indicator's own SELECT, or a CTE particular to one indicator).
+A kept CTE computed inside another kept one needs no table of its own.
+
+While the package runs, ``hoist`` replaces each kept CTE of a statement with a
+table computed once per *content key*: its definition plus the content of every
+relation it reads (the window's events, calendar, area map…). Releases over
+other windows or levels get tables of their own; the rows are those the CTE
+gives in a release run alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from popflow.indicators.blocks import with_query
+
+# Clauses that make a query costly to repeat: it groups, sorts or numbers the rows it reads.
+COSTLY = re.compile(r"\b(GROUP\s+BY|OVER\s*\(|DISTINCT|QUALIFY)\b", re.IGNORECASE)
+MAIN = ""  # the statement's own SELECT, as a reader of CTEs
+_CTE_START = re.compile(r"\s*([A-Za-z_]\w*)\s+AS\s*\(", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Cte:
+    """One common table expression of a statement."""
+
+    name: str
+    body: str
+
+
+def split_with(sql: str) -> tuple[list[Cte], str] | None:
+    """A ``WITH … SELECT`` statement's top-level CTEs and its main query; None for any other statement."""
+    head = re.match(r"\s*WITH\s", sql, re.IGNORECASE)
+    if not head:
+        return None
+    ctes, position = [], head.end()
+    while True:
+        start = _CTE_START.match(sql, position)
+        if not start:
+            return None
+        end = _closing_parenthesis(sql, start.end())
+        if end is None:
+            return None
+        ctes.append(Cte(start.group(1), sql[start.end():end]))
+        following = re.match(r"\s*,", sql[end + 1:])
+        if not following:
+            return ctes, sql[end + 1:].strip()
+        position = end + 1 + following.end()
+
+
+def _closing_parenthesis(sql: str, position: int) -> int | None:
+    """Index of the parenthesis closing the one opened just before ``position`` (quotes and comments skipped)."""
+    depth, quote, i = 1, None, position
+    while i < len(sql):
+        char = sql[i]
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif sql.startswith("--", i):
+            i = sql.find("\n", i)
+            if i < 0:
+                return None
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def reads(text: str, names) -> list[str]:
+    """Which of ``names`` occur in ``text`` as whole words (the relations a query may read)."""
+    return [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)]
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """The CTEs of one statement with each one's definition key and the earlier CTEs it reads."""
+
+    ctes: list[Cte]
+    main: str
+    keys: dict[str, str]
+    inputs: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, sql: str) -> Definitions | None:
+        split = split_with(sql)
+        if split is None:
+            return None
+        ctes, main = split
+        keys, inputs = {}, {}
+        for cte in ctes:
+            inputs[cte.name] = reads(cte.body, keys)
+            keys[cte.name] = _digest(cte.body, *(f"{n}={keys[n]}" for n in inputs[cte.name]))
+        return cls(ctes, main, keys, inputs)
+
+    def closure(self, name: str) -> list[Cte]:
+        """The CTE ``name`` and every CTE it reads, directly or not, in statement order."""
+        wanted, stack = {name}, [name]
+        while stack:
+            for dependency in self.inputs[stack.pop()]:
+                if dependency not in wanted:
+                    wanted.add(dependency)
+                    stack.append(dependency)
+        return [c for c in self.ctes if c.name in wanted]
+
+
+def choose_shared(statements: list[str]) -> frozenset[str]:
+    """Definition keys of the CTEs worth computing once for these statements (see the module's docstring)."""
+    uses: dict[str, int] = {}
+    costly: dict[str, bool] = {}
+    readers: dict[str, set[str]] = {}
+    for sql in statements:
+        d = Definitions.of(sql)
+        if d is None:
+            continue
+        for cte in d.ctes:
+            key = d.keys[cte.name]
+            uses[key] = uses.get(key, 0) + 1
+            costly[key] = bool(COSTLY.search(cte.body))
+            readers.setdefault(key, set())
+            for dependency in d.inputs[cte.name]:
+                readers[d.keys[dependency]].add(key)
+        for name in reads(d.main, d.keys):
+            readers[d.keys[name]].add(MAIN)
+    kept: dict[str, bool] = {MAIN: False}
+
+    def keep(key: str) -> bool:
+        if key not in kept:
+            kept[key] = uses[key] > 1 and costly[key] and not all(keep(r) for r in readers[key])
+        return kept[key]
+
+    return frozenset(key for key in uses if keep(key))
+
+
+def hoist(sql: str, shared: frozenset[str], content: Callable[[str], str],
+          table_for: Callable[[str, str], str]) -> str:
+    """``sql`` with each shared CTE reading the table ``table_for(content key, its SQL)`` gives for it.
+
+    ``content(text)`` names the content of the relations a text reads. CTEs
+    then read by nothing are left out.
+    """
+    d = Definitions.of(sql) if shared else None
+    if d is None or not shared & set(d.keys.values()):
+        return sql
+    bodies = {c.name: c.body for c in d.ctes}
+    for cte in d.ctes:
+        if d.keys[cte.name] not in shared:
+            continue
+        closure = d.closure(cte.name)
+        key = _digest(d.keys[cte.name], content("\n".join(c.body for c in closure)))
+        block = with_query([(c.name, bodies[c.name]) for c in closure], f"SELECT * FROM {cte.name}")
+        bodies[cte.name] = f"SELECT * FROM {table_for(key, block)}"
+    return with_query([(c.name, bodies[c.name]) for c in _read_by_main(d, bodies)], d.main)
+
+
+def _read_by_main(d: Definitions, bodies: dict[str, str]) -> list[Cte]:
+    """The CTEs the main query reads, directly or not, given their (rewritten) bodies."""
+    names = [c.name for c in d.ctes]
+    wanted, stack = set(), reads(d.main, names)
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(reads(bodies[name], names[:names.index(name)]))
+    return [c for c in d.ctes if c.name in wanted]
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

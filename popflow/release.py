@@ -104,13 +104,17 @@ class Computed:
 
 def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options, session) -> Computed:
     """Tables computed from the published cells of a release of the watched indicator."""
-    accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
-    source_params = {k: v for k, v in p.source_params().items() if k in accepted}
-    source = make_release(ws, p.indicator, source_params, privacy=privacy, engine=engine, who=who,
+    source = make_release(ws, p.indicator, watched_params(p), privacy=privacy, engine=engine, who=who,
                           engine_options=engine_options, session=session)
     m = source.manifest
     tables = indicator.derive(source, p, **_public_sources(ws, indicator.reads))
     return Computed(tables, {"derived_from": m["release_id"]}, m["privacy"], m["window"], m["engine"])
+
+
+def watched_params(p) -> dict:
+    """The parameters a derived release hands on to the release of the indicator it watches."""
+    accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
+    return {k: v for k, v in p.source_params().items() if k in accepted}
 
 
 def _public_sources(ws, names: tuple[str, ...]) -> dict:

@@ -131,12 +131,16 @@ def _expand(defaults: dict, table: dict, folder: Path, where: str) -> list[Plann
     planned = []
     for combination in itertools.product(*(_choices(values[k], k, where) for k in listed)):
         chosen = values | dict(zip(listed, combination, strict=True))
-        label = " ".join([name, *(f"{k}={v if str(v) else '\"\"'}" for k, v in zip(listed, combination, strict=True))])
+        label = " ".join([name, *(f"{k}={_shown(v)}" for k, v in zip(listed, combination, strict=True))])
         try:
             planned.append(_planned(indicator, chosen, fields, folder, label, combination))
         except PopflowError as exc:
             raise PopflowError(f"{where} ({label}): {exc}") from None
     return planned
+
+
+def _shown(value) -> str:
+    return str(value) if str(value) else '""'
 
 
 def _choices(value: list, key: str, where: str) -> list:

@@ -35,7 +35,7 @@ def publish(ws, plan: Plan, engine: str | None = None, who: str | None = None,
             planned.out.parent.mkdir(parents=True, exist_ok=True)
     released: list[Release] = []
     eng = open_engine(engine or ws.settings.engine, ws, **(engine_options or {}))
-    with ReleaseSession(eng, choose_shared(_statements(plan))) as session:
+    with ReleaseSession(eng, choose_shared(contribution_sql(plan))) as session:
         for planned in plan.releases:
             try:
                 release = make_release(ws, planned.indicator, planned.params, planned.out, planned.privacy,
@@ -48,7 +48,7 @@ def publish(ws, plan: Plan, engine: str | None = None, who: str | None = None,
     return released
 
 
-def _statements(plan: Plan) -> list[str]:
+def contribution_sql(plan: Plan) -> list[str]:
     """The SQL of every contribution the plan's releases compute (a derived release: its watched indicator's)."""
     statements = []
     for planned in plan.releases:

@@ -23,7 +23,7 @@ import hashlib
 
 import pyarrow as pa
 
-from popflow.shared_blocks import hoist, reads
+from popflow.shared_blocks import hoist, relations_read
 
 REMEMBERED_ROWS = 1_000
 BLOCK_PREFIX = "block_"
@@ -73,13 +73,14 @@ class ReleaseSession:
 
     def content(self, text: str) -> str:
         """The content of the relations defined here that ``text`` reads, as one digest."""
-        return _digest(*(f"{name}={self._content_of(name, ())}" for name in sorted(reads(text, self._definitions))))
+        names = sorted(relations_read(text, self._definitions))
+        return _digest(*(f"{name}={self._content_of(name, ())}" for name in names))
 
     def _content_of(self, name: str, seen: tuple[str, ...]) -> str:
         kind, value = self._definitions[name]
         if kind == "table":
             return value
-        inner = [n for n in reads(value, self._definitions) if n != name and n not in seen]
+        inner = [n for n in relations_read(value, self._definitions) if n != name and n not in seen]
         return _digest(value, *(f"{n}={self._content_of(n, (*seen, name))}" for n in inner))
 
     def _define(self, name: str, definition: tuple[str, str], create) -> None:

@@ -8,9 +8,9 @@ one definition compute the same rows from relations of the same content.
 Before a package runs, ``choose_shared`` reads the contributions of all its
 releases and picks the CTEs to keep: a CTE whose definition occurs in at least
 two contributions, that is costly (it groups, sorts or numbers rows: stays,
-night locations, homes, workplaces), and that is read by some query that is not
-itself kept (an indicator's own SELECT, or a CTE particular to one indicator).
-A kept CTE computed inside another kept one needs no table of its own.
+night locations, homes, workplaces), and that is not computed only inside other
+kept CTEs: some query outside them reads it (an indicator's own SELECT, or a CTE
+particular to one indicator).
 
 While the package runs, ``hoist`` replaces each kept CTE of a statement with a
 table computed once per *content key*: its definition plus the content of every
@@ -32,6 +32,11 @@ from popflow.indicators.blocks import with_query
 COSTLY = re.compile(r"\b(GROUP\s+BY|OVER\s*\(|DISTINCT|QUALIFY)\b", re.IGNORECASE)
 MAIN = ""  # the statement's own SELECT, as a reader of CTEs
 _CTE_START = re.compile(r"\s*([A-Za-z_]\w*)\s+AS\s*\(", re.IGNORECASE)
+_NAME = r"[A-Za-z_]\w*"
+_ALIASED = rf"{_NAME}(?:\s+(?:AS\s+)?{_NAME})?"
+# A relation read after FROM or JOIN (group 1), and the rest of a FROM list of aliased names (group 2).
+_SOURCE = re.compile(rf"\b(?:FROM|JOIN)\s+({_NAME})(?=((?:\s+(?:AS\s+)?{_NAME})?(?:\s*,\s*{_ALIASED})*))",
+                     re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,26 @@ def _closing_parenthesis(sql: str, position: int) -> int | None:
 
 
 def reads(text: str, names) -> list[str]:
-    """Which of ``names`` occur in ``text`` as whole words (the relations a query may read)."""
-    return [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)]
+    """Which of ``names`` a query reads: those named after FROM or JOIN, or in a FROM list (``FROM a, b``)."""
+    found = set()
+    for source in _SOURCE.finditer(text):
+        found.add(source.group(1))
+        found.update(re.findall(r",\s*([A-Za-z_]\w*)", source.group(2)))
+    return [n for n in names if n in found]
+
+
+def relations_read(sql: str, names) -> list[str]:
+    """Which of ``names`` a statement reads, leaving out those its own CTEs define where they are in scope."""
+    split = split_with(sql)
+    if split is None:
+        return reads(sql, names)
+    ctes, main = split
+    found, defined = set(), set()
+    for cte in ctes:
+        found.update(set(reads(cte.body, names)) - defined)
+        defined.add(cte.name)
+    found.update(set(reads(main, names)) - defined)
+    return [n for n in names if n in found]
 
 
 @dataclass(frozen=True)
@@ -141,11 +164,18 @@ def choose_shared(statements: list[str]) -> frozenset[str]:
         for name in reads(d.main, d.keys):
             readers[d.keys[name]].add(MAIN)
     kept: dict[str, bool] = {MAIN: False}
+    inside: dict[str, bool] = {MAIN: False}
 
     def keep(key: str) -> bool:
         if key not in kept:
-            kept[key] = uses[key] > 1 and costly[key] and not all(keep(r) for r in readers[key])
+            kept[key] = uses[key] > 1 and costly[key] and not only_inside_kept(key)
         return kept[key]
+
+    def only_inside_kept(key: str) -> bool:
+        """Whether every query reading ``key`` is kept or itself computed only inside kept ones."""
+        if key not in inside:
+            inside[key] = all(keep(r) or only_inside_kept(r) for r in readers[key])
+        return inside[key]
 
     return frozenset(key for key in uses if keep(key))
 
@@ -165,9 +195,9 @@ def hoist(sql: str, shared: frozenset[str], content: Callable[[str], str],
         if d.keys[cte.name] not in shared:
             continue
         closure = d.closure(cte.name)
-        key = _digest(d.keys[cte.name], content("\n".join(c.body for c in closure)))
+        original = with_query([(c.name, c.body) for c in closure], f"SELECT * FROM {cte.name}")
         block = with_query([(c.name, bodies[c.name]) for c in closure], f"SELECT * FROM {cte.name}")
-        bodies[cte.name] = f"SELECT * FROM {table_for(key, block)}"
+        bodies[cte.name] = f"SELECT * FROM {table_for(_digest(d.keys[cte.name], content(original)), block)}"
     return with_query([(c.name, bodies[c.name]) for c in _read_by_main(d, bodies)], d.main)
 
 

@@ -16,14 +16,14 @@ entry of the plan::
 
     [[release]]
     run = "residents"
-    name = "residents-by-gender"       # the file's name (default: indicator and listed values)
+    name = "residents-by-gender"       # the file's name, instead of the indicator's, before any listed values
     by = "gender"
 
 A default applies to every release whose indicator takes that option; an
 option in a ``[[release]]`` table must be one its indicator takes. Lists
 expand into one release per combination of their values, in the order written.
-A release's file is ``output/name.format``, where ``name`` defaults to the
-indicator followed by the values of its lists (``present-population-city-gender``);
+A release's file is ``output/NAME-VALUES.format``: ``name`` (default: the
+indicator) followed by the values its lists gave it (``present-population-city-gender``);
 without ``output`` releases are kept in the workspace only. Every value is
 checked, and every file name and folder, before any release runs.
 """
@@ -160,8 +160,8 @@ def _planned(indicator, chosen: dict, fields: dict, folder: Path, label: str, co
     privacy = PrivacyRequest.from_options(**{k: v for k, v in chosen.items() if k in PRIVACY_KEYS})
     out = None
     if "output" in chosen:
-        stem = chosen.get("name") or "-".join([indicator.name, *(_slug(v) for v in combination if str(v))])
-        out = _output_file(folder / str(chosen["output"]), str(stem), str(chosen.get("format", "parquet")))
+        stem = "-".join([str(chosen.get("name") or indicator.name), *(_slug(v) for v in combination if str(v))])
+        out = _output_file(folder / str(chosen["output"]), stem, str(chosen.get("format", "parquet")))
     return PlannedRelease(label, indicator.name, params, privacy, out)
 
 

@@ -164,13 +164,13 @@ def test_lists_expand_into_one_release_per_combination_named_by_their_values(tmp
     plan = Plan.from_dict({"output": str(tmp_path), "format": "csv", "level": "city", "min_nights": 2,
                            "release": [{"run": "present-population", "level": ["district", "city"],
                                         "by": ["", "gender,age_band"]},
-                                       {"run": "residents", "name": "homes"}]})
+                                       {"run": "residents", "name": "homes", "privacy": ["k", "ckm"]}]})
     assert [(p.label, p.out.name) for p in plan.releases] == [
         ('present-population level=district by=""', "present-population-district.csv"),
         ("present-population level=district by=gender,age_band", "present-population-district-gender+age_band.csv"),
         ('present-population level=city by=""', "present-population-city.csv"),
         ("present-population level=city by=gender,age_band", "present-population-city-gender+age_band.csv"),
-        ("residents", "homes.csv"),
+        ("residents privacy=k", "homes-k.csv"), ("residents privacy=ckm", "homes-ckm.csv"),
     ]
     # A default applies where the indicator takes it: min_nights to residents only.
     assert plan.releases[0].params == {"level": "district", "by": ""}

@@ -90,7 +90,7 @@ def _closing_parenthesis(sql: str, position: int) -> int | None:
     return None
 
 
-def reads(text: str, names) -> list[str]:
+def _reads(text: str, names) -> list[str]:
     """Which of ``names`` a query reads: those named after FROM or JOIN, or in a FROM list (``FROM a, b``)."""
     found = set()
     for source in _SOURCE.finditer(text):
@@ -99,17 +99,22 @@ def reads(text: str, names) -> list[str]:
     return [n for n in names if n in found]
 
 
+def mentions(text: str, names) -> list[str]:
+    """Which of ``names`` occur in ``text`` as words: every CTE a query may read, and perhaps a column so named."""
+    return [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)]
+
+
 def relations_read(sql: str, names) -> list[str]:
     """Which of ``names`` a statement reads, leaving out those its own CTEs define where they are in scope."""
     split = split_with(sql)
     if split is None:
-        return reads(sql, names)
+        return _reads(sql, names)
     ctes, main = split
     found, defined = set(), set()
     for cte in ctes:
-        found.update(set(reads(cte.body, names)) - defined)
+        found.update(set(_reads(cte.body, names)) - defined)
         defined.add(cte.name)
-    found.update(set(reads(main, names)) - defined)
+    found.update(set(_reads(main, names)) - defined)
     return [n for n in names if n in found]
 
 
@@ -130,7 +135,7 @@ class Definitions:
         ctes, main = split
         keys, inputs = {}, {}
         for cte in ctes:
-            inputs[cte.name] = reads(cte.body, keys)
+            inputs[cte.name] = mentions(cte.body, keys)
             keys[cte.name] = _digest(cte.body, *(f"{n}={keys[n]}" for n in inputs[cte.name]))
         return cls(ctes, main, keys, inputs)
 
@@ -161,7 +166,7 @@ def choose_shared(statements: list[str]) -> frozenset[str]:
             readers.setdefault(key, set())
             for dependency in d.inputs[cte.name]:
                 readers[d.keys[dependency]].add(key)
-        for name in reads(d.main, d.keys):
+        for name in mentions(d.main, d.keys):
             readers[d.keys[name]].add(MAIN)
     kept: dict[str, bool] = {MAIN: False}
     inside: dict[str, bool] = {MAIN: False}
@@ -204,12 +209,12 @@ def hoist(sql: str, shared: frozenset[str], content: Callable[[str], str],
 def _read_by_main(d: Definitions, bodies: dict[str, str]) -> list[Cte]:
     """The CTEs the main query reads, directly or not, given their (rewritten) bodies."""
     names = [c.name for c in d.ctes]
-    wanted, stack = set(), reads(d.main, names)
+    wanted, stack = set(), mentions(d.main, names)
     while stack:
         name = stack.pop()
         if name not in wanted:
             wanted.add(name)
-            stack.extend(reads(bodies[name], names[:names.index(name)]))
+            stack.extend(mentions(bodies[name], names[:names.index(name)]))
     return [c for c in d.ctes if c.name in wanted]
 
 

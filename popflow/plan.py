@@ -53,6 +53,7 @@ PRIVACY_KEYS = tuple(option_name(f) for f in dataclasses.fields(PrivacyRequest))
 class PlannedRelease:
     """One release of a plan: its indicator, parameters (by field name), privacy request and output file."""
 
+    where: str  # the plan file, line and [[release]] table it comes from
     label: str
     indicator: str
     params: dict
@@ -93,7 +94,7 @@ class Plan:
         for number, table in enumerate(tables, 1):
             where = f"{source}, line {lines[number - 1]}" if lines else source
             planned += _expand(defaults, table, Path(folder), f"{where}: [[release]] {number}")
-        _refuse_shared_files(planned, source)
+        _refuse_shared_files(planned)
         return cls(tuple(planned))
 
 
@@ -133,7 +134,7 @@ def _expand(defaults: dict, table: dict, folder: Path, where: str) -> list[Plann
         chosen = values | dict(zip(listed, combination, strict=True))
         label = " ".join([name, *(f"{k}={_shown(v)}" for k, v in zip(listed, combination, strict=True))])
         try:
-            planned.append(_planned(indicator, chosen, fields, folder, label, combination))
+            planned.append(_planned(indicator, chosen, fields, folder, where, label, combination))
         except PopflowError as exc:
             raise PopflowError(f"{where} ({label}): {exc}") from None
     return planned
@@ -150,7 +151,8 @@ def _choices(value: list, key: str, where: str) -> list:
     return value
 
 
-def _planned(indicator, chosen: dict, fields: dict, folder: Path, label: str, combination) -> PlannedRelease:
+def _planned(indicator, chosen: dict, fields: dict, folder: Path, where: str, label: str,
+             combination) -> PlannedRelease:
     """One release, every value checked as the CLI checks it."""
     for key, value in chosen.items():
         if isinstance(value, dict):
@@ -162,7 +164,7 @@ def _planned(indicator, chosen: dict, fields: dict, folder: Path, label: str, co
     if "output" in chosen:
         stem = "-".join([str(chosen.get("name") or indicator.name), *(_slug(v) for v in combination if str(v))])
         out = _output_file(folder / str(chosen["output"]), stem, str(chosen.get("format", "parquet")))
-    return PlannedRelease(label, indicator.name, params, privacy, out)
+    return PlannedRelease(where, label, indicator.name, params, privacy, out)
 
 
 def _slug(value) -> str:
@@ -186,13 +188,13 @@ def _output_file(folder: Path, stem: str, fmt: str) -> Path:
     return path
 
 
-def _refuse_shared_files(planned: list[PlannedRelease], source: str) -> None:
+def _refuse_shared_files(planned: list[PlannedRelease]) -> None:
     """Two releases may not write one file."""
-    seen: dict[Path, str] = {}
+    seen: dict[Path, PlannedRelease] = {}
     for release in planned:
-        if release.out is None:
-            continue
         if release.out in seen:
-            raise PopflowError(f"{source}: {release.label} and {seen[release.out]} would both write {release.out}; "
-                               "give them different names")
-        seen[release.out] = release.label
+            other = seen[release.out]
+            raise PopflowError(f"{release.where} ({release.label}): would write {release.out} as {other.where} "
+                               f"({other.label}) does; give them different names")
+        if release.out is not None:
+            seen[release.out] = release

@@ -25,6 +25,10 @@ PACKAGE = [
     {"run": "residents", "by": "gender"}, {"run": "workers"}, {"run": "od-flows", "level": "city"},
     {"run": "migration"}, {"run": "tourism"},
 ]
+# Releases reading blocks of the same definition over other content (a shorter window), or of other definitions
+# (homes from fewer nights): each must get blocks of its own.
+VARIANTS = [{"run": "od-flows", "name": "od-flows-week", "from": "2026-02-02", "to": "2026-02-08"},
+            {"run": "residents", "name": "residents-2-nights", "min_nights": 2}]
 VOLATILE = {"release_id", "wall_time_s", "created_at", "audit_head", "files"}  # differ between any two releases
 
 
@@ -50,13 +54,13 @@ def audit_lines(ws) -> list[dict]:
 @pytest.mark.parametrize("mode", ["k", "ckm"])
 def test_each_release_of_a_package_is_the_release_run_alone(ws, tmp_path, mode):
     plan = Plan.from_dict({"privacy": mode, "output": str(tmp_path / "package"), "format": "csv",
-                           "release": PACKAGE})
+                           "release": PACKAGE + VARIANTS})
     before = len(audit_lines(ws))
     package = ws.publish(plan)
     package_audit = audit_lines(ws)[before:]
     alone = [ws.run(p.indicator, privacy=mode, out=tmp_path / p.out.name, **p.params) for p in plan.releases]
     alone_audit = audit_lines(ws)[before + len(package):]
-    assert len(package) == len(plan.releases) == 9
+    assert len(package) == len(plan.releases) == 11
     assert any(r.table.num_rows for r in package)
     for together, apart in zip(package, alone, strict=True):
         assert together.tables.keys() == apart.tables.keys()
@@ -127,7 +131,7 @@ BAD_PLANS = {
     "default no indicator takes": ('colour = 1\n' + GOOD, "plan.toml: 'colour' is not an option of any indicator"),
     "output under a file": ('output = "plan.toml/out"\n' + GOOD, "is not a folder popflow can write in"),
     "unknown format": ('output = "out"\nformat = "xlsx"\n' + GOOD, "format 'xlsx': must be parquet, csv or geojson"),
-    "one file twice": ('output = "out"\n' + GOOD + GOOD, "would both write"),
+    "one file twice": ('output = "out"\n' + GOOD + GOOD, "line 4: [[release]] 2 (residents): would write "),
     "dp without epsilon": ('privacy = "dp"\n' + GOOD, "(residents): --privacy dp needs --epsilon"),
     "no releases": ('privacy = "k"\n', "a plan needs at least one [[release]] table"),
     "not TOML": ('[[release]]\nrun = residents\n', "plan.toml: Invalid value (at line 2, column 7)"),

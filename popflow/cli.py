@@ -235,14 +235,14 @@ def publish(plan, engine, master, spark_conf, workspace):
     from popflow.plan import Plan
 
     ws, package = Workspace(workspace), Plan.read(plan)
-    stdout.print(f"{len(package.releases)} release(s) planned in {plan}", highlight=False)
 
     def done(planned, release):
         stdout.print(f"[bold]{escape(planned.label)}[/bold]", highlight=False)
         print_release(release)
 
     with console.status(f"publishing {plan}"):
-        ws.publish(package, engine=engine, engine_options=_engine_options(master, spark_conf), done=done)
+        released = ws.publish(package, engine=engine, engine_options=_engine_options(master, spark_conf), done=done)
+    stdout.print(f"{len(released)} release(s) published from {plan}", highlight=False)
 app.add_command(serve)
 app.add_command(token)
 app.add_command(stream)

@@ -14,12 +14,14 @@ ones after it are not run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from popflow import indicators
 from popflow.engines import open_engine
 from popflow.errors import PopflowError
-from popflow.indicators.params import from_text
+from popflow.geography import level_map
+from popflow.indicators.params import from_text, parse_level
 from popflow.plan import Plan, PlannedRelease
 from popflow.release import Release, make_release, watched_params
 from popflow.release_session import ReleaseSession
@@ -29,7 +31,11 @@ from popflow.shared_blocks import choose_shared
 def publish(ws, plan: Plan, engine: str | None = None, who: str | None = None,
             engine_options: dict | None = None,
             done: Callable[[PlannedRelease, Release], None] | None = None) -> list[Release]:
-    """Run every release of ``plan`` in one engine session; ``done`` hears of each as it is published."""
+    """Run every release of ``plan`` in one engine session; ``done`` hears of each as it is published.
+
+    Area levels are checked against the workspace's areas before any release runs.
+    """
+    _check_levels(ws, plan)
     for planned in plan.releases:
         if planned.out is not None:
             planned.out.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +52,21 @@ def publish(ws, plan: Plan, engine: str | None = None, who: str | None = None,
             if done:
                 done(planned, release)
     return released
+
+
+def _check_levels(ws, plan: Plan) -> None:
+    """Refuse a plan naming an area level (``--level``, ``--origin-level``) the workspace's areas do not have."""
+    rows = ws.area_rows()
+    for planned in plan.releases:
+        fields = dataclasses.fields(indicators.get(planned.indicator).params)
+        for f in fields:
+            value = planned.params.get(f.name)
+            if f.metadata["parse"] is parse_level and value is not None:
+                try:
+                    level_map(rows, str(value))
+                except PopflowError as exc:
+                    raise PopflowError(f"{planned.where} ({planned.label}): {f.metadata['flag']} {value}: "
+                                       f"{exc}") from None
 
 
 def contribution_sql(plan: Plan) -> list[str]:

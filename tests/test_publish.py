@@ -132,6 +132,9 @@ BAD_PLANS = {
     "output under a file": ('output = "plan.toml/out"\n' + GOOD, "is not a folder popflow can write in"),
     "unknown format": ('output = "out"\nformat = "xlsx"\n' + GOOD, "format 'xlsx': must be parquet, csv or geojson"),
     "one file twice": ('output = "out"\n' + GOOD + GOOD, "line 4: [[release]] 2 (residents): would write "),
+    "unknown level": ('[[release]]\nrun = "present-population"\nlevel = ["city", "town"]\n',
+                      "line 1: [[release]] 1 (present-population level=town): --level town: unknown area level "
+                      "'town' (levels: city, district, province)"),
     "dp without epsilon": ('privacy = "dp"\n' + GOOD, "(residents): --privacy dp needs --epsilon"),
     "no releases": ('privacy = "k"\n', "a plan needs at least one [[release]] table"),
     "not TOML": ('[[release]]\nrun = residents\n', "plan.toml: Invalid value (at line 2, column 7)"),

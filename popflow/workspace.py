@@ -152,7 +152,8 @@ class Workspace:
         """Run a package of releases in one engine session (``popflow.publish``); returns its ``Release``s.
 
         ``plan`` is a plan file's path, a ``Plan``, or a dict shaped like a plan file (file names relative to
-        the current folder). Every release is checked before any runs.
+        the current folder). Every release is checked before any runs; ``done(planned, release)`` hears of each
+        release as it is published.
         """
         from popflow.plan import Plan
         from popflow.publish import publish

@@ -16,7 +16,7 @@ from popflow.plan import Plan
 from popflow.publish import contribution_sql
 from popflow.release import make_release
 from popflow.release_session import BLOCK_PREFIX, ReleaseSession
-from popflow.shared_blocks import Definitions, choose_shared
+from popflow.shared_blocks import Definitions, choose_shared, split_with
 
 # A small monthly package: present population at two levels × two breakdowns, homes, workplaces, trips,
 # migration and tourism.
@@ -182,3 +182,13 @@ def test_lists_expand_into_one_release_per_combination_named_by_their_values(tmp
     # A default applies where the indicator takes it: min_nights to residents only.
     assert plan.releases[0].params == {"level": "district", "by": ""}
     assert plan.releases[4].params == {"level": "city", "min_nights": 2}
+
+
+def test_the_ctes_of_a_statement_are_split_where_sql_puts_their_bounds():
+    sql = """WITH a AS (SELECT ')' AS x, "b(" AS y -- a comment )
+    FROM t), b AS (SELECT * FROM (SELECT x FROM a) WHERE x IN (SELECT ')'))
+    SELECT * FROM b"""
+    ctes, main = split_with(sql)
+    assert [c.name for c in ctes] == ["a", "b"] and main == "SELECT * FROM b"
+    assert ctes[1].body == "SELECT * FROM (SELECT x FROM a) WHERE x IN (SELECT ')')"
+    assert split_with("SELECT 1") is None and split_with("WITH a AS (SELECT 1") is None

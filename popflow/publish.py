@@ -47,7 +47,8 @@ def publish(ws, plan: Plan, engine: str | None = None, who: str | None = None,
                 release = make_release(ws, planned.indicator, planned.params, planned.out, planned.privacy,
                                        who=who, session=session)
             except PopflowError as exc:
-                raise PopflowError(f"{planned.label}: {exc} ({_outcome(plan, len(released))})") from None
+                raise PopflowError(f"{planned.where} ({planned.label}): {exc} ({_outcome(plan, len(released))})"
+                                   ) from None
             released.append(release)
             if done:
                 done(planned, release)

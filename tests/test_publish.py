@@ -160,7 +160,8 @@ def test_a_failed_release_leaves_nothing_and_the_earlier_ones_stay(ws, tmp_path)
     before = len(audit_lines(ws))
     code, output = cli("publish", plan, "-w", ws.path)
     assert code == 2
-    assert ("present-population: the requested window or filter covers too few people to release anything "
+    assert ("plan.toml, line 5: [[release]] 2 (present-population): the requested window or filter covers too "
+            "few people to release anything "
             "(this release left nothing; 1 release(s) before it stay published, 1 after it not run)") in output
     assert "residents: " in output and "cells published" in output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["residents.csv", "residents.csv.manifest.json"]

@@ -268,6 +268,28 @@ def _disclosure_text(note: dict, privacy: dict) -> str:
 
 
 app.add_command(RunGroup("run", help="Run an indicator and publish its disclosure-controlled result."))
+
+
+@app.command()
+@click.argument("plan", type=click.Path(path_type=Path))
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="engine [default: from popflow.toml]")
+@click.option(*MASTER[0], **MASTER[1])
+@click.option(*SPARK_CONF[0], **SPARK_CONF[1])
+@workspace_option
+def publish(plan, engine, master, spark_conf, workspace):
+    """Run the releases of a plan file in one engine session, computing shared building blocks once."""
+    from popflow.plan import Plan
+
+    ws, package = Workspace(workspace), Plan.read(plan)
+
+    def done(planned, release):
+        stdout.print(f"[bold]{escape(planned.label)}[/bold]", highlight=False)
+        print_release(release)
+
+    with console.status(f"publishing {plan}"):
+        released = ws.publish(package, engine=engine, engine_options=_engine_options(master, spark_conf), done=done)
+    stdout.print(f"{len(released)} release(s) published from {plan}", highlight=False)
 app.add_command(serve)
 app.add_command(token)
 app.add_command(stream)

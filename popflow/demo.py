@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from popflow import accuracy, indicators, synth
 from popflow.geography import area_geometries
 from popflow.place_names import region_names
+from popflow.plan import Plan
 from popflow.progress import QUIET, Steps
 from popflow.report import build_report
 from popflow.workspace import Workspace
@@ -83,16 +84,23 @@ def run_demo(out: Path, people: int = 12_000, months: int = 2, seed: int = 1, st
     ws = Workspace.init(workspace, timezone="Asia/Shanghai", home_mcc=("460",), k=15)
     outputs.mkdir(parents=True)
     quality = ingest_scenario(ws, inputs, steps=steps)
-    tables, releases, planned = {}, [], demo_releases()
-    with steps.step("releases", total=len(planned)) as step:
-        for done, (table_name, name, filename, params) in enumerate(planned):
-            step.update(completed=done, description=f"release {done + 1}/{len(planned)}: {name}")
-            release = ws.run(name, out=outputs / filename, **params)
-            releases.append(release)
+    tables, planned = {}, demo_releases()
+    plan = Plan.from_dict({"output": str(outputs), "release": [
+        {"run": name, "name": Path(filename).stem, "format": Path(filename).suffix[1:], **params}
+        for _, name, filename, params in planned]})
+    with steps.step("releases (one package)", total=len(planned)) as step:
+        def published(_, release) -> None:
+            step.update(completed=len(released) + 1,
+                        description=f"release {len(released) + 1}/{len(planned)}: {release.manifest['indicator']}")
+            released.append(release)
+
+        released: list = []
+        releases = ws.publish(plan, done=published)
+        for (table_name, name, _, _), release in zip(planned, releases, strict=True):
             if table_name:
                 tables[table_name] = release.table
                 tables.update({t: v for t, v in release.tables.items() if t != name})
-        step.summary = f"{len(releases)} releases published in {outputs}"
+        step.summary = f"{len(releases)} releases published in {outputs}, as one package"
     with steps.step("accuracy and report") as step:
         scores = _accuracy(ws, inputs / "truth", tables)
         areas = ws.area_rows()

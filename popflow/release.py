@@ -30,6 +30,7 @@ from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_output, sibling_path, write_table, zone_times
 from popflow.progress import QUIET, Step, Steps
 from popflow.release_inputs import prepare_inputs
+from popflow.release_session import ReleaseSession
 from popflow.rounding import column_roles, with_roles
 from popflow.workspace import AUDIT_FILE, RELEASES_DIR
 
@@ -53,7 +54,8 @@ class Release:
 
 def make_release(ws, name: str, params: dict | None = None, out: Path | None = None,
                  privacy: PrivacyRequest | None = None, engine: str | None = None,
-                 who: str | None = None, engine_options: dict | None = None, steps: Steps = QUIET) -> Release:
+                 who: str | None = None, engine_options: dict | None = None, steps: Steps = QUIET,
+                 session: ReleaseSession | None = None) -> Release:
     """Run ``name`` with ``params`` on the workspace and publish the safe result.
 
     Parameters and the output path are checked before any work. The files are
@@ -61,6 +63,8 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     only once they are, together; if anything fails, nothing is kept and
     nothing is charged. ``steps`` shows the release as one step (inputs, each
     table, writing and auditing), ending with one line when it is published.
+    A release of a package runs in the package's ``session`` (see
+    ``popflow.publish``); otherwise it opens an engine of its own.
     """
     privacy = privacy or PrivacyRequest()
     if out is not None:
@@ -71,9 +75,12 @@ def make_release(ws, name: str, params: dict | None = None, out: Path | None = N
     started = time.perf_counter()
     with steps.step(f"{name}: computing") as step:
         if indicator.derive:
-            computed = _derive(ws, indicator, p, privacy, engine, who, engine_options)
+            computed = _derive(ws, indicator, p, privacy, engine, who, engine_options, session)
+        elif session is not None:
+            computed = _compute(ws, indicator, p, privacy, session, step)
         else:
-            computed = _compute(ws, indicator, p, privacy, engine, engine_options or {}, step)
+            with ReleaseSession(open_engine(engine or ws.settings.engine, ws, **(engine_options or {}))) as own:
+                computed = _compute(ws, indicator, p, privacy, own, step)
         roles = column_roles(indicator, p)
         release = Release({name: with_roles(t, roles) for name, t in computed.tables.items()},
                           _manifest(ws, indicator, p, computed, started))
@@ -114,15 +121,19 @@ class Computed:
     cost: tuple | None = None  # (months, ε, δ) charged with the audit line in dp mode
 
 
-def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options) -> Computed:
+def _derive(ws, indicator, p, privacy: PrivacyRequest, engine, who, engine_options, session) -> Computed:
     """Tables computed from the published cells of a release of the watched indicator."""
-    accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
-    source_params = {k: v for k, v in p.source_params().items() if k in accepted}
-    source = make_release(ws, p.indicator, source_params, privacy=privacy, engine=engine, who=who,
-                          engine_options=engine_options)
+    source = make_release(ws, p.indicator, watched_params(p), privacy=privacy, engine=engine, who=who,
+                          engine_options=engine_options, session=session)
     m = source.manifest
     tables = indicator.derive(source, p, **_public_sources(ws, indicator.reads))
     return Computed(tables, {"derived_from": m["release_id"]}, m["privacy"], m["window"], m["engine"])
+
+
+def watched_params(p) -> dict:
+    """The parameters a derived release hands on to the release of the indicator it watches."""
+    accepted = {f.name for f in dataclasses.fields(indicators.get(p.indicator).params)}
+    return {k: v for k, v in p.source_params().items() if k in accepted}
 
 
 def _public_sources(ws, names: tuple[str, ...]) -> dict:
@@ -134,20 +145,15 @@ def _public_sources(ws, names: tuple[str, ...]) -> dict:
         con.close()
 
 
-def _compute(ws, indicator, p, privacy: PrivacyRequest, engine: str | None, engine_options: dict,
-             step: Step) -> Computed:
-    """Run the indicator's contributions through the mechanism on an engine (``step`` counts them)."""
+def _compute(ws, indicator, p, privacy: PrivacyRequest, eng: ReleaseSession, step: Step) -> Computed:
+    """Run the indicator's contributions through the mechanism in an engine session (``step`` counts them)."""
     contributions = indicator.define(p)
     step.update(completed=0, total=len(contributions) + 1, description=f"{indicator.name}: reading inputs")
     mechanism = privacy.mechanism(ws, indicator.name, len(contributions))
-    eng = open_engine(engine or ws.settings.engine, ws, **engine_options)
-    try:
-        window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
-                                indicator.lookback_days, any(c.estimated for c in contributions))
-        cost = _budget_cost(ws, privacy, window)
-        tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings, step)
-    finally:
-        eng.close()
+    window = prepare_inputs(eng, ws, p, ws.area_rows(), ws.settings, indicator.uses[0],
+                            indicator.lookback_days, any(c.estimated for c in contributions))
+    cost = _budget_cost(ws, privacy, window)
+    tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings, step)
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
     return Computed(tables, notes, mechanism.describe(), span, eng.name, cost)
 
@@ -168,7 +174,7 @@ def _publish(eng, indicator, p, contributions, mechanism, window, settings, step
     for done, contribution in enumerate(contributions, 1):
         step.update(completed=done, description=f"{indicator.name}: publishing {contribution.table}")
         cells = "cells_" + _identifier(contribution.table)
-        rows = f"({contribution.sql})"
+        rows = f"({eng.with_blocks(contribution.sql)})"
         if contribution.estimated and window.weighted:
             rows = f"({weighted_sql(rows, contribution.calibrated_per, settings.k_anonymity)})"
         else:

@@ -165,6 +165,21 @@ class Workspace:
         return make_release(self, name, params, Path(out) if out else None, request, engine, who, engine_options,
                             steps)
 
+    def publish(self, plan, engine: str | None = None, who: str | None = None,
+                engine_options: dict | None = None, done=None) -> list:
+        """Run a package of releases in one engine session (``popflow.publish``); returns its ``Release``s.
+
+        ``plan`` is a plan file's path, a ``Plan``, or a dict shaped like a plan file (file names relative to
+        the current folder). Every release is checked before any runs; ``done(planned, release)`` hears of each
+        release as it is published.
+        """
+        from popflow.plan import Plan
+        from popflow.publish import publish
+
+        if not isinstance(plan, Plan):
+            plan = Plan.from_dict(plan) if isinstance(plan, dict) else Plan.read(plan)
+        return publish(self, plan, engine, who, engine_options, done)
+
     def budget(self):
         """The privacy budget (ε and δ spent per person-month), read from the audit log."""
         from popflow.disclosure.budget import BudgetLedger

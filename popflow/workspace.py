@@ -59,8 +59,11 @@ class Workspace:
     # -- ingest -----------------------------------------------------------
     def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
                h3: int | None = None, progress=None, engine: str = "duckdb",
-               engine_options: dict | None = None) -> dict:
+               engine_options: dict | None = None, columns: dict[str, str] | None = None) -> dict:
         """Ingest files of one source (SPEC §2); returns the data-quality report.
+
+        ``columns`` maps popflow's column names to the files' own, e.g.
+        ``{"subscriber_id": "msisdn", "timestamp": "start_time"}``.
 
         ``engine="spark"`` ingests events with Spark tasks, one per file (see
         ``popflow.ingest.spark_load``); ``engine_options`` take ``master`` and ``conf``.
@@ -72,7 +75,7 @@ class Workspace:
         if not paths:
             raise PopflowError(f"ingest {source}: give at least one file or directory")
         ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path),
-                            time_window=self.settings.time_window)
+                            time_window=self.settings.time_window, columns=columns or {})
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         return run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, progress,

@@ -7,6 +7,7 @@ Files whose content was already ingested for this source are skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from popflow import columns as c
 from popflow import reference_data
 from popflow.datasets import SCHEMAS, empty_select
 from popflow.ingest import checks as q
+from popflow.ingest.column_map import checked_column_map
 from popflow.ingest.quality import QualityTally
 from popflow.ingest.readers import (
     MalformedRows,
@@ -48,6 +50,7 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     and Arrow (``load_locally``); ``popflow.ingest.spark_load`` does it on Spark.
     """
     spec = SOURCES[source]
+    ctx = dataclasses.replace(ctx, columns=checked_column_map(spec, ctx.columns))
     files = expand_paths(paths)
     with ingest_lock(lake.workspace):  # one ingest at a time sees the lake, stages and commits
         new, skipped = _new_files(lake, source, files, "" if spec.partition_by else ctx.keys.schedule_id)
@@ -123,7 +126,7 @@ def _prepared_batches(spec: SourceSpec, files: list[Path], fmt, ctx: IngestConte
     """(path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
     for path in files:
         malformed = MalformedRows()
-        for table in _read(spec, path, fmt, malformed):
+        for table in _read(spec, path, fmt, malformed, ctx):
             yield path, malformed, _prepare(spec, table, ctx)
         yield path, malformed, None
 
@@ -165,11 +168,11 @@ def prefetched(items, depth: int = 1):
                 thread.join(0.05)
 
 
-def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
+def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows, ctx: IngestContext):
     if spec.read:
         yield spec.read(path)
         return
-    yield from read_batches(path, detect_format(path, fmt), spec.required, spec.optional, malformed)
+    yield from read_batches(path, detect_format(path, fmt), spec.required, spec.optional, malformed, ctx.columns)
 
 
 def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:

@@ -16,8 +16,9 @@ from popflow.settings import plausible_window
 
 @dataclass
 class IngestContext:
-    """What a source may use while parsing a batch.
+    """What a source may use while reading and parsing a batch.
 
+    ``columns`` maps popflow's column names to the files' own (``column_map``).
     ``time_window`` is the workspace setting (None: 2000-01-01 to one day after
     ``now``); ``now`` is fixed when the context is made, so one ingest applies
     one window to all its files.
@@ -27,6 +28,7 @@ class IngestContext:
     keys: KeyRing
     area_lookup: Callable[[pa.Array, pa.Array], pa.Array] | None = None
     time_window: tuple[str, str] | None = None
+    columns: dict[str, str] = field(default_factory=dict)
     now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
 
     def plausible_sql(self, instant: str) -> str:

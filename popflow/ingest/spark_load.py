@@ -58,7 +58,7 @@ def spark_loader(master: str | None = None, conf: dict[str, str] | None = None) 
             raise PopflowError(f"--engine spark ingests events; {spec.name} is ingested by the default engine "
                                "(its rows are checked against each other, or it is a small register)")
         for path in files:  # a missing column fails here, before any task starts
-            check_header(path, detect_format(path, fmt), spec.required, spec.optional)
+            check_header(path, detect_format(path, fmt), spec.required, spec.optional, ctx.columns)
         from popflow.engines.spark_engine import shared_session
 
         spark = shared_session(master, conf).newSession()

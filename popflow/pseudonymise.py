@@ -132,14 +132,20 @@ class Pseudonymiser:
         return value
 
     def column(self, raw: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """Pseudonymise a string column; nulls stay null.
+        """Pseudonymise a column of text, or of dictionary-encoded text; nulls stay null.
 
         Each distinct identifier is hashed once (identifiers repeat across
         events), then the pseudonyms are spread back by dictionary index.
         """
-        encoded = pc.dictionary_encode(_combine(raw).cast(pa.string()))
+        chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
+        if chunks and all(pa.types.is_dictionary(chunk.type) for chunk in chunks):
+            return pa.concat_arrays([self._spread(chunk) for chunk in chunks])
+        return self._spread(pc.dictionary_encode(_combine(raw).cast(pa.string())))
+
+    def _spread(self, encoded: pa.DictionaryArray) -> pa.Array:
         cache = self._cache
-        pseudonyms = pa.array([cache.get(v) or self.one(v) for v in encoded.dictionary.to_pylist()], pa.int64())
+        values = encoded.dictionary.cast(pa.string()).to_pylist()
+        pseudonyms = pa.array([None if v is None else cache.get(v) or self.one(v) for v in values], pa.int64())
         return pc.take(pseudonyms, encoded.indices)
 
 

@@ -65,4 +65,5 @@ SOURCE = SourceSpec(
     key=("date", "currency"),
     conflicts=ambiguous_bases,
     record=RECORD,
+    references=("ref_currencies",),
 )

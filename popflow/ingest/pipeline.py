@@ -74,20 +74,25 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
 def load_locally(spec: SourceSpec, files: dict[Path, str], skipped: list[Path], batch: StagedBatch,
                  ctx: IngestContext, fmt: str | None, progress: Progress | None) -> dict:
     """Read, pseudonymise and check the files in this process, writing the batch with DuckDB."""
-    con = checking_connection(batch.lake, ctx)
+    con = checking_connection(batch.lake, ctx, spec)
     tally = QualityTally(spec.name, [str(f) for f in skipped])
     write_files(con, spec, list(files), batch, ctx, fmt, tally, progress)
     return tally.report(con)
 
 
-def checking_connection(lake: Lake, ctx: IngestContext) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with what the sources' checks read: the lake and reference tables."""
+# Reference tables the sources' checks may read, by the name their SQL uses (``SourceSpec.references``).
+REFERENCE_TABLES = {"ref_airports": reference_data.airports, "ref_currencies": reference_data.currencies}
+
+
+def checking_connection(lake: Lake, ctx: IngestContext, spec: SourceSpec | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with what checks read: the lake and the reference tables ``spec`` names (all of
+    them when no source is given)."""
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{ctx.timezone}'")
     register_lake(con, lake)
     q.register_record_hash(con, ctx.keys)
-    for name, table in (("ref_airports", reference_data.airports()), ("ref_currencies", reference_data.currencies())):
-        con.register(name, table)
+    for name in (spec.references if spec else REFERENCE_TABLES):
+        con.register(name, REFERENCE_TABLES[name]())
     return con
 
 
@@ -178,8 +183,12 @@ def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRow
 def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
     """Trim text (empty becomes NULL), pseudonymise the person column and linked ids, add source columns."""
     for index, field in enumerate(table.schema):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+        if _is_text(field.type):
             table = table.set_column(index, field.name, _blank_to_null(table[field.name]))
+        elif pa.types.is_dictionary(field.type) and _is_text(field.type.value_type):
+            table = table.set_column(index, field.name, pa.chunked_array(
+                [pa.DictionaryArray.from_arrays(chunk.indices, _blank_to_null(chunk.dictionary))
+                 for chunk in table[field.name].chunks], pa.dictionary(field.type.index_type, pa.string())))
     for name in spec.linked_ids:
         table = table.set_column(table.schema.get_field_index(name), name,
                                  ctx.keys.linked(table[name].cast(pa.string())))
@@ -195,7 +204,7 @@ def _pseudonymise(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.T
     SQL to choose from by date; registers get one copy of each row per key.
     """
     index = table.schema.get_field_index(spec.person_column)
-    pseudonyms = ctx.keys.columns(table[spec.person_column].cast(pa.string()))
+    pseudonyms = ctx.keys.columns(table[spec.person_column])
     if spec.partition_by:
         table = table.set_column(index, c.PERSON, pseudonyms[0])
         for number, column in enumerate(pseudonyms[1:], start=1):
@@ -204,7 +213,11 @@ def _pseudonymise(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.T
     return pa.concat_tables([table.set_column(index, c.PERSON, column) for column in pseudonyms])
 
 
-def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _blank_to_null(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     text = pc.utf8_trim_whitespace(values.cast(pa.string()))
     return pc.if_else(pc.equal(text, ""), None, text)
 

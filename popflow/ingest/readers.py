@@ -246,8 +246,13 @@ def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows, every:
 
 
 def _parquet_batches(path: Path, wanted: list[str]) -> Iterator[pa.Table]:
+    """Batches of the ``wanted`` columns; text as dictionaries (distinct values and indices), since values
+    repeat (people, cells, event types) and each distinct one is then trimmed and pseudonymised once."""
     try:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+        schema = pq.read_schema(path)
+        text = [n for n in wanted if pa.types.is_string(schema.field(n).type)
+                or pa.types.is_large_string(schema.field(n).type)]
+        yield from pq.ParquetFile(path, read_dictionary=text).iter_batches(batch_size=BATCH_ROWS, columns=wanted)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot be read as Parquet: {_first_line(exc)}") from exc
 

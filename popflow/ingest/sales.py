@@ -61,4 +61,5 @@ SOURCE = SourceSpec(
     partition_by="date",
     record=RECORD,
     linked_ids=("order_id",),
+    references=("ref_currencies",),
 )

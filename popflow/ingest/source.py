@@ -55,7 +55,8 @@ class SourceSpec:
     batch before the SQL runs (for example the area of a cell). ``key`` columns
     must be unique across all batches; a repeat is quarantined. ``linked_ids``
     are identifiers of a person's record (a ticket, an order), pseudonymised
-    before any SQL runs, like ``person_column``.
+    before any SQL runs, like ``person_column``. ``references`` names the
+    reference tables the SQL reads (``pipeline.REFERENCE_TABLES``).
     ``conflicts(accepted)`` is SQL over the table of this ingest's accepted rows
     (with a ``seq`` column in input order) returning ``seq, reason, "column"``
     of further rows to quarantine, for rules that relate rows to each other.
@@ -73,3 +74,4 @@ class SourceSpec:
     conflicts: Callable[[str], str] | None = None
     record: Record | None = None
     linked_ids: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()

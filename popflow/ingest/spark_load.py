@@ -121,7 +121,7 @@ def file_ingester(batch: StagedBatch, spec: SourceSpec, ctx: IngestContext, fmt:
     def ingest_files(listings):
         files = [Path(f) for listing in listings for f in listing.column("file").to_pylist()]
         part = BatchFolders(parts / uuid.uuid4().hex[:16])
-        con = checking_connection(lake, ctx)
+        con = checking_connection(lake, ctx, spec)
         con.execute("SET threads = 1")  # a task per core: Spark parallelises across files
         tally = QualityTally(spec.name, [])
         write_files(con, spec, files, part, ctx, fmt, tally)

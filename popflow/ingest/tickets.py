@@ -79,4 +79,5 @@ SOURCE = SourceSpec(
     partition_by="date",
     record=RECORD,
     linked_ids=("ticket_id",),
+    references=("ref_airports", "ref_currencies"),
 )

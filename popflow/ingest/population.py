@@ -33,7 +33,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {text_sql('adults')} AS adults_text, {number_sql('adults', 'BIGINT')} AS adults
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT area_id, population, adults, line, reason, "column", {RECORD.sql()} AS record FROM classified
     """

@@ -59,7 +59,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ), keyed AS (
         SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM keyed
+        {q.classified_sql(checks, 'keyed')}
     )
     SELECT ticket_id, person, purchased_at, departs_at, floor(epoch(local))::BIGINT AS t, origin, destination,
            destination_country, fare, currency, coalesce(cabin, 'economy') AS cabin, channel,

@@ -56,7 +56,7 @@ def test_flowkit_cdr_read_as_it_is(small_ws, tmp_path):
 def test_multimno_parquet_with_the_python_api(small_ws, tmp_path):
     when = [datetime.datetime(2026, 2, 11, h, tzinfo=datetime.UTC) for h in (1, 2, 3)]
     export = tmp_path / "multimno.parquet"
-    pq.write_table(pa.table({"user_id": ["u1", "u2", "u1"], "timestamp": when, "cell_id": ["a2", "c1", "nope"],
+    pq.write_table(pa.table({"user_id": ["u1", " u2 ", "u1"], "timestamp": when, "cell_id": ["a2", "c1\t", "nope"],
                              "plmn": ["46000"] * 3}), export)
     report = small_ws.ingest("events", [export], columns={"subscriber_id": "user_id"})
     assert report["rows"] == {"read": 3, "accepted": 2, "quarantined": 1} and report["distinct_people"] == 2

@@ -139,14 +139,16 @@ class Pseudonymiser:
         """
         chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
         if chunks and all(pa.types.is_dictionary(chunk.type) for chunk in chunks):
-            return pa.concat_arrays([self._spread(chunk) for chunk in chunks])
-        return self._spread(pc.dictionary_encode(_combine(raw).cast(pa.string())))
+            unified = pa.chunked_array(chunks).unify_dictionaries()  # one dictionary for every chunk
+            pseudonyms = self._of_distinct(unified.chunk(0).dictionary)
+            return pa.concat_arrays([pc.take(pseudonyms, chunk.indices) for chunk in unified.chunks])
+        encoded = pc.dictionary_encode(_combine(raw).cast(pa.string()))
+        return pc.take(self._of_distinct(encoded.dictionary), encoded.indices)
 
-    def _spread(self, encoded: pa.DictionaryArray) -> pa.Array:
+    def _of_distinct(self, values: pa.Array) -> pa.Array:
         cache = self._cache
-        values = encoded.dictionary.cast(pa.string()).to_pylist()
-        pseudonyms = pa.array([None if v is None else cache.get(v) or self.one(v) for v in values], pa.int64())
-        return pc.take(pseudonyms, encoded.indices)
+        return pa.array([None if v is None else cache.get(v) or self.one(v)
+                         for v in values.cast(pa.string()).to_pylist()], pa.int64())
 
 
 def _combine(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -252,13 +252,14 @@ def _parquet_batches(path: Path, wanted: list[str]) -> Iterator[pa.Table]:
         schema = pq.read_schema(path)
         text = [n for n in wanted if pa.types.is_string(schema.field(n).type)
                 or pa.types.is_large_string(schema.field(n).type)]
-        yield from pq.ParquetFile(path, read_dictionary=text).iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+        yield from _rebatch(pq.ParquetFile(path, read_dictionary=text).iter_batches(batch_size=BATCH_ROWS,
+                                                                                    columns=wanted))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot be read as Parquet: {_first_line(exc)}") from exc
 
 
 def _rebatch(reader) -> Iterator[pa.Table]:
-    """Gather the CSV reader's blocks into batches of about BATCH_ROWS rows."""
+    """Gather a reader's blocks (CSV blocks, Parquet row groups) into batches of about BATCH_ROWS rows."""
     pending, rows = [], 0
     for batch in reader:
         pending.append(batch)

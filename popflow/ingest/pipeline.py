@@ -227,8 +227,12 @@ def check_batch(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> s
     return _check(con, spec, _prepare(spec, table, ctx), ctx)
 
 
+# Rows per chunk of a batch handed to DuckDB, which scans an Arrow table's chunks in parallel.
+SCAN_CHUNK_ROWS = 122_880
+
+
 def _check(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:
-    con.register("raw", table)
+    con.register("raw", pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK_ROWS), table.schema))
     types = {name: table.schema.field(name).type for name in table.schema.names}
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {spec.parse(types, ctx)}")
     con.unregister("raw")

@@ -22,6 +22,7 @@ from popflow.disclosure.request import PrivacyRequest
 from popflow.engines import engine_names
 from popflow.errors import PopflowError
 from popflow.indicators.params import option_name, to_json
+from popflow.ingest.column_map import parse_column_map
 from popflow.ingest.registry import SOURCES
 from popflow.live.commands import stream
 from popflow.progress import Steps
@@ -80,16 +81,19 @@ SPARK_CONF = (["--spark-conf"], {"multiple": True, "help": "spark: a setting key
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
               help="input format (default: by file suffix)")
+@click.option("--columns", default=None, metavar="MAP",
+              help="the files' own column names: popflow_name=file_name,… (e.g. subscriber_id=msisdn)")
 @click.option("--h3", type=int, default=None, help="areas only: use an H3 grid of this resolution")
 @click.option("--engine", type=click.Choice(engine_names()), default=DEFAULT_ENGINE, show_default=True,
               help="spark: events read, pseudonymised and checked by Spark tasks, one per file")
 @click.option(*MASTER[0], **MASTER[1])
 @click.option(*SPARK_CONF[0], **SPARK_CONF[1])
 @workspace_option
-def ingest(source, paths, fmt, h3, engine, master, spark_conf, workspace):
+def ingest(source, paths, fmt, columns, h3, engine, master, spark_conf, workspace):
     """Validate, pseudonymise and add input files (or directories) to the lake."""
     ws = Workspace(workspace)
     report = ws.ingest(source, list(paths), fmt=fmt, h3=h3, engine=engine,
+                       columns=parse_column_map(columns) if columns else None,
                        engine_options=_engine_options(master, spark_conf), steps=steps)
     print_quality(report)
 

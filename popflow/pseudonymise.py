@@ -132,15 +132,23 @@ class Pseudonymiser:
         return value
 
     def column(self, raw: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """Pseudonymise a string column; nulls stay null.
+        """Pseudonymise a column of text, or of dictionary-encoded text; nulls stay null.
 
         Each distinct identifier is hashed once (identifiers repeat across
         events), then the pseudonyms are spread back by dictionary index.
         """
+        chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
+        if chunks and all(pa.types.is_dictionary(chunk.type) for chunk in chunks):
+            unified = pa.chunked_array(chunks).unify_dictionaries()  # one dictionary for every chunk
+            pseudonyms = self._of_distinct(unified.chunk(0).dictionary)
+            return pa.concat_arrays([pc.take(pseudonyms, chunk.indices) for chunk in unified.chunks])
         encoded = pc.dictionary_encode(_combine(raw).cast(pa.string()))
+        return pc.take(self._of_distinct(encoded.dictionary), encoded.indices)
+
+    def _of_distinct(self, values: pa.Array) -> pa.Array:
         cache = self._cache
-        pseudonyms = pa.array([cache.get(v) or self.one(v) for v in encoded.dictionary.to_pylist()], pa.int64())
-        return pc.take(pseudonyms, encoded.indices)
+        return pa.array([None if v is None else cache.get(v) or self.one(v)
+                         for v in values.cast(pa.string()).to_pylist()], pa.int64())
 
 
 def _combine(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -61,9 +61,12 @@ class Workspace:
 
     # -- ingest -----------------------------------------------------------
     def ingest(self, source: str, paths: list[str | Path] = (), fmt: str | None = None,
-               h3: int | None = None, engine: str = DEFAULT_ENGINE,
-               engine_options: dict | None = None, steps: Steps = QUIET) -> dict:
+               h3: int | None = None, engine: str = DEFAULT_ENGINE, engine_options: dict | None = None,
+               columns: dict[str, str] | None = None, steps: Steps = QUIET) -> dict:
         """Ingest files of one source (SPEC §2); returns the data-quality report.
+
+        ``columns`` maps popflow's column names to the files' own, e.g.
+        ``{"subscriber_id": "msisdn", "timestamp": "start_time"}``.
 
         ``engine="spark"`` ingests events with Spark tasks, one per file (see
         ``popflow.ingest.spark_load``); ``engine_options`` take ``master`` and ``conf``.
@@ -77,7 +80,7 @@ class Workspace:
         if not paths:
             raise PopflowError(f"ingest {source}: give at least one file or directory")
         ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path),
-                            time_window=self.settings.time_window)
+                            time_window=self.settings.time_window, columns=columns or {})
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         with steps.step(f"ingest {source}") as step:

@@ -67,7 +67,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {text_sql('parent_id')} AS parent_id, {text_sql('level')} AS level, geometry, geometry_ok, line
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT area_id, name, parent_id, level, geometry, line, reason, "column", {RECORD.sql()} AS record
     FROM classified

@@ -58,7 +58,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                area AS area_id
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT cell_id, latitude, longitude, valid_from, valid_to, area_id,
            line, reason, "column", {RECORD.sql()} AS record

@@ -77,13 +77,20 @@ def amount(column: str, value: str) -> list[Check]:
             Check(NEGATIVE_AMOUNT, column, f"{value} < 0")]
 
 
-def classify_sql(checks: list[Check]) -> str:
-    """SQL columns ``reason`` and ``column`` naming the first failing check (NULL when good)."""
+def classified_sql(checks: list[Check], relation: str) -> str:
+    """SQL selecting ``relation`` with ``reason`` and ``column`` naming the first failing check (NULL when good).
+
+    Each condition is evaluated once per row: the number of the first failing
+    check picks both names.
+    """
     if not checks:
-        return "NULL::VARCHAR AS reason, NULL::VARCHAR AS \"column\""
-    reason = " ".join(f"WHEN {c.bad_when} THEN '{c.reason}'" for c in checks)
-    column = " ".join(f"WHEN {c.bad_when} THEN '{c.column}'" for c in checks)
-    return f"CASE {reason} END AS reason, CASE {column} END AS \"column\""
+        return f"SELECT *, NULL::VARCHAR AS reason, NULL::VARCHAR AS \"column\" FROM {relation}"
+    failed = " ".join(f"WHEN {c.bad_when} THEN {number}" for number, c in enumerate(checks, start=1))
+    reasons = ", ".join(f"'{c.reason}'" for c in checks)
+    columns = ", ".join(f"'{c.column}'" for c in checks)
+    return (f"SELECT * EXCLUDE (failed_check), [{reasons}][failed_check] AS reason, "
+            f"[{columns}][failed_check] AS \"column\" FROM (SELECT *, CASE {failed} END AS failed_check "
+            f"FROM {relation})")
 
 
 RECORD_HASH = "quarantine_hash"  # SQL function of a checking connection: see ``register_record_hash``

@@ -48,7 +48,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ), keyed AS (
         SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM keyed
+        {q.classified_sql(checks, 'keyed')}
     )
     SELECT person, ts, floor(epoch(local))::BIGINT AS t,
            cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc, local::DATE AS date,

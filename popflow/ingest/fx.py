@@ -41,7 +41,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {number_sql('rate_to_base')} AS rate_to_base
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT date, currency, rate_to_base, line, reason, "column", {RECORD.sql()} AS record FROM classified
     """
@@ -65,4 +65,5 @@ SOURCE = SourceSpec(
     key=("date", "currency"),
     conflicts=ambiguous_bases,
     record=RECORD,
+    references=("ref_currencies",),
 )

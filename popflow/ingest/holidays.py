@@ -27,7 +27,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {ctx.plausible_date_sql('date_any')} AS date, {text_sql('name')} AS name
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT date, name, line, reason, "column", {RECORD.sql()} AS record FROM classified
     """

@@ -7,6 +7,7 @@ Files whose content was already ingested for this source are skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from popflow import columns as c
 from popflow import reference_data
 from popflow.datasets import SCHEMAS, empty_select
 from popflow.ingest import checks as q
+from popflow.ingest.column_map import checked_column_map
 from popflow.ingest.quality import QualityTally
 from popflow.ingest.readers import (
     MalformedRows,
@@ -33,6 +35,7 @@ from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext, SourceSpec
 from popflow.lake import BatchFolders, Lake, StagedBatch, ingest_lock
 from popflow.lake_views import register_lake
+from popflow.sql import literal
 
 Progress = Callable[[int, int], None]
 # Writes the rows of new files into a staged batch and returns the data-quality report.
@@ -48,6 +51,7 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     and Arrow (``load_locally``); ``popflow.ingest.spark_load`` does it on Spark.
     """
     spec = SOURCES[source]
+    ctx = dataclasses.replace(ctx, columns=checked_column_map(spec, ctx.columns))
     files = expand_paths(paths)
     with ingest_lock(lake.workspace):  # one ingest at a time sees the lake, stages and commits
         new, skipped = _new_files(lake, source, files, "" if spec.partition_by else ctx.keys.schedule_id)
@@ -71,20 +75,27 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
 def load_locally(spec: SourceSpec, files: dict[Path, str], skipped: list[Path], batch: StagedBatch,
                  ctx: IngestContext, fmt: str | None, progress: Progress | None) -> dict:
     """Read, pseudonymise and check the files in this process, writing the batch with DuckDB."""
-    con = checking_connection(batch.lake, ctx)
+    con = checking_connection(batch.lake, ctx, spec)
     tally = QualityTally(spec.name, [str(f) for f in skipped])
     write_files(con, spec, list(files), batch, ctx, fmt, tally, progress)
     return tally.report(con)
 
 
-def checking_connection(lake: Lake, ctx: IngestContext) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with what the sources' checks read: the lake and reference tables."""
+# Reference tables the sources' checks may read, by the name their SQL uses (``SourceSpec.references``).
+REFERENCE_TABLES = {"ref_airports": reference_data.airports, "ref_currencies": reference_data.currencies}
+
+
+def checking_connection(lake: Lake, ctx: IngestContext, spec: SourceSpec | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with what checks read: the lake and the reference tables ``spec`` names (all of
+    them when no source is given)."""
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{ctx.timezone}'")
+    # Rows may be checked and written in any order (every query that needs one says ORDER BY): faster.
+    con.execute("SET preserve_insertion_order = false")
     register_lake(con, lake)
     q.register_record_hash(con, ctx.keys)
-    for name, table in (("ref_airports", reference_data.airports()), ("ref_currencies", reference_data.currencies())):
-        con.register(name, table)
+    for name in (spec.references if spec else REFERENCE_TABLES):
+        con.register(name, REFERENCE_TABLES[name]())
     return con
 
 
@@ -123,7 +134,7 @@ def _prepared_batches(spec: SourceSpec, files: list[Path], fmt, ctx: IngestConte
     """(path, malformed rows, pseudonymised batch); the batch is None at a file's end."""
     for path in files:
         malformed = MalformedRows()
-        for table in _read(spec, path, fmt, malformed):
+        for table in _read(spec, path, fmt, malformed, ctx):
             yield path, malformed, _prepare(spec, table, ctx)
         yield path, malformed, None
 
@@ -165,18 +176,22 @@ def prefetched(items, depth: int = 1):
                 thread.join(0.05)
 
 
-def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows):
+def _read(spec: SourceSpec, path: Path, fmt: str | None, malformed: MalformedRows, ctx: IngestContext):
     if spec.read:
         yield spec.read(path)
         return
-    yield from read_batches(path, detect_format(path, fmt), spec.required, spec.optional, malformed)
+    yield from read_batches(path, detect_format(path, fmt), spec.required, spec.optional, malformed, ctx.columns)
 
 
 def _prepare(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.Table:
     """Trim text (empty becomes NULL), pseudonymise the person column and linked ids, add source columns."""
     for index, field in enumerate(table.schema):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+        if _is_text(field.type):
             table = table.set_column(index, field.name, _blank_to_null(table[field.name]))
+        elif pa.types.is_dictionary(field.type) and _is_text(field.type.value_type):
+            table = table.set_column(index, field.name, pa.chunked_array(
+                [pa.DictionaryArray.from_arrays(chunk.indices, _blank_to_null(chunk.dictionary))
+                 for chunk in table[field.name].chunks], pa.dictionary(field.type.index_type, pa.string())))
     for name in spec.linked_ids:
         table = table.set_column(table.schema.get_field_index(name), name,
                                  ctx.keys.linked(table[name].cast(pa.string())))
@@ -192,7 +207,7 @@ def _pseudonymise(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.T
     SQL to choose from by date; registers get one copy of each row per key.
     """
     index = table.schema.get_field_index(spec.person_column)
-    pseudonyms = ctx.keys.columns(table[spec.person_column].cast(pa.string()))
+    pseudonyms = ctx.keys.columns(table[spec.person_column])
     if spec.partition_by:
         table = table.set_column(index, c.PERSON, pseudonyms[0])
         for number, column in enumerate(pseudonyms[1:], start=1):
@@ -201,7 +216,11 @@ def _pseudonymise(spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> pa.T
     return pa.concat_tables([table.set_column(index, c.PERSON, column) for column in pseudonyms])
 
 
-def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _blank_to_null(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     text = pc.utf8_trim_whitespace(values.cast(pa.string()))
     return pc.if_else(pc.equal(text, ""), None, text)
 
@@ -211,8 +230,12 @@ def check_batch(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> s
     return _check(con, spec, _prepare(spec, table, ctx), ctx)
 
 
+# Rows per chunk of a batch handed to DuckDB, which scans an Arrow table's chunks in parallel.
+SCAN_CHUNK_ROWS = 122_880
+
+
 def _check(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:
-    con.register("raw", table)
+    con.register("raw", pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK_ROWS), table.schema))
     types = {name: table.schema.field(name).type for name in table.schema.names}
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {spec.parse(types, ctx)}")
     con.unregister("raw")
@@ -235,12 +258,12 @@ class BatchWriter:
 
     def write(self, checked: str, file: str, tally: QualityTally) -> None:
         tally.add_checked(self.con, checked)
-        self._quarantine(f"SELECT '{_sql_str(file)}' AS file, line, reason, \"column\", record "
+        self._quarantine(f"SELECT {literal(file)} AS file, line, reason, \"column\", record "
                          f"FROM {checked} WHERE reason IS NOT NULL")
         good = f"SELECT * FROM {checked} WHERE reason IS NULL"
         if self.keyed:
             self.con.execute(f"INSERT INTO accepted SELECT {self.cols}, "
-                             f"{self.seq} + row_number() OVER (ORDER BY line), '{_sql_str(file)}', line "
+                             f"{self.seq} + row_number() OVER (ORDER BY line), {literal(file)}, line "
                              f"FROM ({good})")
             self.seq = self.con.execute("SELECT coalesce(max(seq), 0) FROM accepted").fetchall()[0][0]
         else:
@@ -251,7 +274,7 @@ class BatchWriter:
             return
         lines = pa.table({"line": [n for n, _ in malformed.rows]}, schema=pa.schema([("line", pa.int64())]))
         self.con.register("malformed", lines)
-        self._quarantine(f"SELECT '{_sql_str(file)}' AS file, line, '{q.MALFORMED_ROW}' AS reason, "
+        self._quarantine(f"SELECT {literal(file)} AS file, line, '{q.MALFORMED_ROW}' AS reason, "
                          "NULL AS \"column\", NULL AS record FROM malformed")
         tally.add_malformed(len(malformed.rows))
 
@@ -284,24 +307,22 @@ class BatchWriter:
     def _write_data(self, query: str) -> None:
         target = self.batch.data_dir
         if self.spec.partition_by:
-            self.con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, PARTITION_BY "
+            self.con.execute(f"COPY ({query}) TO {literal(target)} (FORMAT parquet, PARTITION_BY "
                              f"({self.spec.partition_by}), FILENAME_PATTERN 'part-{self.parts}-{{i}}', "
                              "OVERWRITE_OR_IGNORE true)")
         else:
-            self.con.execute(f"COPY ({query}) TO '{target}/part-{self.parts}.parquet' (FORMAT parquet)")
+            part = target / f"part-{self.parts}.parquet"
+            self.con.execute(f"COPY ({query}) TO {literal(part)} (FORMAT parquet)")
         self.parts += 1
 
     def _quarantine(self, query: str) -> None:
         target = self.batch.quarantine_dir / f"part-{self.parts}.parquet"
         self.con.execute(f"COPY (SELECT '{self.spec.name}' AS source, * FROM ({query})) "
-                         f"TO '{target}' (FORMAT parquet)")
+                         f"TO {literal(target)} (FORMAT parquet)")
         self.parts += 1
 
 
 def _empty(source: str) -> str:
     return empty_select(SCHEMAS[source])
 
-
-def _sql_str(text: str) -> str:
-    return text.replace("'", "''")
 

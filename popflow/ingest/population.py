@@ -54,7 +54,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {text_sql('gender')} AS gender, {text_sql('age_band')} AS age_band
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT area_id, population, adults, gender, age_band, line, reason, "column", {RECORD.sql()} AS record
     FROM classified

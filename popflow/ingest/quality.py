@@ -30,9 +30,14 @@ class QualityTally:
         self.outside_areas = 0
 
     def add_checked(self, con, checked: str) -> None:
-        """Count a checked batch and remember who and when it covers."""
+        """Count a checked batch and remember who and when it covers, in one pass over it."""
         cols = {r[0] for r in con.execute(f"DESCRIBE {checked}").fetchall()}
-        for reason, n in con.execute(f"SELECT reason, count(*) FROM {checked} GROUP BY reason").fetchall():
+        person = "person" if "person" in cols else "NULL::BIGINT"
+        when = next((name for name in TIME_COLUMNS if name in cols), None)
+        span = f"min({when}) AS first, max({when}) AS last" if when else "NULL AS first, NULL AS last"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, {person} AS person, "
+                    f"count(*) AS n, {span} FROM {checked} GROUP BY ALL")
+        for reason, n in con.execute("SELECT reason, sum(n) FROM quality_batch GROUP BY reason").fetchall():
             if reason is None:
                 self.accepted += n
             else:
@@ -41,13 +46,11 @@ class QualityTally:
             self.outside_areas += con.execute(
                 f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchall()[0][0]
         if "person" in cols:
-            self._accumulate(con, "quality_people",
-                             f"SELECT person, count(*) AS n FROM {checked} WHERE reason IS NULL GROUP BY person")
+            self._accumulate(con, "quality_people", "SELECT person, n FROM quality_batch WHERE reason IS NULL")
             self.has_people = True
-        when = next((name for name in TIME_COLUMNS if name in cols), None)
         if when:
-            self._accumulate(con, "quality_span",
-                             f"SELECT min({when}) AS first, max({when}) AS last FROM {checked} WHERE reason IS NULL")
+            self._accumulate(con, "quality_span", "SELECT min(first) AS first, max(last) AS last FROM quality_batch "
+                                                  "WHERE reason IS NULL")
             self.has_time = True
 
     def add_malformed(self, count: int) -> None:

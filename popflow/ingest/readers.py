@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from popflow.columns import LINE
 from popflow.errors import InputError
+from popflow.ingest.column_map import file_names
 
 BATCH_ROWS = 4_000_000
 # CSV spellings of a missing value (Arrow's, without NaN's: a NaN amount is an invalid number, not an empty field).
@@ -82,24 +83,30 @@ def fingerprint(path: Path) -> str:
 
 def read_batches(
     path: Path, fmt: str, required: tuple[str, ...], optional: tuple[str, ...],
-    malformed: MalformedRows,
+    malformed: MalformedRows, columns: dict[str, str] | None = None,
 ) -> Iterator[pa.Table]:
-    """Batches of the wanted columns (absent optional ones are null), with ``line``."""
-    header = check_header(path, fmt, required, optional)
-    columns = set(header)
-    wanted = [c for c in required + optional if c in columns]
+    """Batches of the wanted columns under popflow's names (absent optional ones are null), with ``line``.
+
+    ``columns`` maps popflow's names to the file's own (``column_map``).
+    """
+    header = check_header(path, fmt, required, optional, columns)
+    present = set(header)
+    sources = {n: f for n, f in file_names(required + optional, columns or {}).items() if f in present}
+    wanted = [n for n in required + optional if n in sources]
     if fmt == "parquet":
-        batches, numbering = _parquet_batches(path, wanted), LineNumbers(first=1, skipped=malformed.rows)
+        batches, numbering = _parquet_batches(path, list(sources.values())), LineNumbers(first=1,
+                                                                                       skipped=malformed.rows)
     else:  # a quoted value of a column popflow does not read may hold line breaks too: then read every column
-        every = not columns <= set(wanted) and _has_quotes(path)
-        batches = _csv_batches(path, wanted, malformed, every)
+        every = not present <= set(sources.values()) and _has_quotes(path)
+        batches = _csv_batches(path, list(sources.values()), malformed, every)
         numbering = LineNumbers(first=2, skipped=malformed.rows, breaks=malformed.breaks)
     for batch in batches:
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
         breaks = line_breaks(table) if fmt == "csv" else None
-        table = table.rename_columns([n.strip() for n in table.column_names]).select(wanted)
+        table = (table.rename_columns([n.strip() for n in table.column_names])
+                 .select([sources[n] for n in wanted]).rename_columns(wanted))
         for name in optional:
-            if name not in columns:
+            if name not in sources:
                 table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
         yield table.append_column(LINE, numbering.take(table.num_rows, breaks))
     malformed.rows[:] = numbering.malformed_lines()
@@ -172,23 +179,32 @@ def _header(path: Path, fmt: str, strip: bool = True) -> list[str]:
         raise InputError(path, f"cannot be read as {fmt}: {_first_line(exc)}") from exc
 
 
-def check_header(path: Path, fmt: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[str]:
+def check_header(path: Path, fmt: str, required: tuple[str, ...], optional: tuple[str, ...] = (),
+                 columns: dict[str, str] | None = None) -> list[str]:
     """The file's column names, in order.
 
     An error names the file and the column when the file is unreadable, lacks a
-    required column, names a column it reads twice, or (Parquet) holds a nested
+    required column or a column ``columns`` maps (with the popflow column it was
+    to be read as), names a column it reads twice, or (Parquet) holds a nested
     value (struct, list, map) in a column popflow reads.
     """
     names = _header(path, fmt)
+    columns = columns or {}
+    for popflow_name, file_name in columns.items():
+        if file_name not in names:
+            raise InputError(path, f"mapped to {popflow_name} by --columns, but the file has no such column "
+                                   f"(found: {', '.join(names)})", file_name)
+    sources = file_names(required + optional, columns)
     for name in required:
-        if name not in names:
+        if name not in sources or sources[name] not in names:
             raise InputError(path, f"required column is missing (found: {', '.join(names)})", name)
-    for name in required + optional:
+    used = [f for f in sources.values() if f in names]
+    for name in used:
         if names.count(name) > 1:
             raise InputError(path, f"the header names this column more than once ({names.count(name)} times); "
                                    "keep one", name)
     if fmt == "parquet":
-        _check_flat(path, [n for n in required + optional if n in names])
+        _check_flat(path, used)
     return names
 
 
@@ -202,7 +218,11 @@ def _check_flat(path: Path, used: list[str]) -> None:
 
 
 def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows, every: bool = False) -> Iterator[pa.Table]:
-    """Batches of the ``wanted`` columns as text, or of ``every`` column (named as in the header, trimmed)."""
+    """Batches of the ``wanted`` columns (named trimmed) as text, or of ``every`` column, named as in the
+    header (a padded name is trimmed by the caller)."""
+    header = _header(path, "csv", strip=False)
+    read = header if every else [name for name in header if name.strip() in wanted]
+
     def on_invalid(row):
         malformed.rows.append((row.number, ""))  # the text may hold a raw identifier: only its line is kept
         if row.number is not None and "\n" in row.text:
@@ -212,8 +232,8 @@ def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows, every:
     options = dict(
         read_options=pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=False),
         convert_options=pacsv.ConvertOptions(
-            include_columns=[] if every else wanted,
-            column_types={c: pa.string() for c in (_header(path, "csv", strip=False) if every else wanted)},
+            include_columns=[] if every else read,
+            column_types={c: pa.string() for c in read},
             strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=NULL_VALUES,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
@@ -226,14 +246,20 @@ def _csv_batches(path: Path, wanted: list[str], malformed: MalformedRows, every:
 
 
 def _parquet_batches(path: Path, wanted: list[str]) -> Iterator[pa.Table]:
+    """Batches of the ``wanted`` columns; text as dictionaries (distinct values and indices), since values
+    repeat (people, cells, event types) and each distinct one is then trimmed and pseudonymised once."""
     try:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+        schema = pq.read_schema(path)
+        text = [n for n in wanted if pa.types.is_string(schema.field(n).type)
+                or pa.types.is_large_string(schema.field(n).type)]
+        yield from _rebatch(pq.ParquetFile(path, read_dictionary=text).iter_batches(batch_size=BATCH_ROWS,
+                                                                                    columns=wanted))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot be read as Parquet: {_first_line(exc)}") from exc
 
 
 def _rebatch(reader) -> Iterator[pa.Table]:
-    """Gather the CSV reader's blocks into batches of about BATCH_ROWS rows."""
+    """Gather a reader's blocks (CSV blocks, Parquet row groups) into batches of about BATCH_ROWS rows."""
     pending, rows = [], 0
     for batch in reader:
         pending.append(batch)

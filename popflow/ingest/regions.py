@@ -26,7 +26,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         SELECT line, {text_sql('code')} AS code, {text_sql('name')} AS name, {text_sql('parent')} AS parent
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT code, name, parent, line, reason, "column", {RECORD.sql()} AS record FROM classified
     """

@@ -43,7 +43,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ), keyed AS (
         SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM keyed
+        {q.classified_sql(checks, 'keyed')}
     )
     SELECT order_id, person, ordered_at, floor(epoch(local))::BIGINT AS t, region_id, category, amount,
            currency, channel, local::DATE AS date, line, reason, "column", {RECORD.sql()} AS record
@@ -61,4 +61,5 @@ SOURCE = SourceSpec(
     partition_by="date",
     record=RECORD,
     linked_ids=("order_id",),
+    references=("ref_currencies",),
 )

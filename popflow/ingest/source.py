@@ -16,8 +16,9 @@ from popflow.settings import plausible_window
 
 @dataclass
 class IngestContext:
-    """What a source may use while parsing a batch.
+    """What a source may use while reading and parsing a batch.
 
+    ``columns`` maps popflow's column names to the files' own (``column_map``).
     ``time_window`` is the workspace setting (None: 2000-01-01 to one day after
     ``now``); ``now`` is fixed when the context is made, so one ingest applies
     one window to all its files.
@@ -27,6 +28,7 @@ class IngestContext:
     keys: KeyRing
     area_lookup: Callable[[pa.Array, pa.Array], pa.Array] | None = None
     time_window: tuple[str, str] | None = None
+    columns: dict[str, str] = field(default_factory=dict)
     now: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
 
     def plausible_sql(self, instant: str) -> str:
@@ -53,7 +55,8 @@ class SourceSpec:
     batch before the SQL runs (for example the area of a cell). ``key`` columns
     must be unique across all batches; a repeat is quarantined. ``linked_ids``
     are identifiers of a person's record (a ticket, an order), pseudonymised
-    before any SQL runs, like ``person_column``.
+    before any SQL runs, like ``person_column``. ``references`` names the
+    reference tables the SQL reads (``pipeline.REFERENCE_TABLES``).
     ``conflicts(accepted)`` is SQL over the table of this ingest's accepted rows
     (with a ``seq`` column in input order) returning ``seq, reason, "column"``
     of further rows to quarantine, for rules that relate rows to each other.
@@ -71,3 +74,4 @@ class SourceSpec:
     conflicts: Callable[[str], str] | None = None
     record: Record | None = None
     linked_ids: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()

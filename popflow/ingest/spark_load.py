@@ -58,7 +58,7 @@ def spark_loader(master: str | None = None, conf: dict[str, str] | None = None) 
             raise PopflowError(f"--engine spark ingests events; {spec.name} is ingested by the default engine "
                                "(its rows are checked against each other, or it is a small register)")
         for path in files:  # a missing column fails here, before any task starts
-            check_header(path, detect_format(path, fmt), spec.required, spec.optional)
+            check_header(path, detect_format(path, fmt), spec.required, spec.optional, ctx.columns)
         from popflow.engines.spark_engine import shared_session
 
         spark = shared_session(master, conf).newSession()
@@ -121,7 +121,7 @@ def file_ingester(batch: StagedBatch, spec: SourceSpec, ctx: IngestContext, fmt:
     def ingest_files(listings):
         files = [Path(f) for listing in listings for f in listing.column("file").to_pylist()]
         part = BatchFolders(parts / uuid.uuid4().hex[:16])
-        con = checking_connection(lake, ctx)
+        con = checking_connection(lake, ctx, spec)
         con.execute("SET threads = 1")  # a task per core: Spark parallelises across files
         tally = QualityTally(spec.name, [])
         write_files(con, spec, files, part, ctx, fmt, tally)

@@ -51,7 +51,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {date_sql('registered_on', types['registered_on'])} AS registered_on
         FROM raw
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM parsed
+        {q.classified_sql(checks, 'parsed')}
     )
     SELECT person, gender, {age_band_sql(f'({year} - birth_year)')} AS age_band,
            origin_region, registered_on, line, reason, "column", {RECORD.sql()} AS record

@@ -59,7 +59,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     ), keyed AS (
         SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
     ), classified AS (
-        SELECT *, {q.classify_sql(checks)} FROM keyed
+        {q.classified_sql(checks, 'keyed')}
     )
     SELECT ticket_id, person, purchased_at, departs_at, floor(epoch(local))::BIGINT AS t, origin, destination,
            destination_country, fare, currency, coalesce(cabin, 'economy') AS cabin, channel,
@@ -79,4 +79,5 @@ SOURCE = SourceSpec(
     partition_by="date",
     record=RECORD,
     linked_ids=("ticket_id",),
+    references=("ref_airports", "ref_currencies"),
 )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import itertools
 import os
+import time
 import zoneinfo
 from pathlib import Path
 
@@ -84,11 +84,17 @@ class Workspace:
         if source == "cells":
             ctx.area_lookup = self._area_lookup()
         with steps.step(f"ingest {source}") as step:
-            files_read = itertools.count(1)  # the loader reports progress as each file ends
+            clock = {"file": None, "since": time.perf_counter(), "last": time.perf_counter()}
 
-            def advance(done: int, total: int) -> None:
+            def advance(done: int, total: int, file: str, rows: int) -> None:
+                """The bar over bytes, described by the file being read with its rows and rows per second."""
+                now = time.perf_counter()
+                if file != clock["file"]:  # a file starts where the previous one's last batch ended
+                    clock.update(file=file, since=clock["last"])
+                clock["last"] = now
+                rate = rows / max(now - clock["since"], 0.001)
                 step.update(completed=done, total=total,
-                            description=f"ingest {source}: {next(files_read)} file(s) read")
+                            description=f"ingest {source}: {file}, {rows:,} rows ({rate:,.0f} rows/s)")
 
             report = run_ingest(self.lake, source, [Path(p) for p in paths], ctx, fmt, advance,
                                 ingest_loader(engine, engine_options or {}))

@@ -107,6 +107,28 @@ def test_ingest_from_a_pipe_ends_with_rows_per_second(small_ws, tmp_path):
     assert "accepted" in stdout  # the data-quality report
 
 
+def test_ingest_progress_names_each_file_with_its_rows_and_rate(small_ws, tmp_path, monkeypatch):
+    """On a terminal the ingest bar reads "ingest events: FILE, N rows (R rows/s)" as each file is read."""
+    import popflow.progress
+
+    shown, update = [], popflow.progress.Step.update
+
+    def recorded(self, completed=None, total=None, description=None):
+        shown.append(description)
+        update(self, completed, total, description)
+
+    monkeypatch.setattr(popflow.progress.Step, "update", recorded)
+    paths = []
+    for day, name in enumerate(("first day.csv", "second day.csv")):
+        rows = scenario.random_events(n_people=6, days=1, per_day=4, seed=day, start=f"2026-04-0{day + 1}")
+        rows.to_csv(tmp_path / name, index=False)
+        paths.append((tmp_path / name, len(rows)))
+    small_ws.ingest("events", [p for p, _ in paths], steps=Steps(Console(file=io.StringIO(), force_terminal=True)))
+    for path, count in paths:
+        assert any(re.fullmatch(rf"ingest events: {path.name}, {count} rows \([\d,]+ rows/s\)", d or "")
+                   for d in shown), shown
+
+
 @pytest.mark.parametrize("width", [80, 60, 40])
 def test_the_release_table_never_cuts_a_token_in_a_narrow_terminal(ws, tmp_path, width):
     import popflow

@@ -37,7 +37,8 @@ from popflow.lake import BatchFolders, Lake, StagedBatch, ingest_lock
 from popflow.lake_views import register_lake
 from popflow.sql import literal
 
-Progress = Callable[[int, int], None]
+# Hears of each batch read: bytes of whole files done, bytes of all files, the file being read, its rows so far.
+Progress = Callable[[int, int, str, int], None]
 # Writes the rows of new files into a staged batch and returns the data-quality report.
 Loader = Callable[..., dict]
 
@@ -117,16 +118,19 @@ def write_files(con, spec: SourceSpec, files: list[Path], target: BatchFolders, 
                 fmt: str | None, tally: QualityTally, progress: Progress | None = None) -> None:
     """Read, pseudonymise and check the files, writing into ``target``'s data and quarantine folders."""
     total = sum(p.stat().st_size for p in files)
-    done = 0
+    done, rows = 0, 0
     writer = BatchWriter(con, spec, target)
     for path, malformed, table in prefetched(_prepared_batches(spec, files, fmt, ctx)):
         if table is not None:
             writer.write(_check(con, spec, table, ctx), str(path), tally)
-            continue
-        writer.write_malformed(malformed, str(path), tally)
-        done += path.stat().st_size
+            rows += table.num_rows
+        else:
+            writer.write_malformed(malformed, str(path), tally)
+            done += path.stat().st_size
         if progress:
-            progress(done, total)
+            progress(done, total, path.name, rows)
+        if table is None:
+            rows = 0
     writer.finish(tally)
 
 

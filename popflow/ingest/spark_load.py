@@ -66,7 +66,7 @@ def spark_loader(master: str | None = None, conf: dict[str, str] | None = None) 
         report = _load(spark, spec, list(files), [str(p) for p in skipped], batch, ctx, fmt)
         if progress:
             total = sum(p.stat().st_size for p in files)
-            progress(total, total)
+            progress(total, total, f"{len(files)} file(s)", report["rows"]["read"])
         return report
 
     return load

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import scenario
 from popflow.sql import literal
+
+import scenario
 
 
 def test_a_literal_doubles_quotes():

@@ -162,6 +162,8 @@ def test_cli_dp_release_is_noisy_and_charged(env, ws, tmp_path):
     table, manifest = released(out)
     assert {"date", "area_id", KEY, MEASURE}.issubset(table.columns)
     assert manifest["privacy"]["mode"] == "dp" and manifest["privacy"]["epsilon"] == 1
+    assert manifest["noise"][NAME]["keys"] == "public"  # its declared night_band domain: every cell released
+    assert set(table[KEY]) == {"00-02", "02-04"}
     audit = [json.loads(line) for line in (ws.path / "audit.jsonl").read_text().splitlines()]
     assert any(a["indicator"] == NAME and a.get("charge") for a in audit)
 

@@ -91,6 +91,7 @@ class DifferentialPrivacy:
 
     def publish(self, eng, contribution: Contribution, cells: str, domains: Domains):
         """Noisy cells and the noise parameters used."""
+        domains = domains.declared_by(contribution)
         true = eng.table(f"SELECT * FROM {cells}")
         measures = (contribution.people, *contribution.sums)
         epsilon = self.epsilon / self.tables / len(measures)

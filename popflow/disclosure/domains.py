@@ -1,7 +1,8 @@
 """Public key domains: the cells a release could have, known without looking at anyone's data.
 
 A table whose every key column has a public domain (time bins of the window,
-areas of the level, fixed categories) is released in DP mode for *all* its
+areas of the level, fixed categories such as gender and age band, or the
+categories a contribution declares) is released in DP mode for *all* its
 cells, zero counts included, without a threshold. A table with a
 data-dependent key (such as ``origin_region``) goes through a thresholded
 mechanism instead.
@@ -48,6 +49,10 @@ class Domains:
         if bin_seconds:
             values["time"] = [d * DAY + s for d in days for s in range(0, DAY, bin_seconds)]
         return cls(values)
+
+    def declared_by(self, contribution) -> Domains:
+        """These domains with the contribution's declared categories (``Contribution.categories``)."""
+        return Domains({**self.values, **{key: list(values) for key, values in contribution.categories}})
 
     def contribution_bound(self, keys: tuple[str, ...]) -> int:
         """Default cells per person: one per time slot of the window, at most DEFAULT_CONTRIB_CAP.

@@ -56,6 +56,9 @@ class Contribution:
     flow: tuple[str, str] | None = None
     # The label column naming the currency of ``amounts`` and ``medians`` (None: the base currency).
     currency: str | None = None
+    # Category keys with a closed set of values known before any data is read, as (key, values) pairs:
+    # public domains, so that dp mode releases every such cell (see ``popflow.disclosure.domains``).
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def output_columns(self) -> tuple[str, ...]:
         medians = (f"{m}_median" for m in self.medians)

@@ -16,10 +16,11 @@ from popflow.indicators.params import Window
 
 BAND = 2 * 3600  # each night band lasts two hours
 NIGHT_END = 2 * BAND  # the bands cover 00:00-04:00
+BANDS = ("00-02", "02-04")  # every value of night_band: a public domain, so dp releases every cell
 
 
 def define(p: Window) -> list[Contribution]:
-    band = f"CASE WHEN e.t % {DAY} < {BAND} THEN '00-02' ELSE '02-04' END"
+    band = f"CASE WHEN e.t % {DAY} < {BAND} THEN '{BANDS[0]}' ELSE '{BANDS[1]}' END"
     by = "".join(f", s.{b}" for b in p.by)
     select = f"""
     SELECT e.person, c.date, m.target_id AS area_id, {band} AS night_band{breakdown_columns(p.by)},
@@ -31,7 +32,7 @@ def define(p: Window) -> list[Contribution]:
     GROUP BY e.person, c.date, m.target_id, {band}{by}
     """
     return [Contribution("night-owls", select, ("date", "area_id", "night_band", *p.by), people="owls",
-                         sums=("late_events",), areas=("area_id",))]
+                         sums=("late_events",), areas=("area_id",), categories=(("night_band", BANDS),))]
 
 
 INDICATOR = register(Indicator(

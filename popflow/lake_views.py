@@ -12,25 +12,34 @@ from popflow.sql import literals
 def register_lake(con: duckdb.DuckDBPyConnection, lake: Lake, prefix: str = "") -> None:
     """Create a view per dataset over its committed Parquet files (empty when none)."""
     for source in SCHEMAS:
-        con.execute(f"CREATE OR REPLACE VIEW {prefix}{source} AS {lake_select(lake, source, con)}")
+        create_from_lake(con, f"CREATE OR REPLACE VIEW {prefix}{source}", lake, source)
 
 
-def lake_select(lake: Lake, source: str, con: duckdb.DuckDBPyConnection) -> str:
-    """SQL reading one dataset's committed files with its declared column order.
+def create_from_lake(con: duckdb.DuckDBPyConnection, statement: str, lake: Lake, source: str) -> None:
+    """Run ``statement AS`` the dataset's committed files in its declared column order.
 
     A declared column that no file holds (an optional column added to the
-    dataset after its files were written) reads as NULL.
+    dataset after its files were written) reads as NULL: only when the
+    statement cannot bind are the files' columns looked up, so a lake whose
+    files hold every column is read once.
     """
     files = lake.data_files(source)
-    schema = SCHEMAS[source]
     if not files:
-        return empty_select(schema)
-    listing = literals(files)
-    read = f"read_parquet([{listing}], hive_partitioning=true, union_by_name=true)"
-    held = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()}
-    cols = ", ".join(f'{_held(n) if n in held else "NULL"}::{t} AS "{n}"' for n, t in schema.items())
+        con.execute(f"{statement} AS {empty_select(SCHEMAS[source])}")
+        return
+    read = f"read_parquet([{literals(files)}], hive_partitioning=true, union_by_name=true)"
+    try:
+        con.execute(f"{statement} AS {_select(source, read, SCHEMAS[source])}")
+    except duckdb.BinderException:
+        held = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()}
+        con.execute(f"{statement} AS {_select(source, read, held)}")
+
+
+def _select(source: str, read: str, held) -> str:
+    """The declared columns of ``source`` from ``read``; those not in ``held`` as NULL."""
+    cols = ", ".join(f'{_quoted(n) if n in held else "NULL"}::{t} AS "{n}"' for n, t in SCHEMAS[source].items())
     return f"SELECT {cols} FROM {read}"
 
 
-def _held(column: str) -> str:
+def _quoted(column: str) -> str:
     return f'"{column}"'

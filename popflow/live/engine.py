@@ -27,7 +27,7 @@ from popflow import audit
 from popflow.disclosure.request import _derived_salt
 from popflow.errors import PopflowError
 from popflow.geography import finest_areas
-from popflow.lake_views import lake_select
+from popflow.lake_views import create_from_lake
 from popflow.live.attributes import Attributes
 from popflow.live.clock import Stopwatch, local_iso, utc_now_iso
 from popflow.live.history import DAY, History
@@ -75,8 +75,7 @@ class LiveEngine:
         self.folder.remove_in_flight()
 
     def _attributes(self) -> Attributes:
-        subscribers = lake_select(self.ws.lake, "subscribers", self.con)
-        self.con.execute(f"CREATE OR REPLACE TABLE subscribers AS {subscribers}")
+        create_from_lake(self.con, "CREATE OR REPLACE TABLE subscribers", self.ws.lake, "subscribers")
         return Attributes.load(self.con)
 
     def _recover(self) -> None:

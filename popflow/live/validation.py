@@ -18,7 +18,7 @@ from popflow.ingest.checks import register_record_hash
 from popflow.ingest.events import SOURCE as EVENTS
 from popflow.ingest.pipeline import check_batch
 from popflow.ingest.source import IngestContext
-from popflow.lake_views import lake_select
+from popflow.lake_views import create_from_lake
 from popflow.live.wire import COLUMNS
 from popflow.pseudonymise import KeyRing, key_schedule
 
@@ -38,7 +38,7 @@ class Validator:
 
     def reload(self) -> None:
         """(Re)load the cells table from the lake."""
-        self.con.execute(f"CREATE OR REPLACE TABLE cells AS {lake_select(self.ws.lake, 'cells', self.con)}")
+        create_from_lake(self.con, "CREATE OR REPLACE TABLE cells", self.ws.lake, "cells")
 
     def refresh_keys(self) -> None:
         """Take up a key scheduled by ``popflow key rotate`` while the stream runs."""

@@ -146,6 +146,18 @@ def test_dp_estimates_scale_the_noisy_count_by_the_mean_weight(data):
     assert release.manifest["noise"]["workers"]["estimate_weight"] == pytest.approx(default, abs=1e-4)
 
 
+def test_units_whose_residents_round_to_none_get_no_weight_of_their_own(tmp_path):
+    """With k = 2, a unit of 2 to 4 detected residents rounds to 0 subscribers: it takes the default weight
+    rather than dividing its census by zero."""
+    events = scenario.random_events(n_people=20, days=40, per_day=10, seed=2)
+    population = pd.DataFrame({"area_id": list(CENSUS), "population": list(CENSUS.values())})
+    ws = scenario.workspace(tmp_path, events, scenario.subscribers(20), k=K, population=population)
+    homes = ref.homes(ref.local_events(events), *MONTHS).sort_values("period").drop_duplicates("person", keep="last")
+    counts = homes.groupby("area").size()
+    assert (rounded(counts) == 0).any()  # the case this test is about
+    assert "estimate" in ws.run("workers").table.column_names
+
+
 def test_no_census_no_estimates(tmp_path):
     events = scenario.random_events(n_people=30, days=10, per_day=10, seed=2)
     ws = scenario.workspace(tmp_path, events, scenario.subscribers(30), k=K)

@@ -12,8 +12,8 @@ of everyone. Each subscriber stands for ``weight`` people:
   (the ``population`` table): usually the home's district, else its city, ….
 - **Weight of a resident** = census population of the unit ÷ subscribers whose
   home lies in it (rounded to the nearest ``ROUNDING``; a unit with fewer than
-  k of them gets no weight of its own, so no exact count can be read back from
-  an estimate): the inverse of the operator's share of the unit's residents.
+  k of them, or rounded to none, gets no weight of its own, so no exact count
+  can be read back from an estimate): the inverse of the operator's share of the unit's residents.
 - **Raked to gender × age band** when the census has classes (long form):
   see ``_raking_ctes``; the unit totals are kept.
 - **Recalibrated per bin.** In a table where every person counts at most once
@@ -126,7 +126,7 @@ def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
             FROM (
                 SELECT unit, {_rounded('count(*)')} AS subscribers
                 FROM latest_home GROUP BY unit HAVING count(*) >= {k}
-            ) c JOIN census p ON p.area_id = c.unit WHERE p.population > 0"""),
+            ) c JOIN census p ON p.area_id = c.unit WHERE p.population > 0 AND c.subscribers > 0"""),
     ]
 
 

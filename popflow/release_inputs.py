@@ -105,7 +105,8 @@ def _month_end(day: datetime.date) -> datetime.date:
 def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights: int, k: int) -> bool:
     """``person_weight`` and ``default_weight`` (see ``popflow.indicators.estimates``) when a census is ingested.
 
-    Homes are read over the calendar months the window touches (and the night after their last day).
+    Homes are read over the calendar months the window touches (and the night after their last day), once
+    (``home_unit``) for both.
     """
     if eng.table("SELECT count(*) AS n FROM census").column("n")[0].as_py() == 0:
         return False
@@ -114,8 +115,9 @@ def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights
         "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
         f"DATE '{month_first}' AND DATE '{month_last + datetime.timedelta(days=1)}'"))
     eng.register("month_calendar", calendar_table(month_first, month_last))
-    eng.materialize("person_weight", estimates.person_weight_sql(min_nights, k))
-    eng.materialize("default_weight", estimates.default_weight_sql(min_nights, k))
+    eng.materialize("home_unit", estimates.home_unit_sql(min_nights))
+    eng.materialize("person_weight", estimates.person_weight_sql(k))
+    eng.materialize("default_weight", estimates.default_weight_sql(k))
     return eng.table("SELECT count(*) AS n FROM default_weight WHERE weight IS NOT NULL").column("n")[0].as_py() > 0
 
 

@@ -68,16 +68,44 @@ ESTIMATE = "estimate"
 VARIANCE = "estimate__variance"
 
 
-def person_weight_sql(min_nights: int, k: int) -> str:
+def home_unit_sql(min_nights: int) -> str:
+    """``person, unit``: every person with a detected home (in the latest month of the window's calendar months
+    with one) and the census unit holding it, NULL when no area above the home has a census row.
+
+    Reads ``month_events`` and ``month_calendar`` (the events and days of the
+    calendar months the window touches), ``area_ancestors`` and ``census``.
+    Materialised once per release as ``home_unit``, for ``person_weight_sql`` and
+    ``default_weight_sql``.
+    """
+    depth = "(SELECT area_id, count(*) AS depth FROM area_ancestors GROUP BY area_id)"
+    return with_query([
+        ("events", "SELECT * FROM month_events"),
+        ("calendar", "SELECT * FROM month_calendar"),
+        *home_ctes(min_nights),
+        ("census_unit", f"""
+            SELECT area_id, unit FROM (
+                SELECT a.area_id, a.ancestor_id AS unit,
+                       row_number() OVER (PARTITION BY a.area_id ORDER BY d.depth DESC) AS nearest
+                FROM area_ancestors a JOIN census p ON p.area_id = a.ancestor_id
+                JOIN {depth} d ON d.area_id = a.ancestor_id
+            ) WHERE nearest = 1"""),
+    ], """
+    SELECT h.person, u.unit FROM (
+        SELECT person, area_id, row_number() OVER (PARTITION BY person ORDER BY period DESC) AS latest FROM home
+    ) h LEFT JOIN census_unit u ON u.area_id = h.area_id WHERE h.latest = 1
+    """)
+
+
+def person_weight_sql(k: int) -> str:
     """``person, unit, population, weight`` (thousandths) of every resident with a detected home in a
     calibrated unit, and ``person`` with weight 1 (``SCALE``) and no unit of every resident without a
     detected home; visitors and the rest have no row (they take the default weight).
 
-    Reads ``month_events`` and ``month_calendar`` (the events and days of the
-    calendar months the window touches), ``area_ancestors``, ``census``,
-    ``census_classes``, ``subscribers``, ``mcc_countries`` and ``home_mccs``.
+    Reads ``home_unit`` (``home_unit_sql``), ``month_events``, ``month_calendar``,
+    ``area_ancestors``, ``census``, ``census_classes``, ``subscribers``,
+    ``mcc_countries`` and ``home_mccs``.
     """
-    return with_query([*_unit_ctes(min_nights, k), *_raking_ctes(k), ("visitors", foreigners("month_events")),
+    return with_query([*_unit_ctes(k), *_raking_ctes(k), ("visitors", foreigners("month_events")),
                        ("seen", f"""
         SELECT person, days FROM (
             SELECT e.person, c.period, count(DISTINCT c.day) AS days,
@@ -88,39 +116,23 @@ def person_weight_sql(min_nights: int, k: int) -> str:
     FROM raked_{RAKING_ROUNDS}
     UNION ALL
     SELECT s.person, NULL AS unit, NULL AS population, {SCALE} AS weight FROM seen s
-    LEFT JOIN home_detected h ON h.person = s.person LEFT JOIN visitors v ON v.person = s.person
+    LEFT JOIN home_unit h ON h.person = s.person LEFT JOIN visitors v ON v.person = s.person
     WHERE h.person IS NULL AND v.person IS NULL
     """)
 
 
-def default_weight_sql(min_nights: int, k: int) -> str:
+def default_weight_sql(k: int) -> str:
     """One row, ``weight``: the region's mean weight (census of weighted units ÷ their subscribers)."""
-    return with_query(_unit_ctes(min_nights, k), f"""
+    return with_query(_unit_ctes(k), f"""
     SELECT {_thousandths('sum(population)', 'sum(subscribers)')} AS weight FROM unit_weight
     """)
 
 
-def _unit_ctes(min_nights: int, k: int) -> list[tuple[str, str]]:
-    """CTEs ending in ``home_detected(person)``, ``latest_home(person, unit)`` and
-    ``unit_weight(unit, population, subscribers, weight)``."""
-    depth = "(SELECT area_id, count(*) AS depth FROM area_ancestors GROUP BY area_id)"
+def _unit_ctes(k: int) -> list[tuple[str, str]]:
+    """CTEs ending in ``latest_home(person, unit)`` (homes in a census unit) and
+    ``unit_weight(unit, population, subscribers, weight)``, over ``home_unit``."""
     return [
-        ("events", "SELECT * FROM month_events"),
-        ("calendar", "SELECT * FROM month_calendar"),
-        *home_ctes(min_nights),
-        ("home_detected", "SELECT DISTINCT person FROM home"),
-        ("census_unit", f"""
-            SELECT area_id, unit FROM (
-                SELECT a.area_id, a.ancestor_id AS unit,
-                       row_number() OVER (PARTITION BY a.area_id ORDER BY d.depth DESC) AS nearest
-                FROM area_ancestors a JOIN census p ON p.area_id = a.ancestor_id
-                JOIN {depth} d ON d.area_id = a.ancestor_id
-            ) WHERE nearest = 1"""),
-        ("latest_home", """
-            SELECT h.person, u.unit FROM (
-                SELECT person, area_id, row_number() OVER (PARTITION BY person ORDER BY period DESC) AS latest
-                FROM home
-            ) h JOIN census_unit u ON u.area_id = h.area_id WHERE h.latest = 1"""),
+        ("latest_home", "SELECT person, unit FROM home_unit WHERE unit IS NOT NULL"),
         ("unit_weight", f"""
             SELECT c.unit, p.population, c.subscribers, {_thousandths('p.population', 'c.subscribers')} AS weight
             FROM (

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from popflow.engines import open_engine
 from popflow.indicators.blocks import home_ctes, with_query
+from popflow.indicators.estimates import ESTIMATE_HIGH, ESTIMATE_LOW
 from popflow.indicators.params import Homes
 from popflow.pseudonymise import Pseudonymiser, load_key
 from popflow.release_inputs import prepare_inputs
@@ -152,9 +153,9 @@ def sampling_floor(truth_presence: str) -> float | None:
 
 def interval_coverage(published: pa.Table, truth: pd.DataFrame, keys: list[str], truth_column: str) -> float | None:
     """Share of published cells whose ``estimate_low``..``estimate_high`` interval holds the true number."""
-    got = published.select([*keys, "estimate_low", "estimate_high"]).to_pandas().dropna()
+    got = published.select([*keys, ESTIMATE_LOW, ESTIMATE_HIGH]).to_pandas().dropna()
     cells = got.merge(truth[[*keys, truth_column]], on=keys)
-    inside = (cells["estimate_low"] <= cells[truth_column]) & (cells[truth_column] <= cells["estimate_high"])
+    inside = (cells[ESTIMATE_LOW] <= cells[truth_column]) & (cells[truth_column] <= cells[ESTIMATE_HIGH])
     return round(float(inside.mean()), 3) if len(cells) else None
 
 

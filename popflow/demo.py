@@ -89,12 +89,12 @@ def run_demo(out: Path, people: int = 12_000, months: int = 2, seed: int = 1, st
         {"run": name, "name": Path(filename).stem, "format": Path(filename).suffix[1:], **params}
         for _, name, filename, params in planned]})
     with steps.step("releases (one package)", total=len(planned)) as step:
-        def published(_, release) -> None:
-            step.update(completed=len(released) + 1,
-                        description=f"release {len(released) + 1}/{len(planned)}: {release.manifest['indicator']}")
-            released.append(release)
+        done = iter(range(1, len(planned) + 1))
 
-        released: list = []
+        def published(_, release) -> None:
+            count = next(done)
+            step.update(completed=count, description=f"release {count}/{len(planned)}: {release.manifest['indicator']}")
+
         releases = ws.publish(plan, done=published)
         for (table_name, name, _, _), release in zip(planned, releases, strict=True):
             if table_name:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
-
 from popflow.place_names import country_name, country_names, is_country_code, region_names
+
+import scenario
 
 
 def test_regions_are_ingested_with_bad_rows_quarantined(small_ws, tmp_path):
@@ -17,12 +17,11 @@ def test_regions_are_ingested_with_bad_rows_quarantined(small_ws, tmp_path):
     assert report["rows"] == {"read": 6, "accepted": 3, "quarantined": 3}
     assert report["quarantined_by_reason"] == {"duplicate_key": 1, "invalid_value": 1, "missing_field": 1}
     assert region_names(small_ws.connect()) == {"110000": "Beijing", "440000": "Guangdong", "440100": "Guangzhou"}
-    files = [str(f) for f in small_ws.lake.quarantine_files("regions")]
-    query = f'SELECT line, reason, "column", record FROM read_parquet({files}) ORDER BY line'
-    quarantined = duckdb.sql(query).fetchall()
-    assert [(line, reason, column) for line, reason, column, _ in quarantined] == [
+    quarantined = scenario.quarantined(small_ws, "regions")
+    assert list(zip(quarantined.index, quarantined["reason"], quarantined["column"], strict=True)) == [
         (5, "invalid_value", "parent"), (6, "missing_field", "code"), (7, "duplicate_key", "code")]
-    assert "Shenzhen" not in quarantined[0][3] and json.loads(quarantined[0][3])["name"].startswith("hmac:")
+    record = quarantined.loc[5, "record"]
+    assert "Shenzhen" not in record and json.loads(record)["name"].startswith("hmac:")
     assert small_ws.ingest("regions", [path])["files_already_ingested"] == [str(path)]
 
 

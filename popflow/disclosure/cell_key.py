@@ -46,7 +46,7 @@ import pyarrow as pa
 from popflow.columns import BREAKDOWNS
 from popflow.disclosure.k_anonymity import KAnonymity
 from popflow.indicators.base import Contribution
-from popflow.indicators.estimates import ESTIMATE, tenths
+from popflow.indicators.estimates import ESTIMATE, ESTIMATE_HIGH, ESTIMATE_LOW, tenths
 
 KEYS = 256
 CELL_KEY = "cell_key__"
@@ -138,7 +138,7 @@ class CellKeyMethod(KAnonymity):
         if contribution.estimated:
             ratio = f"CAST(c.{people} + p.pvalue AS DOUBLE) / c.{people}"
             columns += [f"{tenths(f'c.{name} * {ratio}')} AS {name}"
-                        for name in (ESTIMATE, f"{ESTIMATE}_low", f"{ESTIMATE}_high",
+                        for name in (ESTIMATE, ESTIMATE_LOW, ESTIMATE_HIGH,
                                      *(f"{m}_{ESTIMATE}" for m in contribution.sums))]
         return (f"SELECT {', '.join(columns)} FROM ({self.published_sql(contribution, cells, (CELL_KEY,))}) c "
                 f"JOIN {TABLE} p ON p.ckey = c.{CELL_KEY} "

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from popflow.disclosure.domains import Domains
 from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution
-from popflow.indicators.estimates import ESTIMATE, SCALE, Z_90
+from popflow.indicators.estimates import ESTIMATE, ESTIMATE_HIGH, ESTIMATE_LOW, SCALE, Z_90
 
 dp.enable_features("contrib")
 
@@ -153,8 +153,8 @@ def with_estimates(table: pa.Table, contribution: Contribution, weight: float, s
     people = np.maximum(table[contribution.people].to_numpy(zero_copy_only=False).astype(float), 0)
     estimate = people * weight
     margin = Z_90 * np.sqrt(people * weight * (weight - 1) + 2 * scale**2 * weight**2)
-    columns = {ESTIMATE: estimate, f"{ESTIMATE}_low": np.maximum(people, estimate - margin),
-               f"{ESTIMATE}_high": estimate + margin}
+    columns = {ESTIMATE: estimate, ESTIMATE_LOW: np.maximum(people, estimate - margin),
+               ESTIMATE_HIGH: estimate + margin}
     for m in contribution.sums:
         columns[f"{m}_{ESTIMATE}"] = np.maximum(table[m].to_numpy(zero_copy_only=False).astype(float), 0) * weight
     for name, values in columns.items():

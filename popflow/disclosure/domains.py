@@ -17,9 +17,10 @@ import pyarrow as pa
 
 from popflow.columns import AGE_BAND, GENDER, UNKNOWN
 from popflow.indicators.blocks import DAY
+from popflow.ingest.subscribers import AGE_BANDS as SUBSCRIBER_AGE_BANDS
 from popflow.ingest.subscribers import GENDERS
 
-AGE_BANDS = ("<15", *(f"{a}-{a + 4}" for a in range(15, 80, 5)), "80+", UNKNOWN)
+AGE_BANDS = (*SUBSCRIBER_AGE_BANDS, UNKNOWN)
 # Keys over areas whose every combination is a meaningful cell. Origin–destination
 # style pairs (origin/destination, from_area/to_area) are treated as data-dependent.
 AREA_KEYS = ("area_id", "work_area_id", "home_area_id", "to_area")

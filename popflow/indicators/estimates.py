@@ -65,6 +65,7 @@ Z_90 = 1.645  # the 90 % two-sided normal quantile
 PLACEMENT_ERROR = 0.05
 RAKING_ROUNDS = 6  # rounds of raking to the census classes (see ``_raking_ctes``)
 ESTIMATE = "estimate"
+ESTIMATE_LOW, ESTIMATE_HIGH = f"{ESTIMATE}_low", f"{ESTIMATE}_high"  # the 90 % interval
 VARIANCE = "estimate__variance"
 
 
@@ -241,8 +242,8 @@ def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str
     estimate = _units(ESTIMATE)
     margin = f"{Z_90} * sqrt({VARIANCE} + pow({PLACEMENT_ERROR} * {ESTIMATE}, 2)) / {SCALE}"
     items = [f"{tenths(estimate)} AS {ESTIMATE}",
-             f"{tenths(f'greatest({people}, {estimate} - {margin})')} AS {ESTIMATE}_low",
-             f"{tenths(f'{estimate} + {margin}')} AS {ESTIMATE}_high"]
+             f"{tenths(f'greatest({people}, {estimate} - {margin})')} AS {ESTIMATE_LOW}",
+             f"{tenths(f'{estimate} + {margin}')} AS {ESTIMATE_HIGH}"]
     items += [f"CASE WHEN {shown[m]} THEN {tenths(_units(f'{m}_{ESTIMATE}'))} END AS {m}_{ESTIMATE}"
               for m in sums]
     return "".join(f", {item}" for item in items)

@@ -15,7 +15,7 @@ import dataclasses
 
 from popflow.columns import BREAKDOWNS
 from popflow.indicators.base import Contribution, Indicator
-from popflow.indicators.estimates import ESTIMATE
+from popflow.indicators.estimates import ESTIMATE, ESTIMATE_HIGH, ESTIMATE_LOW
 
 RANK = "rank"
 
@@ -28,7 +28,7 @@ def contribution_roles(c: Contribution) -> dict[str, str]:
     roles |= {m: "count" for m in (c.people, *c.sums)}
     roles |= {m: "money" for m in (*c.amounts, *(f"{m}_median" for m in c.medians))}
     if c.estimated:
-        roles |= {ESTIMATE: "count", f"{ESTIMATE}_low": "interval", f"{ESTIMATE}_high": "interval"}
+        roles |= {ESTIMATE: "count", ESTIMATE_LOW: "interval", ESTIMATE_HIGH: "interval"}
         roles |= {f"{m}_{ESTIMATE}": "count" for m in c.sums}
     return roles
 

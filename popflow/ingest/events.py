@@ -12,9 +12,10 @@ import pyarrow as pa
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
+from popflow.sql import literals
 
 EVENT_TYPES = ("call", "sms", "data", "other")
-_TYPES = ", ".join(f"'{e}'" for e in EVENT_TYPES)
+_TYPES = literals(EVENT_TYPES)
 RECORD = q.Record(
     raw={"timestamp": "ts_raw", "cell_id": "cell_raw", "event_type": "type_raw", "mcc": "mcc_raw"},
     closed={"cell_id": "cell_known", "event_type": f"event_type IN ({_TYPES})",

@@ -15,12 +15,13 @@ from popflow.ingest import checks as q
 from popflow.ingest.parsing import number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
 from popflow.ingest.subscribers import AGE_BANDS, GENDERS
+from popflow.sql import literals
 
 VOCABULARY = {"gender": tuple(GENDERS.values()), "age_band": AGE_BANDS}
 
 
 def _known(column: str) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in VOCABULARY[column])})"
+    return f"{column} IN ({literals(VOCABULARY[column])})"
 
 
 RECORD = q.Record(

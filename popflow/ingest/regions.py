@@ -4,7 +4,7 @@ A region is a public place name with no person in it: the code is what a
 subscriber's ``origin_region`` holds (an administrative code such as
 ``440000``), the name is what readers see instead (``Guangdong``). ``parent``
 is the code of the region that contains it, when regions nest; a parent that is
-not a region of this ingest or the lake is quarantined as ``unknown_region``.
+not a region of this ingest or the lake is quarantined as ``invalid_value``.
 Optional: without it, reports and the dashboard show the codes themselves.
 """
 

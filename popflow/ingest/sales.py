@@ -7,9 +7,10 @@ import pyarrow as pa
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
+from popflow.sql import literals
 
 CHANNELS = ("online", "offline")
-_CHANNELS = ", ".join(f"'{c}'" for c in CHANNELS)
+_CHANNELS = literals(CHANNELS)
 RECORD = q.Record(
     raw={"ordered_at": "ordered_text", "region_id": "region_id", "category": "category", "amount": "amount_text",
          "currency": "currency", "channel": "channel"},

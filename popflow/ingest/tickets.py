@@ -11,9 +11,10 @@ import pyarrow as pa
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
+from popflow.sql import literals
 
 CABINS = ("economy", "premium", "business", "first")
-_CABINS = ", ".join(f"'{cabin}'" for cabin in CABINS)
+_CABINS = literals(CABINS)
 RECORD = q.Record(
     raw={"purchased_at": "bought_text", "departs_at": "departs_text", "origin": "origin",
          "destination": "destination", "destination_country": "destination_country", "fare": "fare_text",

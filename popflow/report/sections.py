@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from popflow.columns import AREA_ID, DATE, ORIGIN_REGION
-from popflow.indicators.estimates import ESTIMATE
+from popflow.indicators.estimates import ESTIMATE, ESTIMATE_HIGH, ESTIMATE_LOW
 from popflow.report.alerts import alerts
 from popflow.report.charts import Series, bar_chart, legend, line_chart
 from popflow.report.inputs import (
@@ -41,7 +41,6 @@ from popflow.report.tables import accuracy_table, html_table, quality_table
 from popflow.report.tourism import tourism
 
 BUSIEST_AREAS = 6
-ESTIMATE_LOW, ESTIMATE_HIGH = f"{ESTIMATE}_low", f"{ESTIMATE}_high"
 TOP_FLOWS = 20
 TOP_WORKER_PAIRS = 15
 TOP_MOVES = 15

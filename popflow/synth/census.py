@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from popflow import columns as col
+from popflow.ingest.subscribers import AGE_BANDS
 from popflow.synth.clock import Period
 from popflow.synth.csv_files import write_csv
 from popflow.synth.geography import Geography
-from popflow.synth.market_share import AGE_BAND_LABELS, age_band
+from popflow.synth.market_share import age_band
 from popflow.synth.residents import TRUE_GENDERS, Residents
 
 ADULT_AGE = 18
@@ -50,14 +51,14 @@ def census_table(residents: Residents, period: Period, geo: Geography) -> pa.Tab
 
 def long_census_table(residents: Residents, period: Period, geo: Geography) -> pa.Table:
     """area_id, gender, age_band, population for every district, gender and age band."""
-    genders, bands = len(TRUE_GENDERS), len(AGE_BAND_LABELS)
+    genders, bands = len(TRUE_GENDERS), len(AGE_BANDS)
     gender = pc.index_in(residents.gender, pa.array(TRUE_GENDERS)).to_numpy()
     cell = (residents.profiles.home.astype(np.int64) * genders + gender) * bands + age_band(ages(residents, period))
     counts = np.bincount(cell, minlength=geo.districts * genders * bands)
     return pa.table({
         col.AREA_ID: pa.array(np.repeat(np.array(geo.district_ids), genders * bands)),
         col.GENDER: pa.array(np.tile(np.repeat(np.array(TRUE_GENDERS), bands), geo.districts)),
-        col.AGE_BAND: pa.array(np.tile(np.array(AGE_BAND_LABELS), geo.districts * genders)),
+        col.AGE_BAND: pa.array(np.tile(np.array(AGE_BANDS), geo.districts * genders)),
         col.POPULATION: pa.array(counts),
     })
 

@@ -15,26 +15,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from popflow.ingest.subscribers import AGE_BANDS
 from popflow.synth.geography import Geography
 
 LOWEST_SHARE, HIGHEST_SHARE = 0.2, 0.6
 DISTRICT_BASE = (0.3, 0.5)
 NATIONAL_SHARE = 0.4
-AGE_BAND_LABELS = ("<15", "15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59",
-                   "60-64", "65-69", "70-74", "75-79", "80+")
 # Age factor at ages, interpolated in between: young adults are the likeliest customers.
 AGE_FACTOR_AGES = (12, 22, 30, 45, 60, 75, 85)
 AGE_FACTORS = (0.75, 1.25, 1.2, 1.0, 0.85, 0.7, 0.6)
 
 
 def age_band(ages: np.ndarray) -> np.ndarray:
-    """Index into AGE_BAND_LABELS of each age in years (int8)."""
-    return np.clip((np.asarray(ages) - 10) // 5, 0, len(AGE_BAND_LABELS) - 1).astype(np.int8)
+    """Index into AGE_BANDS of each age in years (int8)."""
+    return np.clip((np.asarray(ages) - 10) // 5, 0, len(AGE_BANDS) - 1).astype(np.int8)
 
 
 def band_middles() -> np.ndarray:
     """A representative age of each band (12 for `<15`, 82 for `80+`)."""
-    return np.arange(len(AGE_BAND_LABELS)) * 5 + 12
+    return np.arange(len(AGE_BANDS)) * 5 + 12
 
 
 def draw_shares(rng: np.random.Generator, geo: Geography) -> np.ndarray:

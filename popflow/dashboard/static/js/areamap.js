@@ -120,12 +120,13 @@ export class AreaMap {
     this.onSelect(areaId);
   }
 
-  // What is drawn now, read back from the map: areas coloured by a value and areas hatched.
+  // What is drawn now, read back from the map: areas coloured by a value and areas hatched (nothing before the
+  // map's style has loaded its layers).
   drawn() {
-    const features = this.map.queryRenderedFeatures({ layers: ["areas-fill"] });
-    const status = new Map(features.map((f) => [f.properties.area_id, f.state.status]));
+    const rendered = (layer) => (this.map.getLayer(layer) ? this.map.queryRenderedFeatures({ layers: [layer] }) : []);
+    const status = new Map(rendered("areas-fill").map((f) => [f.properties.area_id, f.state.status]));
     const count = (s) => [...status.values()].filter((v) => v === s).length;
-    const flows = this.map.queryRenderedFeatures({ layers: ["flows-line"] }).length;
+    const flows = rendered("flows-line").length;
     return { coloured: count("value"), suppressed: count("suppressed"), plain: count("plain"), flows,
       popups: this.map.getContainer().querySelectorAll(".maplibregl-popup").length };
   }

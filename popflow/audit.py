@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from popflow.atomic_files import write_atomically
 from popflow.errors import PopflowError
 from popflow.pseudonymise import KEY_FILE, load_key
 
@@ -77,9 +78,7 @@ def _head_path(path: Path) -> Path:
 
 
 def _write_head(path: Path, key: bytes, lines: int, last: str) -> None:
-    tmp = _head_path(path).with_suffix(".head.tmp")
-    tmp.write_text(json.dumps({"lines": lines, "last": last, "mac": _mac(key, f"{lines}|{last}")}))
-    os.replace(tmp, _head_path(path))
+    write_atomically(_head_path(path), json.dumps({"lines": lines, "last": last, "mac": _mac(key, f"{lines}|{last}")}))
 
 
 def _read_head(path: Path) -> dict:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from popflow.atomic_files import write_atomically
 from popflow.errors import PopflowError
 
 LAKE_DIR = "lake"
@@ -148,7 +149,7 @@ class Lake:
             | {"rows": b["quality"]["rows"]}
             for b in self.batches()
         ]
-        _write_atomically(self.workspace / CATALOGUE_FILE, json.dumps(index, indent=2))
+        write_atomically(self.workspace / CATALOGUE_FILE, json.dumps(index, indent=2))
 
 
 class BatchFolders:
@@ -200,12 +201,6 @@ class StagedBatch(BatchFolders):
 
     def abandon(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -10,6 +10,7 @@ import datetime
 import getpass
 import hashlib
 import json
+import os
 import shutil
 import time
 import uuid
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from popflow import audit, indicators
+from popflow.atomic_files import write_atomically
 from popflow.disclosure.budget import months_of
 from popflow.disclosure.request import PrivacyRequest
 from popflow.engines import open_engine
@@ -237,21 +239,27 @@ def _fingerprints(ws, uses: tuple[str, ...]) -> dict:
 def _store(ws, release: Release, out: Path | None, record) -> None:
     """Keep the release under ``releases/<id>/``, write ``out`` (+ extra tables) if asked, then ``record`` it.
 
-    If writing or recording fails, the release folder and every file written are
-    removed. The manifests are written again with the audit head the release
-    made (``audit_head``), which pins the history up to it.
+    The release is assembled in a hidden staging folder and renamed into place
+    only once recorded, with the manifest carrying the audit head the release
+    made (``audit_head``, which pins the history up to it): a reader listing
+    ``releases/`` never sees a half-written release. If writing or recording
+    fails, the staging folder and every file written are removed.
     """
-    folder = ws.path / RELEASES_DIR / release.manifest["release_id"]
+    releases = ws.path / RELEASES_DIR
+    folder = releases / release.manifest["release_id"]
+    staging = releases / f".staging-{folder.name}"
     try:
-        folder.mkdir(parents=True)
+        staging.mkdir(parents=True)
         for name, table in release.tables.items():
-            pq.write_table(table, folder / f"{name}.parquet")
+            pq.write_table(table, staging / f"{name}.parquet")
         if out is not None:
             _write_outputs(ws, release, out)
-        _write_manifests(release, folder, out)
-        head = record()
+        _write_manifests(release, staging, out)
+        release.manifest["audit_head"] = record()
+        _write_manifests(release, staging, out)
+        os.rename(staging, folder)
     except BaseException as exc:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         for path in [*release.files, Path(f"{out}.manifest.json")] if out is not None else []:
             path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
@@ -259,16 +267,14 @@ def _store(ws, release: Release, out: Path | None, record) -> None:
             raise PopflowError(f"{exc.filename or out}: cannot write the release ({reason}); "
                                "nothing was released or charged") from None
         raise
-    release.manifest["audit_head"] = head
-    _write_manifests(release, folder, out)
 
 
 def _write_manifests(release: Release, folder: Path, out: Path | None) -> None:
-    """The manifest, with the audit head its release made, next to the stored release and the output."""
+    """The manifest next to the stored release and the output, each replaced whole (never seen half-written)."""
     text = json.dumps(release.manifest, indent=2)
-    (folder / "manifest.json").write_text(text)
+    write_atomically(folder / "manifest.json", text)
     if out is not None:
-        Path(f"{out}.manifest.json").write_text(text)
+        write_atomically(Path(f"{out}.manifest.json"), text)
 
 
 def _write_outputs(ws, release: Release, out: Path) -> None:

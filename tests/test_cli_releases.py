@@ -113,3 +113,25 @@ def test_readme_lists_every_option_with_its_range():
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert readme_section() in readme, "README's options table is stale: run python -m popflow.options_reference"
+
+
+def test_a_reader_listing_releases_sees_only_finished_ones(ws, tmp_path):
+    """A release becomes visible under ``releases/`` whole, its manifest already carrying its audit head."""
+    import threading
+
+    from popflow.service.release_store import ReleaseStore
+
+    def release_three():
+        for n in range(3):
+            assert cli("run", "residents", "--out", tmp_path / f"r{n}.csv", "-w", ws)[0] == 0
+
+    writer = threading.Thread(target=release_three)
+    writer.start()
+    seen = set()
+    while writer.is_alive():
+        manifests = ReleaseStore(Workspace(ws), geometries=dict).manifests()  # a new reader: nothing cached
+        assert all("audit_head" in m for m in manifests)
+        seen.update(m["release_id"] for m in manifests)
+    writer.join()
+    assert not [p for p in (ws / "releases").iterdir() if p.name.startswith(".")]
+    assert len(seen) >= 2  # the reader did run while releases were being made

@@ -201,3 +201,25 @@ def test_dominance_withholds_a_magnitude_with_one_big_contributor():
     assert con.execute(k.suppression_sql(c, "cells")).fetchall() == [(0, 1)]
     small = KAnonymity(k=7, dominance=0.5)
     assert con.sql(small.published_sql(c, "cells")).df().empty  # cells under k are absent
+
+
+def test_keys_are_public_only_as_their_contribution_declares():
+    """A key's public domain comes from its contribution's declaration, never from its column's name."""
+    import datetime
+
+    import pyarrow as pa
+
+    calendar = pa.table({"day": [20479, 20480], "date": [datetime.date(2026, 1, 26), datetime.date(2026, 1, 27)],
+                         "period": ["2026-01", "2026-01"]})
+    domains = Domains.for_window(calendar, pa.table({"target_id": ["b", "a", "b"]}), 3600)
+    declared = Contribution("t", "", ("time", "area_id", "gender"), public=(("time", "bins"), ("area_id", "areas")))
+    keys = domains.declared_by(declared)
+    assert keys.public(declared.keys) and keys.values["area_id"] == ["a", "b"] and len(keys.values["time"]) == 48
+    assert domains.contribution_bound(declared) == 24
+    undeclared = Contribution("t", "", ("time", "area_id"), public=(("time", "bins"),))
+    assert not domains.declared_by(undeclared).public(undeclared.keys)
+    daily = Contribution("t", "", ("date", "place"), public=(("date", "dates"), ("place", "areas")))
+    assert domains.declared_by(daily).public(daily.keys) and domains.contribution_bound(daily) == 2
+    moves = Contribution("t", "", ("period_from", "period_to"), labels=("period_from",),
+                         public=(("period_to", "months"),))
+    assert domains.contribution_bound(moves) == 1

@@ -73,7 +73,7 @@ class DifferentialPrivacy:
 
     def bound(self, contribution: Contribution, domains: Domains) -> int:
         """Cells kept per person in this table."""
-        return self.max_contrib or domains.contribution_bound(contribution.keys)
+        return self.max_contrib or domains.contribution_bound(contribution)
 
     def cells_sql(self, contribution: Contribution, contributions: str, domains: Domains) -> str:
         """Cells after bounding each person to their cell bound and max_value per sum."""
@@ -91,13 +91,13 @@ class DifferentialPrivacy:
 
     def publish(self, eng, contribution: Contribution, cells: str, domains: Domains):
         """Noisy cells and the noise parameters used."""
-        domains = domains.declared_by(contribution)
+        bound = self.bound(contribution, domains)
+        keys = domains.declared_by(contribution)
         true = eng.table(f"SELECT * FROM {cells}")
         measures = (contribution.people, *contribution.sums)
         epsilon = self.epsilon / self.tables / len(measures)
-        bound = self.bound(contribution, domains)
-        if domains.public(contribution.keys):
-            table, info = self._public(true, contribution, domains, epsilon, bound)
+        if keys.public(contribution.keys):
+            table, info = self._public(true, contribution, keys, epsilon, bound)
         else:
             table, info = self._thresholded(true, contribution, epsilon, bound)
         if contribution.estimated:

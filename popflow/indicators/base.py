@@ -59,6 +59,11 @@ class Contribution:
     # Category keys with a closed set of values known before any data is read, as (key, values) pairs:
     # public domains, so that dp mode releases every such cell (see ``popflow.disclosure.domains``).
     categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Keys with a public domain, as (key, domain) pairs: the time key's ("bins", "dates" or "months" of the
+    # release window) and area keys' ("areas" of the level) whose every value is a cell worth releasing. With
+    # breakdowns and categories, a table whose keys are all public is released whole in dp mode; an undeclared
+    # key (an origin-destination pair, an origin region) makes it data-dependent (``popflow.disclosure.domains``).
+    public: tuple[tuple[str, str], ...] = ()
 
     def output_columns(self) -> tuple[str, ...]:
         medians = (f"{m}_median" for m in self.medians)

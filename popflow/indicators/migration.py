@@ -39,10 +39,12 @@ def define(p: Homes) -> list[Contribution]:
     return [
         Contribution("migration", with_query(ctes, moved),
                      ("period_from", "period_to", "from_area", "to_area", *p.by), estimated=True,
-                     labels=("period_from",), areas=("from_area", "to_area"), flow=("from_area", "to_area")),
+                     labels=("period_from",), areas=("from_area", "to_area"), flow=("from_area", "to_area"),
+                     public=(("period_to", "months"), ("to_area", "areas"))),
         Contribution("arrivals", with_query(ctes, arrived),
                      ("period_from", "period_to", "to_area", *arrival_by), estimated=True,
-                     labels=("period_from",), areas=("to_area",)),
+                     labels=("period_from",), areas=("to_area",),
+                     public=(("period_to", "months"), ("to_area", "areas"))),
     ]
 
 

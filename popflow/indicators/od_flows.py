@@ -48,7 +48,8 @@ def define(p: Binned) -> list[Contribution]:
     return [Contribution("od-flows", with_query(sequence_ctes(p), select), ("date", "origin", "destination"),
                          people="travellers", sums=("trips",),
                          columns=("date", "origin", "destination", "trips", "travellers"), estimated=True,
-                         areas=("origin", "destination"), flow=("origin", "destination"))]
+                         areas=("origin", "destination"), flow=("origin", "destination"),
+                         public=(("date", "dates"),))]
 
 
 INDICATOR = register(Indicator(

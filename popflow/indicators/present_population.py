@@ -57,7 +57,8 @@ def define(p: Binned) -> list[Contribution]:
     JOIN calendar c ON c.day = l.slot // {DAY}{breakdown_join(p.by, 'l.person')}
     """
     return [Contribution("present-population", with_query(presence_ctes(p), select), ("time", "area_id", *p.by),
-                         estimated=True, calibrated_per=("time",), areas=("area_id",))]
+                         estimated=True, calibrated_per=("time",), areas=("area_id",),
+                         public=(("time", "bins"), ("area_id", "areas")))]
 
 
 INDICATOR = register(Indicator(

@@ -21,7 +21,7 @@ def define(p: Homes) -> list[Contribution]:
     FROM home h JOIN area_map m ON m.area_id = h.area_id{breakdown_join(p.by, 'h.person')}
     """
     return [Contribution("residents", with_query(home_ctes(p.min_nights), select), ("period", "area_id", *p.by),
-                         areas=("area_id",))]
+                         areas=("area_id",), public=(("period", "months"), ("area_id", "areas")))]
 
 
 def estimate_sql(published: str) -> str:

@@ -92,7 +92,8 @@ def define(p: Tourism) -> list[Contribution]:
     GROUP BY v.person, c.date, m.target_id, v.visitor_type, v.origin
     """
     return [Contribution("tourism", with_query(ctes, select), ("date", "area_id", "visitor_type", "origin"),
-                         people="visitors", sums=("nights",), estimated=True, areas=("area_id",))]
+                         people="visitors", sums=("nights",), estimated=True, areas=("area_id",),
+                         public=(("date", "dates"), ("area_id", "areas")))]
 
 
 INDICATOR = register(Indicator(

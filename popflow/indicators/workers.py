@@ -22,7 +22,8 @@ def define(p: Homes) -> list[Contribution]:
     """
     ctes = home_ctes(p.min_nights) + work_ctes(p.min_days)
     return [Contribution("workers", with_query(ctes, select), ("period", "work_area_id", "home_area_id"),
-                         estimated=True, areas=("work_area_id", "home_area_id"), flow=("home_area_id", "work_area_id"))]
+                         estimated=True, areas=("work_area_id", "home_area_id"), flow=("home_area_id", "work_area_id"),
+                         public=(("period", "months"), ("work_area_id", "areas"), ("home_area_id", "areas")))]
 
 
 INDICATOR = register(Indicator(

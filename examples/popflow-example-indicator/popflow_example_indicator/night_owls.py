@@ -32,7 +32,8 @@ def define(p: Window) -> list[Contribution]:
     GROUP BY e.person, c.date, m.target_id, {band}{by}
     """
     return [Contribution("night-owls", select, ("date", "area_id", "night_band", *p.by), people="owls",
-                         sums=("late_events",), areas=("area_id",), categories=(("night_band", BANDS),))]
+                         sums=("late_events",), areas=("area_id",), categories=(("night_band", BANDS),),
+                         public=(("date", "dates"), ("area_id", "areas")))]
 
 
 INDICATOR = register(Indicator(

@@ -96,6 +96,8 @@ def test_alerts_refuse_what_they_cannot_watch_before_any_work(ws, tmp_path, args
     (["present-population", "--carry", "100000000"], "--carry 100000000: must be between 0 and 48"),
     (["present-population", "--carry", "-1"], "--carry -1: must be between 0 and 48"),
     (["residents", "--min-nights", "0"], "--min-nights 0: must be between 1 and 31"),
+    (["present-population", "--max-gap", "99d"], "--max-gap 99d: must be between 1h and 2d"),
+    (["od-flows", "--max-gap", "30min"], "--max-gap 30min: must be between 1h and 2d"),
     (["alerts", "--threshold", "nan"], "--threshold: 'nan' is not a finite number"),
     (["present-population", "--privacy", "dp", "--epsilon", "1e309"], "--epsilon: '1e309' is not a finite number"),
     (["present-population", "--privacy", "dp", "--epsilon", "1", "--max-contrib", "0"],

@@ -28,6 +28,12 @@ def parse_duration(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+def duration_text(seconds: float) -> str:
+    """A number of seconds in the largest unit that holds it whole: ``172800`` is ``2d``, ``5400`` is ``90min``."""
+    return next(f"{seconds // size:g}{unit}" for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
+                if seconds % size == 0 or size == 1)
+
+
 def parse_bin(text: str) -> int:
     """A bin length in seconds that divides a day, so bins align to local midnight."""
     seconds = parse_duration(text)
@@ -83,16 +89,20 @@ def parse_choice(*choices: str):
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """The inclusive range of a numeric parameter, in the unit its help names."""
+    """The inclusive range of a numeric parameter, in the unit its help names (a duration's in durations)."""
 
     low: float
     high: float
+    duration: bool = False
 
     def check(self, flag: str, value: float) -> None:
         if not self.low <= value <= self.high:
-            raise PopflowError(f"{flag} {value}: must be between {self.text()}")
+            shown = duration_text(value) if self.duration else value
+            raise PopflowError(f"{flag} {shown}: must be between {self.text()}")
 
     def text(self) -> str:
+        if self.duration:
+            return f"{duration_text(self.low)} and {duration_text(self.high)}"
         return f"{self.low:g} and {self.high:g}"
 
 
@@ -101,11 +111,11 @@ def option(default: Any, flag: str, help: str, parse=None, shown: str | None = N
     """A parameter field with its CLI flag, help, parser and, for numbers, its range and unit (``s``, ``h``)."""
     if limits is not None and parse is None:
         parse = parse_whole_number if isinstance(default, int) else parse_number
-    if parse in (parse_duration, parse_bin):
-        unit = "s"
+    duration = parse in (parse_duration, parse_bin)
     return dataclasses.field(default=default, metadata={
         "flag": flag, "help": help, "parse": parse, "shown": shown,
-        "limits": Limits(*limits) if limits is not None else None, "unit": unit})
+        "limits": Limits(*limits, duration=duration) if limits is not None else None,
+        "unit": "s" if duration else unit})
 
 
 def option_name(f: dataclasses.Field) -> str:
@@ -182,8 +192,8 @@ class Binned(Window):
                         limits=(0, 48), unit="h")
     method: str = option("stays", "--method", "where a person is: stays (timeline of stays and moves) or "
                          "observed (bin locations)", parse_choice("stays", "observed"))
-    max_gap: int = option(43_200, "--max-gap", "longest silence a stay lasts through, a duration (range in "
-                          "seconds)", parse_duration, "12h", limits=(3600, 172_800))
+    max_gap: int = option(43_200, "--max-gap", "longest silence a stay lasts through, a duration",
+                          parse_duration, "12h", limits=(3600, 172_800))
 
     def __post_init__(self):
         super().__post_init__()

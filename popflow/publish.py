@@ -23,7 +23,7 @@ from popflow.errors import PopflowError
 from popflow.geography import level_map
 from popflow.indicators.params import from_text, parse_level
 from popflow.plan import Plan, PlannedRelease
-from popflow.release import Release, make_release, watched_params
+from popflow.release import Release, make_release, planned_cost, watched_params
 from popflow.release_session import ReleaseSession
 from popflow.shared_blocks import choose_shared
 
@@ -33,15 +33,17 @@ def publish(ws, plan: Plan, engine: str | None = None, who: str | None = None,
             done: Callable[[PlannedRelease, Release], None] | None = None) -> list[Release]:
     """Run every release of ``plan`` in one engine session; ``done`` hears of each as it is published.
 
-    Area levels are checked against the workspace's areas before any release runs.
+    Area levels are checked against the workspace's areas, and in dp mode the privacy budget against what
+    the whole package would charge, before any release runs.
     """
     _check_levels(ws, plan)
-    for planned in plan.releases:
-        if planned.out is not None:
-            planned.out.parent.mkdir(parents=True, exist_ok=True)
     released: list[Release] = []
     eng = open_engine(engine or ws.settings.engine, ws, **(engine_options or {}))
     with ReleaseSession(eng, choose_shared(contribution_sql(plan))) as session:
+        _check_budget(ws, plan, session)
+        for planned in plan.releases:
+            if planned.out is not None:
+                planned.out.parent.mkdir(parents=True, exist_ok=True)
         for planned in plan.releases:
             try:
                 release = make_release(ws, planned.indicator, planned.params, planned.out, planned.privacy,
@@ -68,6 +70,22 @@ def _check_levels(ws, plan: Plan) -> None:
                 except PopflowError as exc:
                     raise PopflowError(f"{planned.where} ({planned.label}): {f.metadata['flag']} {value}: "
                                        f"{exc}") from None
+
+
+def _check_budget(ws, plan: Plan, session) -> None:
+    """Refuse a package whose dp releases would together spend more of a month's budget than is left, so it
+    stops before its first release rather than part-way (each release is still checked and charged alone)."""
+    needs: dict[str, tuple[float, float]] = {}
+    for planned in plan.releases:
+        try:
+            cost = planned_cost(ws, session, planned.indicator, planned.params, planned.privacy)
+        except PopflowError as exc:
+            raise PopflowError(f"{planned.where} ({planned.label}): {exc} (nothing was run)") from None
+        for month in cost[0] if cost else ():
+            epsilon, delta = needs.get(month, (0.0, 0.0))
+            needs[month] = (epsilon + cost[1], delta + cost[2])
+    if needs:
+        ws.budget().check_needs(needs, f"this package ({len(plan.releases)} releases)")
 
 
 def contribution_sql(plan: Plan) -> list[str]:

@@ -31,7 +31,7 @@ from popflow.indicators.estimates import weighted_sql
 from popflow.indicators.params import from_text, to_json
 from popflow.outputs import check_output, sibling_path, write_table, zone_times
 from popflow.progress import QUIET, Step, Steps
-from popflow.release_inputs import prepare_inputs
+from popflow.release_inputs import prepare_inputs, read_span
 from popflow.release_session import ReleaseSession
 from popflow.rounding import column_roles, with_roles
 from popflow.workspace import AUDIT_FILE, RELEASES_DIR
@@ -158,6 +158,21 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, eng: ReleaseSession, ste
     tables, notes = _publish(eng, indicator, p, contributions, mechanism, window, ws.settings, step)
     span = {"from": window.first.isoformat(), "to": window.last.isoformat()}
     return Computed(tables, notes, mechanism.describe(), span, eng.name, cost)
+
+
+def planned_cost(ws, eng, name: str, params: dict, privacy: PrivacyRequest) -> tuple | None:
+    """(months, ε, δ) a dp release of ``name`` would charge (a derived release: its watched indicator's), read
+    from the dates of data it would read, without computing anything; None in k and ckm mode."""
+    if privacy.mode != "dp":
+        return None
+    indicator = indicators.get(name)
+    p = from_text(indicator.params, params)
+    if indicator.derive:
+        return planned_cost(ws, eng, p.indicator, watched_params(p), privacy)
+    estimated = any(c.estimated for c in indicator.define(p))
+    weighted = estimated and eng.table("SELECT count(*) AS n FROM lake_population").column("n")[0].as_py() > 0
+    span = read_span(eng, p, indicator.uses[0], indicator.lookback_days, weighted)
+    return months_of(*span), privacy.epsilon, privacy.delta
 
 
 def _budget_cost(ws, privacy: PrivacyRequest, window):

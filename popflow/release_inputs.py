@@ -82,11 +82,27 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     eng.create_view("target_population", _target_population_sql())
     weighted = estimates_wanted and _register_weights(eng, first, last, getattr(p, "min_nights", Homes.min_nights),
                                                       settings.k_anonymity)
-    reads = (first - datetime.timedelta(days=max(margin, lookback_days)), last + datetime.timedelta(days=1))
+    return ReleaseWindow(first, last, calendar, area_map, weighted,
+                         _reads(p, (first, last), span, lookback_days, weighted))
+
+
+def read_span(eng, p, primary: str, lookback_days: int, weighted: bool) -> tuple[datetime.date, datetime.date]:
+    """The span of data a release would read (``ReleaseWindow.reads``), found without registering anything:
+    what a package of dp releases is charged for before any of them runs. ``weighted`` assumes the person
+    weights are read, as they are when estimates are wanted and a census is ingested."""
+    window, span = _window(eng, p, primary)
+    return _reads(p, window, span, lookback_days, weighted)
+
+
+def _reads(p, window: tuple[datetime.date, datetime.date], span: tuple[datetime.date, datetime.date],
+           lookback_days: int, weighted: bool) -> tuple[datetime.date, datetime.date]:
+    """The dates of data read: the window, from earlier by the margin or look-back, and with weights the whole
+    calendar months of the window; clipped to the dates that hold data."""
+    first, last = window
+    reads = (first - datetime.timedelta(days=max(_margin_days(p), lookback_days)), last + datetime.timedelta(days=1))
     if weighted:
         reads = (min(reads[0], first.replace(day=1)), max(reads[1], _month_end(last) + datetime.timedelta(days=1)))
-    reads = (max(reads[0], span[0]), min(reads[1], span[1]))  # only data that exists is read
-    return ReleaseWindow(first, last, calendar, area_map, weighted, reads)
+    return max(reads[0], span[0]), min(reads[1], span[1])
 
 
 def _margin_days(p) -> int:

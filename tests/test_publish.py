@@ -193,3 +193,19 @@ def test_the_ctes_of_a_statement_are_split_where_sql_puts_their_bounds():
     assert [c.name for c in ctes] == ["a", "b"] and main == "SELECT * FROM b"
     assert ctes[1].body == "SELECT * FROM (SELECT x FROM a) WHERE x IN (SELECT ')')"
     assert split_with("SELECT 1") is None and split_with("WITH a AS (SELECT 1") is None
+
+
+def test_a_dp_package_beyond_the_budget_is_refused_before_its_first_release(ws, tmp_path):
+    """Two releases that each fit the budget left, but not together, are refused as a package: nothing runs."""
+    left = min(ws.settings.privacy_budget - r["epsilon_spent"] for r in ws.budget().rows()) \
+        if ws.budget().rows() else ws.settings.privacy_budget
+    plan = write_plan(tmp_path, f'privacy = "dp"\nepsilon = {left * 0.6}\noutput = "out"\n'
+                      '[[release]]\nrun = "residents"\n[[release]]\nrun = "present-population"\n')
+    before, releases = (ws.path / "audit.jsonl").read_text(), sorted((ws.path / "releases").iterdir())
+    code, output = cli("publish", plan, "-w", ws.path)
+    assert code == 2 and "privacy budget exceeded" in output and "this package (2 releases) needs ε=" in output
+    assert (ws.path / "audit.jsonl").read_text() == before
+    assert sorted((ws.path / "releases").iterdir()) == releases and not (tmp_path / "out").exists()
+    code, output = cli("publish", write_plan(tmp_path, f'privacy = "dp"\nepsilon = {left * 0.6}\n'
+                                             '[[release]]\nrun = "residents"\n'), "-w", ws.path)
+    assert code == 0, output  # one of them alone fits

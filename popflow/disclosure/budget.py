@@ -59,15 +59,19 @@ class BudgetLedger:
 
     def check(self, months: list[str], epsilon: float, delta: float) -> None:
         """Refuse, with a clear message, a release that would exceed the ε or δ budget of a month."""
+        self.check_needs({month: (epsilon, delta) for month in months}, "this release")
+
+    def check_needs(self, needs: dict[str, tuple[float, float]], who: str) -> None:
+        """Refuse, naming ``who`` needs it, spending (ε, δ) per month that would exceed a month's budget."""
         spent = self.spent()
-        for month in months:
+        for month, (epsilon, delta) in sorted(needs.items()):
             e, d = spent.get(month, {}).get("epsilon", 0.0), spent.get(month, {}).get("delta", 0.0)
             if e + epsilon > self.limit + 1e-12:
-                raise PopflowError(f"privacy budget exceeded: {month} has spent ε={e:g} of {self.limit:g}; this "
-                                   f"release needs ε={epsilon:g} (remaining ε={self.limit - e:g})")
+                raise PopflowError(f"privacy budget exceeded: {month} has spent ε={e:g} of {self.limit:g}; {who} "
+                                   f"needs ε={epsilon:g} (remaining ε={self.limit - e:g})")
             if d + delta > self.delta_limit * (1 + 1e-9):
                 raise PopflowError(f"privacy budget exceeded: {month} has spent δ={d:g} of {self.delta_limit:g}; "
-                                   f"this release needs δ={delta:g}")
+                                   f"{who} needs δ={delta:g}")
 
     def charge(self, months: list[str], epsilon: float, delta: float, entry: dict) -> dict:
         """Append ``entry`` to the audit log with its charge, the log verified and the budget checked under the

@@ -91,6 +91,10 @@ class KeyRing:
                             for i, d in reversed(list(enumerate(self.dates, start=1))))
         return f"CASE {branches} ELSE person END" if self.dates else "person"
 
+    def keyed_sql(self, relation: str) -> str:
+        """``relation`` with ``person`` the pseudonym under the key of each row's local date (column ``local``)."""
+        return f"SELECT * EXCLUDE (person), {self.person_sql('local::DATE')} AS person FROM {relation}"
+
 
 CACHE_LIMIT = 5_000_000
 

@@ -61,17 +61,11 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         *q.missing("area_id", "name"),
         q.Check(q.INVALID_GEOMETRY, "geometry", "geometry_ok = false"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT {text_sql('area_id')} AS area_id, {text_sql('name')} AS name,
                {text_sql('parent_id')} AS parent_id, {text_sql('level')} AS level, geometry, geometry_ok, line
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT area_id, name, parent_id, level, geometry, line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks, "area_id, name, parent_id, level, geometry")
 
 
 def hierarchy_conflicts(accepted: str) -> str:

@@ -48,22 +48,15 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.IMPLAUSIBLE_TIME, "valid_to", "NOT isfinite(valid_to)"),
         q.Check(q.INVALID_VALUE, "valid_to", "valid_to <= valid_from"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, {text_sql('cell_id')} AS cell_id,
                {text_sql('latitude')} AS lat_text, {number_sql('latitude')} AS latitude,
                {text_sql('longitude')} AS lon_text, {number_sql('longitude')} AS longitude,
                {text_sql('valid_from')} AS from_text, {instant_sql('valid_from', types['valid_from'])} AS valid_from,
                {text_sql('valid_to')} AS to_text, {instant_sql('valid_to', types['valid_to'])} AS valid_to,
                area AS area_id
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT cell_id, latitude, longitude, valid_from, valid_to, area_id,
-           line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks, "cell_id, latitude, longitude, valid_from, valid_to, area_id")
 
 
 def overlaps_sql(accepted: str) -> str:

@@ -121,6 +121,18 @@ class Record:
     closed: dict[str, str] = field(default_factory=dict)
     pseudonyms: tuple[str, ...] = ("person",)
 
+    def query(self, ctes: list[tuple[str, str]], checks: list[Check], kept: str) -> str:
+        """A source's parse query: the ``(name, SQL)`` steps from ``raw`` to a relation holding every column the
+        checks read, each row then classified by its first failing check, and the columns ``kept`` with the
+        input ``line``, the ``reason`` and ``column`` of the failure and this ``record`` for the quarantine."""
+        steps = ", ".join(f"{name} AS ({sql}\n    )" for name, sql in ctes)
+        return f"""
+    WITH {steps}, classified AS (
+        {classified_sql(checks, ctes[-1][0])}
+    )
+    SELECT {kept}, line, reason, "column", {self.sql()} AS record FROM classified
+    """
+
     def sql(self) -> str:
         """``record`` of a row that failed a check (NULL for a good one); ``reason`` must be in scope."""
         entries = {name: f"{name}::VARCHAR" for name in self.pseudonyms}

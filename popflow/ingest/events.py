@@ -33,29 +33,22 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.INVALID_VALUE, "event_type", f"event_type NOT IN ({_TYPES})"),
         q.Check(q.INVALID_VALUE, "mcc", "NOT regexp_full_match(mcc, '[0-9]{3}')"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, * LIKE 'person%', "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw,
                mcc AS mcc_raw, "timestamp" AS ts_text,
                {instant_sql('"timestamp"', types["timestamp"])} AS ts_any, {ctx.plausible_sql('ts_any')} AS ts,
                {text_sql('cell_id')} AS cell_id,
                lower({text_sql('event_type')}) AS event_type, {text_sql('mcc')} AS mcc
-        FROM raw
-    ), located AS (
+        FROM raw"""
+    located = f"""
         SELECT p.*, c.area_id, c.cell_id IS NOT NULL AS cell_known, timezone('{tz}', p.ts) AS local
         FROM parsed p LEFT JOIN cells c ON c.cell_id = p.cell_id
             AND (c.valid_from IS NULL OR p.ts >= c.valid_from)
-            AND (c.valid_to IS NULL OR p.ts < c.valid_to)
-    ), keyed AS (
-        SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
-    ), classified AS (
-        {q.classified_sql(checks, 'keyed')}
-    )
-    SELECT person, ts, floor(epoch(local))::BIGINT AS t,
-           cell_id, area_id, coalesce(event_type, 'other') AS event_type, mcc, local::DATE AS date,
-           line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+            AND (c.valid_to IS NULL OR p.ts < c.valid_to)"""
+    keyed = ctx.keys.keyed_sql("located")
+    return RECORD.query([("parsed", parsed), ("located", located), ("keyed", keyed)], checks,
+                        "person, ts, floor(epoch(local))::BIGINT AS t, cell_id, area_id, "
+                        "coalesce(event_type, 'other') AS event_type, mcc, local::DATE AS date")
 
 
 SOURCE = SourceSpec(

@@ -33,18 +33,13 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.INVALID_VALUE, "rate_to_base",
                 "rate_to_base IS NULL OR NOT isfinite(rate_to_base) OR rate_to_base <= 0"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, "date" AS date_text, {date_sql('"date"', types['date'])} AS date_any,
                {ctx.plausible_date_sql('date_any')} AS date,
                upper({text_sql('currency')}) AS currency, rate_to_base AS rate_text,
                {number_sql('rate_to_base')} AS rate_to_base
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT date, currency, rate_to_base, line, reason, "column", {RECORD.sql()} AS record FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks, "date, currency, rate_to_base")
 
 
 def ambiguous_bases(accepted: str) -> str:

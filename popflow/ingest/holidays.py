@@ -21,16 +21,11 @@ RECORD = q.Record(raw={"date": "date_text", "name": "name"}, pseudonyms=())
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = [*q.missing("date_text", "name"), *q.timed("date", "date")]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, "date" AS date_text, {date_sql('"date"', types['date'])} AS date_any,
                {ctx.plausible_date_sql('date_any')} AS date, {text_sql('name')} AS name
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT date, name, line, reason, "column", {RECORD.sql()} AS record FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks, "date, name")
 
 
 SOURCE = SourceSpec(

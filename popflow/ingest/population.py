@@ -46,20 +46,14 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.MISSING_FIELD, "age_band", "gender IS NOT NULL AND age_band IS NULL"),
         q.Check(q.MISSING_FIELD, "gender", "age_band IS NOT NULL AND gender IS NULL"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, {text_sql('area_id')} AS area_id,
                {text_sql('population')} AS population_text,
                {number_sql('population', 'BIGINT')} AS population,
                {text_sql('adults')} AS adults_text, {number_sql('adults', 'BIGINT')} AS adults,
                {text_sql('gender')} AS gender, {text_sql('age_band')} AS age_band
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT area_id, population, adults, gender, age_band, line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks, "area_id, population, adults, gender, age_band")
 
 
 SOURCE = SourceSpec(

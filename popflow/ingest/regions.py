@@ -21,15 +21,10 @@ RECORD = q.Record(raw={"code": "code", "name": "name", "parent": "parent"}, pseu
 
 def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
     checks = q.missing("code", "name")
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, {text_sql('code')} AS code, {text_sql('name')} AS name, {text_sql('parent')} AS parent
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT code, name, parent, line, reason, "column", {RECORD.sql()} AS record FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks, "code, name, parent")
 
 
 def unknown_parents(accepted: str) -> str:

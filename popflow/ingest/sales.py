@@ -30,26 +30,20 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
         q.Check(q.INVALID_VALUE, "channel", f"channel NOT IN ({_CHANNELS})"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, * LIKE 'person%', order_id,
                ordered_at AS ordered_text, {instant_sql('ordered_at', types['ordered_at'])} AS ordered_at_any,
                {ctx.plausible_sql('ordered_at_any')} AS ordered_at,
                {text_sql('region_id')} AS region_id, {text_sql('category')} AS category,
                amount AS amount_text, {number_sql('amount')} AS amount, upper({text_sql('currency')}) AS currency,
                lower({text_sql('channel')}) AS channel
-        FROM raw
-    ), located AS (
-        SELECT *, timezone('{tz}', ordered_at) AS local FROM parsed
-    ), keyed AS (
-        SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
-    ), classified AS (
-        {q.classified_sql(checks, 'keyed')}
-    )
-    SELECT order_id, person, ordered_at, floor(epoch(local))::BIGINT AS t, region_id, category, amount,
-           currency, channel, local::DATE AS date, line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+        FROM raw"""
+    located = f"""
+        SELECT *, timezone('{tz}', ordered_at) AS local FROM parsed"""
+    keyed = ctx.keys.keyed_sql("located")
+    return RECORD.query([("parsed", parsed), ("located", located), ("keyed", keyed)], checks,
+                        "order_id, person, ordered_at, floor(epoch(local))::BIGINT AS t, region_id, category, "
+                        "amount, currency, channel, local::DATE AS date")
 
 
 SOURCE = SourceSpec(

@@ -40,8 +40,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.INVALID_VALUE, "birth_year", f"birth_year IS NULL OR birth_year NOT BETWEEN 1900 AND {year}"),
         q.Check(q.INVALID_VALUE, "registered_on", "reg_text IS NOT NULL AND registered_on IS NULL"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, person, {text_sql('gender')} AS gender_text,
                {gender_map}[lower({text_sql('gender')})] AS gender,
                {text_sql('birth_year')} AS birth_text,
@@ -49,14 +48,10 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                {text_sql('origin_region')} AS origin_region,
                {text_sql('registered_on')} AS reg_text,
                {date_sql('registered_on', types['registered_on'])} AS registered_on
-        FROM raw
-    ), classified AS (
-        {q.classified_sql(checks, 'parsed')}
-    )
-    SELECT person, gender, {age_band_sql(f'({year} - birth_year)')} AS age_band,
-           origin_region, registered_on, line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+        FROM raw"""
+    return RECORD.query([("parsed", parsed)], checks,
+                        f"person, gender, {age_band_sql(f'({year} - birth_year)')} AS age_band, origin_region, "
+                        "registered_on")
 
 
 SOURCE = SourceSpec(

@@ -42,8 +42,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.UNKNOWN_CURRENCY, "currency", "currency NOT IN (SELECT currency FROM ref_currencies)"),
         q.Check(q.INVALID_VALUE, "cabin", f"cabin NOT IN ({_CABINS})"),
     ]
-    return f"""
-    WITH parsed AS (
+    parsed = f"""
         SELECT line, * LIKE 'person%', ticket_id,
                purchased_at AS bought_text, {instant_sql('purchased_at', types['purchased_at'])} AS purchased_at_any,
                {ctx.plausible_sql('purchased_at_any')} AS purchased_at,
@@ -53,20 +52,15 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
                upper({text_sql('destination_country')}) AS destination_country,
                fare AS fare_text, {number_sql('fare')} AS fare, upper({text_sql('currency')}) AS currency,
                lower({text_sql('cabin')}) AS cabin, {text_sql('channel')} AS channel
-        FROM raw
-    ), located AS (
+        FROM raw"""
+    located = f"""
         SELECT p.*, a.country AS destination_airport_country, timezone('{tz}', p.departs_at) AS local
-        FROM parsed p LEFT JOIN ref_airports a ON a.iata = p.destination
-    ), keyed AS (
-        SELECT * EXCLUDE (person), {ctx.keys.person_sql('local::DATE')} AS person FROM located
-    ), classified AS (
-        {q.classified_sql(checks, 'keyed')}
-    )
-    SELECT ticket_id, person, purchased_at, departs_at, floor(epoch(local))::BIGINT AS t, origin, destination,
-           destination_country, fare, currency, coalesce(cabin, 'economy') AS cabin, channel,
-           local::DATE AS date, line, reason, "column", {RECORD.sql()} AS record
-    FROM classified
-    """
+        FROM parsed p LEFT JOIN ref_airports a ON a.iata = p.destination"""
+    keyed = ctx.keys.keyed_sql("located")
+    return RECORD.query([("parsed", parsed), ("located", located), ("keyed", keyed)], checks,
+                        "ticket_id, person, purchased_at, departs_at, floor(epoch(local))::BIGINT AS t, origin, "
+                        "destination, destination_country, fare, currency, coalesce(cabin, 'economy') AS cabin, "
+                        "channel, local::DATE AS date")
 
 
 SOURCE = SourceSpec(

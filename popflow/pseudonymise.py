@@ -104,10 +104,12 @@ class Pseudonymiser:
 
     HMAC-SHA256 (RFC 2104) is computed from two SHA-256 states pre-keyed with
     the inner and outer pads, which is the same function as ``hmac.new`` but
-    avoids re-deriving the pads per identifier. Pseudonyms already computed are
-    kept in memory (never on disk) up to CACHE_LIMIT identifiers. A pickled
-    pseudonymiser (sent to a Spark executor inside a task) carries the key and
-    no cache.
+    avoids re-deriving the pads per identifier. Identifiers already hashed are
+    kept in memory (never on disk), up to CACHE_LIMIT, as two Arrow arrays, so
+    that a batch's known identifiers are looked up by one vectorised hash join
+    (``pyarrow.compute.index_in``) and only new ones are hashed in Python. A
+    pickled pseudonymiser (sent to a Spark executor inside a task) carries the
+    key and no cache.
     """
 
     def __init__(self, key: bytes):
@@ -115,31 +117,25 @@ class Pseudonymiser:
         block = key.ljust(hashlib.sha256().block_size, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-        self._cache: dict[str, int] = {}
+        self._seen = pa.array([], pa.string())  # identifiers hashed so far, each once
+        self._pseudonyms = pa.array([], pa.int64())  # their pseudonyms, in the same order
 
     def __reduce__(self):
         return Pseudonymiser, (self._key,)
 
     def one(self, raw: str) -> int:
         """The pseudonym of one raw identifier."""
-        known = self._cache.get(raw)
-        if known is not None:
-            return known
         inner = self._inner.copy()
         inner.update(raw.encode("utf-8"))
         outer = self._outer.copy()
         outer.update(inner.digest())
-        value = int.from_bytes(outer.digest()[:8], "big", signed=True)
-        if len(self._cache) >= CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[raw] = value
-        return value
+        return int.from_bytes(outer.digest()[:8], "big", signed=True)
 
     def column(self, raw: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Pseudonymise a column of text, or of dictionary-encoded text; nulls stay null.
 
-        Each distinct identifier is hashed once (identifiers repeat across
-        events), then the pseudonyms are spread back by dictionary index.
+        Each distinct identifier is looked up or hashed once (identifiers repeat
+        across events), then the pseudonyms are spread back by dictionary index.
         """
         chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
         if chunks and all(pa.types.is_dictionary(chunk.type) for chunk in chunks):
@@ -150,9 +146,19 @@ class Pseudonymiser:
         return pc.take(self._of_distinct(encoded.dictionary), encoded.indices)
 
     def _of_distinct(self, values: pa.Array) -> pa.Array:
-        cache = self._cache
-        return pa.array([None if v is None else cache.get(v) or self.one(v)
-                         for v in values.cast(pa.string()).to_pylist()], pa.int64())
+        """The pseudonyms of distinct identifiers (nulls stay null)."""
+        values = values.cast(pa.string())
+        position = pc.index_in(values, value_set=self._seen)
+        new = values.filter(pc.and_(pc.is_null(position), pc.is_valid(values)))
+        if len(new):
+            if len(self._seen) + len(new) > CACHE_LIMIT:  # start again from this batch's identifiers
+                self._seen, self._pseudonyms = pa.array([], pa.string()), pa.array([], pa.int64())
+                new = values.filter(pc.is_valid(values))
+            hashed = pa.array([self.one(v) for v in new.to_pylist()], pa.int64())
+            self._seen = pa.concat_arrays([self._seen, new])
+            self._pseudonyms = pa.concat_arrays([self._pseudonyms, hashed])
+            position = pc.index_in(values, value_set=self._seen)
+        return pc.take(self._pseudonyms, position)
 
 
 def _combine(values: pa.Array | pa.ChunkedArray) -> pa.Array:

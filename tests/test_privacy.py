@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 import popflow
@@ -69,4 +70,18 @@ def test_pseudonym_is_keyed_hmac_sha256():
     expected = int.from_bytes(hmac.new(key, b"+8613900000001", hashlib.sha256).digest()[:8], "big", signed=True)
     p = Pseudonymiser(key)
     assert p.one("+8613900000001") == expected
-    assert p.one("+8613900000001") == expected  # from the cache
+    assert p.column(pa.array(["+8613900000001"] * 2)).to_pylist() == [expected] * 2  # hashed, then looked up
+
+
+def test_pseudonyms_of_a_column_match_one_by_one_across_batches_and_cache_resets(monkeypatch):
+    """Batches sharing identifiers, with nulls and dictionary encoding, get each identifier's own pseudonym,
+    whether it was hashed in this batch, an earlier one, or before the cache was emptied."""
+    from popflow import pseudonymise
+
+    monkeypatch.setattr(pseudonymise, "CACHE_LIMIT", 5)
+    p = pseudonymise.Pseudonymiser(b"k" * 32)
+    batches = [["a", "b", None, "a"], ["b", "c", "d"], ["e", "f", "g", "a"], ["a", None]]
+    for batch in batches:
+        for values in (pa.array(batch, pa.string()), pa.array(batch, pa.string()).dictionary_encode()):
+            expected = [None if v is None else p.one(v) for v in batch]
+            assert p.column(pa.chunked_array([values])).to_pylist() == expected

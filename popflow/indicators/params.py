@@ -233,7 +233,7 @@ class Tourism(Homes):
 
     bin: int = option(3600, "--bin", "bin length for same-day visits (divides 24 h)", parse_bin,
                      "1h")
-    min_visit_bins: int = option(3, "--min-visit-bins", "observed bins in an area that make a same-day visit",
+    min_visit_bins: int = option(3, "--min-visit-bins", "bins of a day spent in an area that make a same-day visit",
                                  limits=(1, 1440))
     max_visit_days: int = option(7, "--max-visit-days", "days seen in a month under which a person with no "
                                  "usual environment counts as a visitor", limits=(1, 31))

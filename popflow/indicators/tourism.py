@@ -99,10 +99,11 @@ def _places_ctes(p: Tourism) -> list[tuple[str, str]]:
             ("stay_nights", f"""
                 SELECT person, night, area_id,
                        sum(least(end_t, {night} + {NIGHT_LENGTH}) - greatest(start_t, {night})) AS covered
-                FROM (SELECT person, area_id, start_t, end_t,
-                             unnest(generate_series((start_t - {NIGHT_START + NIGHT_LENGTH}) // {DAY} + 1,
-                                                    (end_t - 1 - {NIGHT_START}) // {DAY})) AS night
-                      FROM stays)
+                FROM (SELECT person, area_id, start_t, end_t, unnest(generate_series(first_night, last_night)) AS night
+                      FROM (SELECT person, area_id, start_t, end_t,
+                                   (start_t - {NIGHT_START + NIGHT_LENGTH}) // {DAY} + 1 AS first_night,
+                                   (end_t - 1 - {NIGHT_START}) // {DAY} AS last_night FROM stays)
+                      WHERE first_night <= last_night)
                 GROUP BY person, night, area_id"""),
             ("night_places", """SELECT person, night AS day, area_id FROM stay_nights
                 QUALIFY row_number() OVER (PARTITION BY person, night ORDER BY covered DESC, area_id) = 1"""),

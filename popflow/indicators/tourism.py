@@ -157,7 +157,8 @@ def define(p: Tourism) -> list[Contribution]:
 
 INDICATOR = register(Indicator(
     name="tourism",
-    summary="visitors and nights per date × area × visitor type × origin (outside the usual environment)",
+    summary="visitors and nights per date × area × visitor type × origin (outside the usual environment; from "
+            "stays, --method observed: from observed events)",
     params=Tourism,
     define=define,
     description=__doc__,

@@ -136,11 +136,41 @@ def _potential(ev, subs, population, first, last, k, minimum) -> pd.DataFrame:
     return wide[["period", "area", "potential"]]
 
 
+NIGHT = (22 * 3600, 30 * 3600)  # a night: 22:00 on its date to 06:00 the next day, in seconds from its midnight
+
+
+def stay_night_places(stays: pd.DataFrame, first, last) -> pd.DataFrame:
+    """person, night, area: per night from ``first - 1`` to ``last``, the area whose stays cover most of it (ties to
+    the smaller area); nights no stay reaches are left out."""
+    rows = []
+    for day in pd.date_range(first - datetime.timedelta(days=1), last).date:
+        midnight = int((pd.Timestamp(day) - pd.Timestamp(0)).total_seconds())
+        begin, end = midnight + NIGHT[0], midnight + NIGHT[1]
+        overlap = (stays["end"].clip(upper=end) - stays["start"].clip(lower=begin)).clip(lower=0)
+        covered = stays.assign(covered=overlap)[overlap > 0].groupby(["person", "area"])["covered"].sum()
+        for person, areas in covered.reset_index().groupby("person"):
+            best = areas.sort_values(["covered", "area"], ascending=[False, True]).iloc[0]
+            rows.append((person, day, best["area"]))
+    return pd.DataFrame(rows, columns=["person", "night", "area"])
+
+
 def tourism(ev, mccs: dict, first, last, k: int, origin_level: str = "city", min_bins: int = 3,
-            max_days: int = 7, minimum: int = 3) -> pd.DataFrame:
+            max_days: int = 7, minimum: int = 3, method: str = "stays") -> pd.DataFrame:
     """Visitors and nights per date, area, visitor type, origin (k-filtered, dominance on nights)."""
     homes, works = ref.homes(ev, first, last, minimum), ref.works(ev, first, last, minimum)
-    usual = pd.concat([homes, works])
+    if method == "stays":
+        nights = stay_night_places(ref.stays(ev), first, last)
+        bins = ref.stay_presence(ev)
+    else:
+        nights, _ = ref.night_locations(ev)
+        bins = ref.bin_locations(ev)
+    usual = [homes, works]
+    if method == "stays":
+        slept = nights[(nights["night"] >= first) & (nights["night"] <= last)]
+        slept = slept.assign(period=pd.to_datetime(slept["night"]).dt.strftime("%Y-%m"))
+        often = slept.groupby(["person", "period", "area"]).size()
+        usual.append(often[often >= minimum].reset_index()[["person", "period", "area"]])
+    usual = pd.concat(usual)
     ue = set(zip(usual["person"], usual["period"], usual["area"], strict=True))
     has_ue = set(zip(usual["person"], usual["period"], strict=True))
     days_seen = ev.assign(day=ev["local"].dt.date, period=ev["local"].dt.strftime("%Y-%m"))
@@ -148,7 +178,6 @@ def tourism(ev, mccs: dict, first, last, k: int, origin_level: str = "city", min
     seen = days_seen.groupby(["person", "period"])["day"].nunique()
     foreign = {p for p, m in mccs.items() if m != "460"}
     home_of = {(p, per): a for p, per, a in zip(homes["person"], homes["period"], homes["area"], strict=True)}
-    nights, _ = ref.night_locations(ev)
     night_at = {(p, d): a for p, d, a in zip(nights["person"], nights["night"], nights["area"], strict=True)}
     rows = []
 
@@ -164,12 +193,12 @@ def tourism(ev, mccs: dict, first, last, k: int, origin_level: str = "city", min
         if first <= day <= last and person not in foreign and eligible(person, day) \
                 and (person, day.strftime("%Y-%m"), area) not in ue:
             rows.append((person, day, area, "domestic_overnight", origin(person, day), 1))
-    obs = ref.bin_locations(ev).assign(day=lambda d: d["bin"].dt.date)
-    obs = obs[(obs["day"] >= first) & (obs["day"] <= last)]
-    for (person, day, area), bins in obs.groupby(["person", "day", "area"]).size().items():
+    spent = bins.assign(day=lambda d: d["bin"].dt.date)
+    spent = spent[(spent["day"] >= first) & (spent["day"] <= last)]
+    for (person, day, area), count in spent.groupby(["person", "day", "area"]).size().items():
         if person in foreign:
             rows.append((person, day, area, "international", "KR", int(night_at.get((person, day)) == area)))
-        elif bins >= min_bins and night_at.get((person, day)) != area and eligible(person, day) \
+        elif count >= min_bins and night_at.get((person, day)) != area and eligible(person, day) \
                 and (person, day.strftime("%Y-%m"), area) not in ue:
             rows.append((person, day, area, "domestic_sameday", origin(person, day), 0))
     visits = pd.DataFrame(rows, columns=["person", "date", "area_id", "visitor_type", "origin", "nights"])

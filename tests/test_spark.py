@@ -36,6 +36,7 @@ VARIANTS = [
     ("residents", {"by": "gender,age_band", "level": "city"}),
     ("od-flows", {"level": "city", "bin": "30min", "method": "observed"}),
     ("od-flows", {"level": "city", "max_gap": "2h"}),
+    ("tourism", {"method": "observed"}),
 ]
 # Indicators whose SQL does not run on Spark yet, with the reason (strict: a fix makes the test fail until removed).
 NOT_PORTABLE: dict[str, str] = {}  # indicator → why its SQL cannot run on Spark (none today)

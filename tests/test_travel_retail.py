@@ -90,16 +90,22 @@ def test_sales_penetration_matches_reference(retail):
     assert ranked["opportunity"].dropna().is_monotonic_decreasing
 
 
-def test_tourism_matches_reference(tmp_path):
+@pytest.fixture(scope="module")
+def tourists(tmp_path_factory):
     events = scenario.random_events(n_people=40, days=12, per_day=10, seed=5, start="2026-01-24")
     foreign = {scenario.phone(i) for i in range(0, 40, 8)}
     events["mcc"] = np.where(events["subscriber_id"].isin(foreign), "450", "460")
-    ws = scenario.workspace(tmp_path, events, k=K)
+    return scenario.workspace(tmp_path_factory.mktemp("tourism"), events, k=K), events
+
+
+@pytest.mark.parametrize("method", ["stays", "observed"])
+def test_tourism_matches_reference(tourists, method):
+    ws, events = tourists
     first, last = datetime.date(2026, 1, 24), datetime.date(2026, 2, 4)
-    got = ws.run("tourism", date_from=first, date_to=last, origin_level="city").to_pandas()
+    got = ws.run("tourism", date_from=first, date_to=last, origin_level="city", method=method).to_pandas()
     got["date"] = pd.to_datetime(got["date"]).dt.date
     mccs = dict(zip(events["subscriber_id"], events["mcc"], strict=True))
-    want = reft.tourism(ref.local_events(events), mccs, first, last, K, origin_level="city")
+    want = reft.tourism(ref.local_events(events), mccs, first, last, K, origin_level="city", method=method)
     same(got, want, ["date", "area_id", "visitor_type", "origin"])
     assert {"domestic_overnight", "domestic_sameday", "international"} <= set(got["visitor_type"])
 

@@ -182,6 +182,18 @@ class Window(Dated):
                                  parse_breakdowns)
 
 
+def method_option():
+    """``--method``: where a person is read from, their stays (the default) or their observed bin locations."""
+    return option("stays", "--method", "where a person is: stays (timeline of stays and moves) or observed (bin "
+                  "locations)", parse_choice("stays", "observed"))
+
+
+def max_gap_option():
+    """``--max-gap``: the longest silence a stay lasts through."""
+    return option(43_200, "--max-gap", "longest silence a stay lasts through, a duration",
+                  parse_duration, "12h", limits=(3600, 172_800))
+
+
 @dataclasses.dataclass(frozen=True)
 class Binned(Window):
     """Options of indicators built on stays or on bin locations (``--method``)."""
@@ -190,10 +202,8 @@ class Binned(Window):
                      parse_bin, "1h")
     carry: int = option(0, "--carry", "hours an observed location carries into silent bins (--method observed)",
                         limits=(0, 48), unit="h")
-    method: str = option("stays", "--method", "where a person is: stays (timeline of stays and moves) or "
-                         "observed (bin locations)", parse_choice("stays", "observed"))
-    max_gap: int = option(43_200, "--max-gap", "longest silence a stay lasts through, a duration",
-                          parse_duration, "12h", limits=(3600, 172_800))
+    method: str = method_option()
+    max_gap: int = max_gap_option()
 
     def __post_init__(self):
         super().__post_init__()
@@ -233,12 +243,14 @@ class Tourism(Homes):
 
     bin: int = option(3600, "--bin", "bin length for same-day visits (divides 24 h)", parse_bin,
                      "1h")
-    min_visit_bins: int = option(3, "--min-visit-bins", "observed bins in an area that make a same-day visit",
+    min_visit_bins: int = option(3, "--min-visit-bins", "bins of a day spent in an area that make a same-day visit",
                                  limits=(1, 1440))
     max_visit_days: int = option(7, "--max-visit-days", "days seen in a month under which a person with no "
                                  "usual environment counts as a visitor", limits=(1, 31))
     origin_level: str | None = option(None, "--origin-level", "area level of a domestic visitor's origin "
                                       "(default: the coarsest)", parse_level)
+    method: str = method_option()
+    max_gap: int = max_gap_option()
 
 
 @dataclasses.dataclass(frozen=True)

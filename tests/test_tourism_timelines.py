@@ -1,0 +1,68 @@
+"""tourism on hand-made timelines, the expected visits written out by hand: a silent night away, and a home
+near a border whose phone is served across it at night, read from stays and from observed events."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import scenario
+
+CELL = {"A": "a1", "B": "b1", "C": "c1"}
+TWINS = 2  # two people with the same timeline, so that every cell passes k = 2
+
+
+def events(timeline: list[tuple[str, str]]) -> pd.DataFrame:
+    """``TWINS`` people with the events of ``timeline`` (local time, area), the second a minute later."""
+    rows = [(scenario.phone(person), (pd.Timestamp(local) + pd.Timedelta(minutes=person)).strftime(
+                 "%Y-%m-%dT%H:%M:%S+08:00"), CELL[area], "460")
+            for person in range(TWINS) for local, area in timeline]
+    return pd.DataFrame(rows, columns=["subscriber_id", "timestamp", "cell_id", "mcc"])
+
+
+def at_home(days: range) -> list[tuple[str, str]]:
+    """Evenings, nights and working hours at home in A on 2026-01-``days``."""
+    return [(f"2026-01-{day:02d} {hour}", "A") for day in days for hour in ("07:00", "12:00", "23:00")]
+
+
+def visits(tmp_path, timeline: list[tuple[str, str]], method: str) -> set[tuple[str, str, str, int, int]]:
+    """(date, area, visitor type, visitors, nights) of the released tourism cells."""
+    ws = scenario.workspace(tmp_path / method, events(timeline), k=TWINS)
+    got = ws.run("tourism", method=method).to_pandas()
+    return {(str(r.date)[:10], r.area_id, r.visitor_type, int(r.visitors), int(r.nights))
+            for r in got.itertuples()}
+
+
+# At home in A from the 20th to the 23rd; on Saturday the 24th off to C from the morning, last seen there at
+# 21:00 and again from 08:00 on the 25th (no event in the night), back in A by the afternoon.
+NIGHT_AWAY = at_home(range(20, 24)) + [
+    ("2026-01-24 09:00", "A"), ("2026-01-24 14:00", "C"), ("2026-01-24 16:00", "C"), ("2026-01-24 19:00", "C"),
+    ("2026-01-24 21:00", "C"), ("2026-01-25 08:00", "C"), ("2026-01-25 11:00", "C"), ("2026-01-25 15:00", "A"),
+    ("2026-01-25 23:00", "A")]
+
+
+def test_a_silent_night_away_is_an_overnight_visit_read_from_stays(tmp_path):
+    # The stay in C runs from 11:30 on the 24th (half way from A's last event) to 13:00 on the 25th: the night of
+    # the 24th is spent there, and the morning of the 25th (13 bins) is a same-day visit, that night being in A.
+    assert visits(tmp_path, NIGHT_AWAY, "stays") == {
+        ("2026-01-24", "C", "domestic_overnight", 2, 2), ("2026-01-25", "C", "domestic_sameday", 2, 0)}
+
+
+def test_observed_events_see_no_night_without_an_event_in_it(tmp_path):
+    # Four observed bins in C on the 24th (14, 16, 19, 21 h) and no night location: a same-day visit only.
+    assert visits(tmp_path, NIGHT_AWAY, "observed") == {("2026-01-24", "C", "domestic_sameday", 2, 0)}
+
+
+# Home in A (five nights); on the nights of the 25th to the 27th the phone is served from across the border in B
+# (two events there late in the evening), the days still in A.
+BORDER = at_home(range(20, 25)) + [
+    (f"2026-01-{day} {hour}", area) for day in (25, 26, 27)
+    for hour, area in (("07:00", "A"), ("12:00", "A"), ("23:00", "B"), ("23:30", "B"))] + [("2026-01-28 07:00", "A")]
+
+
+def test_an_area_slept_in_on_min_nights_nights_is_part_of_the_usual_environment(tmp_path):
+    assert visits(tmp_path, BORDER, "stays") == set()
+
+
+def test_observed_usual_environment_is_home_and_work_only(tmp_path):
+    assert visits(tmp_path, BORDER, "observed") == {
+        (f"2026-01-{day}", "B", "domestic_overnight", 2, 2) for day in (25, 26, 27)}

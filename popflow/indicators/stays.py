@@ -63,16 +63,19 @@ ORDER = "PARTITION BY person ORDER BY first_t, area_id"
 
 
 def runs(max_gap: int) -> str:
-    """Step 1: runs as pieces (one row per run, at its first event); the person's last event joined from a
-    grouping (cheaper than a second window over every event)."""
+    """Step 1: runs as pieces (one row per run, at its first event, ``n`` its first event's number among the
+    person's events); the person's last event and event count joined from a grouping (cheaper than a second
+    window over every event)."""
     order = "PARTITION BY person ORDER BY t, area_id"
     return f"""
-    SELECT r.person, r.area_id, r.first_t, r.before_t, f.final_t FROM (
-        SELECT person, area_id, t AS first_t, before_t FROM (
-            SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t
+    SELECT r.person, r.area_id, r.first_t, r.before_t, r.n, f.final_t, f.total FROM (
+        SELECT person, area_id, t AS first_t, before_t, n FROM (
+            SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t,
+                   row_number() OVER ({order}) AS n
             FROM events)
         WHERE before_area IS NULL OR before_area <> area_id OR t - before_t > {max_gap}
-    ) r JOIN (SELECT person, max(t) AS final_t FROM events GROUP BY person) f ON f.person = r.person
+    ) r JOIN (SELECT person, max(t) AS final_t, count(*) AS total FROM events GROUP BY person) f
+    ON f.person = r.person
     """
 
 
@@ -87,8 +90,12 @@ def _returns(back: int, max_gap: int) -> str:
 
 def returns(relation: str, max_gap: int) -> str:
     """Step 2, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
-    before it."""
-    return f"SELECT *, {_returns(2, max_gap)} AS returns_2, {_returns(3, max_gap)} AS returns_3 FROM {relation}"
+    before it; each run's event count and last event."""
+    return f"""
+    SELECT person, area_id, first_t, before_t, {_returns(2, max_gap)} AS returns_2, {_returns(3, max_gap)} AS returns_3,
+           coalesce(lead(n) OVER ({ORDER}), total + 1) - n AS events,
+           coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t
+    FROM {relation}"""
 
 
 def _spanned(run: int) -> str:
@@ -98,14 +105,62 @@ def _spanned(run: int) -> str:
                              for flag, later in spans) + ")"
 
 
-def episode_ends(relation: str) -> str:
-    """Step 2, second pass: the first and last run of each episode, ``joined`` marking a last run that is not
-    also the first."""
+def episodes(relation: str) -> str:
+    """Step 2, second pass: each run's episode (numbered in time order); ``closing`` marks the last run of an
+    episode of several runs."""
+    members = f"""
+        SELECT person, area_id, first_t, before_t, last_t, events, {_spanned(0)} AS joined,
+               {_spanned(1)} AS continued
+        FROM {relation}"""
     return f"""
-    SELECT person, area_id, first_t, before_t, final_t, joined FROM (
-        SELECT person, area_id, first_t, before_t, final_t, {_spanned(0)} AS joined, {_spanned(1)} AS continued
-        FROM {relation})
-    WHERE NOT joined OR NOT continued
+    SELECT person, area_id, first_t, before_t, last_t, events, joined AND NOT continued AS closing,
+           NOT joined AND NOT continued AS alone,
+           sum(CASE WHEN joined THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS episode
+    FROM ({members})"""
+
+
+def episode_pieces(relation: str) -> str:
+    """Step 2, third pass: each episode as one piece in its area, or two when its closing run is a move
+    (``person, area_id, first_t, last_t``).
+
+    A run alone is its own piece. The runs of longer episodes are tallied per episode, area and whether they
+    close the episode; over an episode's tallies in order (non-closing first, most events first, then the
+    earliest, then the smaller area_id) the first gives the episode's area, and the closing tally is a move
+    when it is in another area and holds at least as many events.
+    """
+    episode = "PARTITION BY person, episode"
+    ranked = f"{episode} ORDER BY closing, events DESC, first_t, area_id"
+    closing = ", ".join(f"max(CASE WHEN closing THEN {column} END) OVER ({episode}) AS closing_{column}"
+                        for column in ("area_id", "events", "before_t"))
+    tallies = f"""
+        SELECT *, row_number() OVER ({ranked}) AS rank, first_value(area_id) OVER ({ranked}) AS episode_area,
+               first_value(events) OVER ({ranked}) AS episode_events, min(first_t) OVER ({episode}) AS episode_first,
+               max(last_t) OVER ({episode}) AS episode_last, {closing}
+        FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(first_t) AS first_t,
+                     max(last_t) AS last_t, max(before_t) AS before_t
+              FROM {relation} WHERE NOT alone GROUP BY person, episode, area_id, closing)"""
+    moved = "coalesce(closing_area_id <> episode_area AND closing_events >= episode_events, false)"
+    return f"""
+    SELECT person, area_id, first_t, last_t FROM {relation} WHERE alone
+    UNION ALL
+    SELECT person, area_id, CASE WHEN closing THEN first_t ELSE episode_first END AS first_t,
+           CASE WHEN closing THEN last_t WHEN moved THEN closing_before_t ELSE episode_last END AS last_t
+    FROM (SELECT *, {moved} AS moved FROM ({tallies}))
+    WHERE rank = 1 OR closing AND moved
+    """
+
+
+def merged(relation: str, max_gap: int) -> str:
+    """Step 3: consecutive pieces of one area without a silence longer than ``max_gap`` joined into one."""
+    continues = (f"coalesce(area_id = lag(area_id) OVER ({ORDER}) "
+                 f"AND first_t - lag(last_t) OVER ({ORDER}) <= {max_gap}, false)")
+    numbered = f"""
+        SELECT person, area_id, first_t, last_t,
+               sum(CASE WHEN continues THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS stay
+        FROM (SELECT person, area_id, first_t, last_t, {continues} AS continues FROM {relation})"""
+    return f"""
+    SELECT person, min(area_id) AS area_id, min(first_t) AS first_t, max(last_t) AS last_t
+    FROM ({numbered}) GROUP BY person, stay
     """
 
 
@@ -121,35 +176,12 @@ def _end(last: str, after: str, max_gap: int) -> str:
     return f"{last} + coalesce(CASE WHEN {gap} <= {max_gap} THEN {gap} // 2 END, {max_gap // 2})"
 
 
-def pieces(relation: str, max_gap: int) -> str:
-    """Steps 2 (third pass) and 3: the pieces after ping-pong, timed (``person, area_id, first_t, last_t,
-    start_t, end_t``).
-
-    Each episode is one piece in its first run's area, or two when its last run is in another area. Over the
-    episodes' first and last runs, a last run (``joined``) in its episode's area (the row before) continues
-    that piece; every other row starts one, which ends at the event before the next start.
-    """
-    skip = f"coalesce(lead(joined) OVER ({ORDER}) AND lead(area_id) OVER ({ORDER}) = area_id, false)"
-    ends = f"""
-        SELECT person, area_id, first_t, before_t,
-               NOT joined OR area_id <> lag(area_id) OVER ({ORDER}) AS starts,
-               CASE WHEN {skip} THEN coalesce(lead(before_t, 2) OVER ({ORDER}), final_t)
-                    ELSE coalesce(lead(before_t) OVER ({ORDER}), final_t) END AS last_t,
-               CASE WHEN {skip} THEN lead(first_t, 2) OVER ({ORDER}) ELSE lead(first_t) OVER ({ORDER}) END AS after_t
-        FROM {relation}"""
-    return f"""
-    SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
-           {_end('last_t', 'after_t', max_gap)} AS end_t
-    FROM ({ends}) WHERE starts
-    """
-
-
-def kept(relation: str, max_gap: int) -> str:
-    """Step 4: the pieces covering at least ``MIN_STAY``, timed again among themselves."""
+def timed(relation: str, max_gap: int, where: str = "true") -> str:
+    """The pieces of ``relation`` meeting ``where``, each with where it starts and ends among them."""
     neighbours = f"""
         SELECT person, area_id, first_t, last_t, lag(last_t) OVER ({ORDER}) AS before_t,
                lead(first_t) OVER ({ORDER}) AS after_t
-        FROM {relation} WHERE end_t - start_t >= {MIN_STAY}"""
+        FROM {relation} WHERE {where}"""
     return f"""
     SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
            {_end('last_t', 'after_t', max_gap)} AS end_t
@@ -162,9 +194,11 @@ def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
     return [
         ("stay_runs", runs(max_gap)),
         ("stay_returns", returns("stay_runs", max_gap)),
-        ("stay_episode_ends", episode_ends("stay_returns")),
-        ("stay_pieces", pieces("stay_episode_ends", max_gap)),
-        ("stays", kept("stay_pieces", max_gap)),
+        ("stay_episodes", episodes("stay_returns")),
+        ("stay_pieces", episode_pieces("stay_episodes")),
+        ("stay_merged", merged("stay_pieces", max_gap)),
+        ("stay_timed", timed("stay_merged", max_gap)),
+        ("stays", timed("stay_timed", max_gap, f"end_t - start_t >= {MIN_STAY}")),
     ]
 
 

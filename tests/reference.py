@@ -150,16 +150,38 @@ def joined(pieces: list[tuple[str, int, int]], max_gap: int) -> list[tuple[str, 
 
 
 def timed(pieces: list[tuple[str, int, int]], max_gap: int) -> list[tuple[str, int, int, int, int]]:
-    """Pieces with where each starts and ends: neighbours at most max_gap apart meet at the middle of the silence
-    (rounded down); otherwise each reaches max_gap // 2 into it."""
+    """Pieces with where each starts and ends: neighbours at most max_gap apart meet inside the silence (see
+    meeting); otherwise each reaches max_gap // 2 into it."""
     out = []
     for i, (area, first, last) in enumerate(pieces):
-        before = first - pieces[i - 1][2] if i > 0 else max_gap + 1
-        after = pieces[i + 1][1] - last if i + 1 < len(pieces) else max_gap + 1
-        start = first - (before - before // 2 if before <= max_gap else max_gap // 2)
-        end = last + (after // 2 if after <= max_gap else max_gap // 2)
+        before = pieces[i - 1][2] if i > 0 else None
+        after = pieces[i + 1][1] if i + 1 < len(pieces) else None
+        start = meeting(before, first) if before is not None and first - before <= max_gap else first - max_gap // 2
+        end = meeting(last, after) if after is not None and after - last <= max_gap else last + max_gap // 2
         out.append((area, first, last, start, end))
     return out
+
+
+def waking_seconds(a: int, b: int) -> int:
+    """Seconds of [a, b) outside the nights (22:00 to 06:00 local)."""
+    day = 86400
+    return sum(max(0, min(b, d * day + 22 * 3600) - max(a, d * day + 6 * 3600)) for d in range(a // day, b // day + 1))
+
+
+def meeting(last: int, after: int) -> int:
+    """The moment a silence from ``last`` to ``after`` is split at: walking forward from ``last``, the latest
+    moment after half its waking seconds (rounded down), skipping a night reached on the way; never after
+    ``after``."""
+    day, m, remaining = 86400, last, waking_seconds(last, after) // 2
+    while True:
+        second = m % day
+        if second >= 22 * 3600 or second < 6 * 3600:  # in a night: go to its end
+            m += (day if second >= 22 * 3600 else 0) - second + 6 * 3600
+            continue
+        room = m - second + 22 * 3600 - m
+        if remaining < room:
+            return min(after, m + remaining)
+        m, remaining = m + room, remaining - room
 
 
 def stays(ev: pd.DataFrame, max_gap: int = MAX_GAP) -> pd.DataFrame:

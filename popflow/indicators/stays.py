@@ -55,10 +55,12 @@ the person's last event (``final_t``); so a run's last event is the next run's
 
 from __future__ import annotations
 
-from popflow.indicators.blocks import with_query
+from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, with_query
 
 RETURN_WITHIN = 3600  # a return to an area within this makes the runs between ping-pong
 MIN_STAY = 15 * 60  # a stay covering less is a pass-through
+WAKING_FROM = NIGHT_START + NIGHT_LENGTH - DAY  # 06:00, when a night ends
+WAKING = DAY - NIGHT_LENGTH  # waking seconds in a day
 ORDER = "PARTITION BY person ORDER BY first_t, area_id"
 
 
@@ -131,7 +133,7 @@ def episode_pieces(relation: str) -> str:
     episode = "PARTITION BY person, episode"
     ranked = f"{episode} ORDER BY closing, events DESC, first_t, area_id"
     closing = ", ".join(f"max(CASE WHEN closing THEN {column} END) OVER ({episode}) AS closing_{column}"
-                        for column in ("area_id", "events", "before_t"))
+                        for column in ("area_id", "events", "before_t", "first_t", "last_t"))
     tallies = f"""
         SELECT *, row_number() OVER ({ranked}) AS rank, first_value(area_id) OVER ({ranked}) AS episode_area,
                first_value(events) OVER ({ranked}) AS episode_events, min(first_t) OVER ({episode}) AS episode_first,
@@ -139,7 +141,11 @@ def episode_pieces(relation: str) -> str:
         FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(first_t) AS first_t,
                      max(last_t) AS last_t, max(before_t) AS before_t
               FROM {relation} WHERE NOT alone GROUP BY person, episode, area_id, closing)"""
-    moved = "coalesce(closing_area_id <> episode_area AND closing_events >= episode_events, false)"
+    rule = {0: "closing_events >= episode_events", 1: "closing_events >= 2",
+            2: f"(closing_events >= episode_events OR closing_last_t - closing_first_t > {RETURN_WITHIN})",
+            3: "2 * closing_events >= episode_events",
+            4: f"(closing_events >= episode_events OR closing_last_t - closing_first_t > 3 * {RETURN_WITHIN})"}[MOVED]
+    moved = f"coalesce(closing_area_id <> episode_area AND {rule}, false)"
     return f"""
     SELECT person, area_id, first_t, last_t FROM {relation} WHERE alone
     UNION ALL
@@ -164,16 +170,30 @@ def merged(relation: str, max_gap: int) -> str:
     """
 
 
+MOVED = 0
+def _waking_clock(t: str) -> str:
+    """Waking seconds (time outside the nights, 22:00 to 06:00) from the epoch to the moment ``t``."""
+    return f"(({t}) // {DAY} * {WAKING} + least(greatest(({t}) % {DAY} - {WAKING_FROM}, 0), {WAKING}))"
+
+
+def _meeting(last: str, after: str) -> str:
+    """Where two pieces meet in the silence between ``last`` and ``after`` (at most ``max_gap`` apart): when
+    the waking clock has run half the silence's waking time, at the end of a night where it stops there; a
+    silence with no waking time goes to the earlier piece."""
+    half = f"(({_waking_clock(last)} + {_waking_clock(after)}) // 2)"
+    return f"least({after}, {half} // {WAKING} * {DAY} + {WAKING_FROM} + {half} % {WAKING})"
+
+
 def _start(first: str, before: str, max_gap: int) -> str:
     """Where a piece with first event ``first`` begins, the previous piece's last event being ``before``."""
-    gap = f"({first} - {before})"
-    return f"{first} - coalesce(CASE WHEN {gap} <= {max_gap} THEN {gap} - {gap} // 2 END, {max_gap // 2})"
+    return f"coalesce(CASE WHEN {first} - {before} <= {max_gap} THEN {_meeting(before, first)} END, " \
+           f"{first} - {max_gap // 2})"
 
 
 def _end(last: str, after: str, max_gap: int) -> str:
     """Where a piece with last event ``last`` ends, the next piece's first event being ``after``."""
-    gap = f"({after} - {last})"
-    return f"{last} + coalesce(CASE WHEN {gap} <= {max_gap} THEN {gap} // 2 END, {max_gap // 2})"
+    return f"coalesce(CASE WHEN {after} - {last} <= {max_gap} THEN {_meeting(last, after)} END, " \
+           f"{last} + {max_gap // 2})"
 
 
 def timed(relation: str, max_gap: int, where: str = "true") -> str:

@@ -133,7 +133,7 @@ def episode_pieces(relation: str) -> str:
     episode = "PARTITION BY person, episode"
     ranked = f"{episode} ORDER BY closing, events DESC, first_t, area_id"
     closing = ", ".join(f"max(CASE WHEN closing THEN {column} END) OVER ({episode}) AS closing_{column}"
-                        for column in ("area_id", "events", "before_t", "first_t", "last_t"))
+                        for column in ("area_id", "events", "before_t"))
     tallies = f"""
         SELECT *, row_number() OVER ({ranked}) AS rank, first_value(area_id) OVER ({ranked}) AS episode_area,
                first_value(events) OVER ({ranked}) AS episode_events, min(first_t) OVER ({episode}) AS episode_first,
@@ -141,11 +141,7 @@ def episode_pieces(relation: str) -> str:
         FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(first_t) AS first_t,
                      max(last_t) AS last_t, max(before_t) AS before_t
               FROM {relation} WHERE NOT alone GROUP BY person, episode, area_id, closing)"""
-    rule = {0: "closing_events >= episode_events", 1: "closing_events >= 2",
-            2: f"(closing_events >= episode_events OR closing_last_t - closing_first_t > {RETURN_WITHIN})",
-            3: "2 * closing_events >= episode_events",
-            4: f"(closing_events >= episode_events OR closing_last_t - closing_first_t > 3 * {RETURN_WITHIN})"}[MOVED]
-    moved = f"coalesce(closing_area_id <> episode_area AND {rule}, false)"
+    moved = "coalesce(closing_area_id <> episode_area AND closing_events >= episode_events, false)"
     return f"""
     SELECT person, area_id, first_t, last_t FROM {relation} WHERE alone
     UNION ALL
@@ -170,7 +166,6 @@ def merged(relation: str, max_gap: int) -> str:
     """
 
 
-MOVED = 0
 def _waking_clock(t: str) -> str:
     """Waking seconds (time outside the nights, 22:00 to 06:00) from the epoch to the moment ``t``."""
     return f"(({t}) // {DAY} * {WAKING} + least(greatest(({t}) % {DAY} - {WAKING_FROM}, 0), {WAKING}))"

@@ -19,38 +19,51 @@ become a timeline in four steps:
    within minutes, A B C A, or a single B event between As). A return *spans*
    the runs from the one it returns to up to itself. Runs linked by spans that
    overlap form an *episode* (an alternation A B A B A is one episode); a run
-   in no span is an episode of its own. Every run of an episode takes the area
-   of the episode's first run, except its last run, which keeps its own: an
-   alternation back to where it began is one stay; one that ends in another
-   area is one move, at its end.
+   in no span is an episode of its own. An episode's *area* is the area
+   holding most of its events, its last run left out when it has several
+   (ties: the area met first). Every run of the episode takes that area,
+   except a last run in another area holding at least as many events as the
+   episode's area does in its other runs, which keeps its own: the person
+   moved there, one move at the episode's end. So an alternation is one stay
+   in the area most of it was seen in, whichever tower it began or ended on
+   (A B A B, B A A B A); a last event across the border before a quiet night
+   stays in the episode; ping-pong that goes on to more events elsewhere is
+   one move.
 3. **Stays.** Consecutive runs of one area (after step 2) without a silence
    longer than ``max_gap`` make a stay, from its first event (``first_t``) to
-   its last (``last_t``). A stay reaches into the silence on each side of it:
-   when the neighbouring stay's events are at most ``max_gap`` away, the two
-   meet at the middle of the silence (``last_t + gap // 2`` of the earlier
-   one); otherwise each reaches ``max_gap // 2`` into it, and the rest is
-   *unknown* (the person is placed nowhere). A stay with no neighbour on a side
-   reaches ``max_gap // 2`` into that side. So a stay lasts through silence up
-   to ``max_gap``, two stays meet inside the gap between their events, and no
-   stay reaches more than half of ``max_gap`` (rounded up) beyond its events.
-   It covers ``[start_t, end_t)``.
+   its last (``last_t``). A stay reaches into the silence on each side of it.
+   When the neighbouring stay's events are at most ``max_gap`` away, the two
+   meet inside the silence where half of its *waking time* (the time outside
+   the nights, 22:00 to 06:00 local) has passed: a move is placed in waking
+   hours, so a silence over a night goes to the earlier stay until the middle
+   of its waking part, and a silence with no waking time goes wholly to the
+   earlier stay. Exactly: with a *waking clock* counting waking seconds, they
+   meet at the last moment the clock shows the mean (rounded down) of its
+   readings at the two events - 06:00 when it shows it through a night - and
+   no later than the later event. Otherwise each reaches ``max_gap // 2``
+   into the silence, and the rest is *unknown* (the person is placed
+   nowhere). A stay with no neighbour on a side reaches ``max_gap // 2`` into
+   that side. It covers ``[start_t, end_t)``.
 4. **Pass-throughs.** A stay covering less than ``MIN_STAY`` (an area crossed
    on the way) is dropped with its events, and the stays left are timed again
    among themselves as in step 3.
 
 Consecutive stays of a person are joined by a **move**; a move between stays
-in different areas is a trip. Guarantees: a person's stays do not overlap and
-each holds at least one of their events; a person with events has at least
-one stay; every moment of a stay lies within ``max_gap / 2`` (rounded up) of
-one of the person's events. Two consecutive stays share an area only where
-dropped pass-throughs lay between them, and then place the person exactly as
-one stay would.
+in different areas is a trip. Guarantees: a person's stays do not overlap,
+each begins at one of their events and holds at least one of their events in
+its area; a person with events has at least one stay; every moment of a stay
+lies between two of the person's events at most ``max_gap`` apart or within
+``max_gap / 2`` (rounded up) of one of their events. Two consecutive stays
+share an area only where dropped pass-throughs lay between them, and then
+place the person exactly as one stay would.
 
-Each step is a pass of window functions over the person's runs in time order
-(no recursion). A run is carried as its area, its first event (``first_t``),
-the person's event before it (``before_t``, the previous run's last event) and
-the person's last event (``final_t``); so a run's last event is the next run's
-``before_t``.
+Each step is a pass of window functions over the person's runs in time order,
+or a grouping (no recursion). A run is carried as its area, its first event
+(``first_t``), the person's event before it (``before_t``), its last event
+(``last_t``, the next run's ``before_t``) and its number of events (the
+difference of its first event's number among the person's events and the next
+run's). An episode of several runs is tallied per area; a run alone skips
+the tally.
 """
 
 from __future__ import annotations

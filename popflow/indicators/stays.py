@@ -107,7 +107,8 @@ def returns(relation: str, max_gap: int) -> str:
     """Step 2, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
     before it; each run's event count and last event."""
     return f"""
-    SELECT person, area_id, first_t, before_t, {_returns(2, max_gap)} AS returns_2, {_returns(3, max_gap)} AS returns_3,
+    SELECT person, area_id, first_t, before_t, final_t, {_returns(2, max_gap)} AS returns_2,
+           {_returns(3, max_gap)} AS returns_3,
            coalesce(lead(n) OVER ({ORDER}), total + 1) - n AS events,
            coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t
     FROM {relation}"""
@@ -124,11 +125,11 @@ def episodes(relation: str) -> str:
     """Step 2, second pass: each run's episode (numbered in time order); ``closing`` marks the last run of an
     episode of several runs."""
     members = f"""
-        SELECT person, area_id, first_t, before_t, last_t, events, {_spanned(0)} AS joined,
+        SELECT person, area_id, first_t, before_t, last_t, final_t, events, {_spanned(0)} AS joined,
                {_spanned(1)} AS continued
         FROM {relation}"""
     return f"""
-    SELECT person, area_id, first_t, before_t, last_t, events, joined AND NOT continued AS closing,
+    SELECT person, area_id, first_t, before_t, last_t, final_t, events, joined AND NOT continued AS closing,
            NOT joined AND NOT continued AS alone,
            sum(CASE WHEN joined THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS episode
     FROM ({members})"""
@@ -152,30 +153,40 @@ def episode_pieces(relation: str) -> str:
                first_value(events) OVER ({ranked}) AS episode_events, min(first_t) OVER ({episode}) AS episode_first,
                max(last_t) OVER ({episode}) AS episode_last, {closing}
         FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(first_t) AS first_t,
-                     max(last_t) AS last_t, max(before_t) AS before_t
+                     max(last_t) AS last_t, max(before_t) AS before_t, max(final_t) AS final_t
               FROM {relation} WHERE NOT alone GROUP BY person, episode, area_id, closing)"""
     moved = "coalesce(closing_area_id <> episode_area AND closing_events >= episode_events, false)"
     return f"""
-    SELECT person, area_id, first_t, last_t FROM {relation} WHERE alone
+    SELECT person, area_id, first_t, last_t, final_t FROM {relation} WHERE alone
     UNION ALL
     SELECT person, area_id, CASE WHEN closing THEN first_t ELSE episode_first END AS first_t,
-           CASE WHEN closing THEN last_t WHEN moved THEN closing_before_t ELSE episode_last END AS last_t
+           CASE WHEN closing THEN last_t WHEN moved THEN closing_before_t ELSE episode_last END AS last_t, final_t
     FROM (SELECT *, {moved} AS moved FROM ({tallies}))
     WHERE rank = 1 OR closing AND moved
     """
 
 
-def merged(relation: str, max_gap: int) -> str:
-    """Step 3: consecutive pieces of one area without a silence longer than ``max_gap`` joined into one."""
-    continues = (f"coalesce(area_id = lag(area_id) OVER ({ORDER}) "
-                 f"AND first_t - lag(last_t) OVER ({ORDER}) <= {max_gap}, false)")
-    numbered = f"""
-        SELECT person, area_id, first_t, last_t,
-               sum(CASE WHEN continues THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS stay
-        FROM (SELECT person, area_id, first_t, last_t, {continues} AS continues FROM {relation})"""
+def joined(relation: str, max_gap: int) -> str:
+    """Step 3, and its timing: consecutive pieces of one area without a silence longer than ``max_gap`` as one
+    stay, each with where it starts and ends.
+
+    A piece starts a stay unless it continues the one before; a stay's last event is the one before the next
+    stay's first piece (its ``before_t``), or the person's last event.
+    """
+    starts = f"""
+        SELECT person, area_id, first_t, final_t, before_t FROM (
+            SELECT person, area_id, first_t, final_t, lag(last_t) OVER ({ORDER}) AS before_t,
+                   lag(area_id) OVER ({ORDER}) AS before_area
+            FROM {relation})
+        WHERE before_area IS NULL OR before_area <> area_id OR first_t - before_t > {max_gap}"""
+    ends = f"""
+        SELECT person, area_id, first_t, before_t, coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t,
+               lead(first_t) OVER ({ORDER}) AS after_t
+        FROM ({starts})"""
     return f"""
-    SELECT person, min(area_id) AS area_id, min(first_t) AS first_t, max(last_t) AS last_t
-    FROM ({numbered}) GROUP BY person, stay
+    SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
+           {_end('last_t', 'after_t', max_gap)} AS end_t
+    FROM ({ends})
     """
 
 
@@ -224,8 +235,7 @@ def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
         ("stay_returns", returns("stay_runs", max_gap)),
         ("stay_episodes", episodes("stay_returns")),
         ("stay_pieces", episode_pieces("stay_episodes")),
-        ("stay_merged", merged("stay_pieces", max_gap)),
-        ("stay_timed", timed("stay_merged", max_gap)),
+        ("stay_timed", joined("stay_pieces", max_gap)),
         ("stays", timed("stay_timed", max_gap, f"end_t - start_t >= {MIN_STAY}")),
     ]
 

@@ -178,7 +178,7 @@ def meeting(last: int, after: int) -> int:
         if second >= 22 * 3600 or second < 6 * 3600:  # in a night: go to its end
             m += (day if second >= 22 * 3600 else 0) - second + 6 * 3600
             continue
-        room = m - second + 22 * 3600 - m
+        room = 22 * 3600 - second  # waking seconds left before the night
         if remaining < room:
             return min(after, m + remaining)
         m, remaining = m + room, remaining - room

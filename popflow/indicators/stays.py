@@ -167,8 +167,8 @@ def episode_pieces(relation: str) -> str:
 
 
 def joined(relation: str, max_gap: int) -> str:
-    """Step 3, and its timing: consecutive pieces of one area without a silence longer than ``max_gap`` as one
-    stay, each with where it starts and ends.
+    """Step 3: consecutive pieces of one area without a silence longer than ``max_gap`` as one stay, each with
+    where it starts and ends.
 
     A piece starts a stay unless it continues the one before; a stay's last event is the one before the next
     stay's first piece (its ``before_t``), or the person's last event.
@@ -196,9 +196,8 @@ def _waking_clock(t: str) -> str:
 
 
 def _meeting(last: str, after: str) -> str:
-    """Where two pieces meet in the silence between ``last`` and ``after`` (at most ``max_gap`` apart): when
-    the waking clock has run half the silence's waking time, at the end of a night where it stops there; a
-    silence with no waking time goes to the earlier piece."""
+    """Where two pieces meet in the silence between ``last`` and ``after`` (at most ``max_gap`` apart): the
+    last moment the waking clock shows the mean of its readings at both (rounded down), at most ``after``."""
     half = f"(({_waking_clock(last)} + {_waking_clock(after)}) // 2)"
     return f"least({after}, {half} // {WAKING} * {DAY} + {WAKING_FROM} + {half} % {WAKING})"
 
@@ -215,12 +214,12 @@ def _end(last: str, after: str, max_gap: int) -> str:
            f"{last} + {max_gap // 2})"
 
 
-def timed(relation: str, max_gap: int, where: str = "true") -> str:
-    """The pieces of ``relation`` meeting ``where``, each with where it starts and ends among them."""
+def kept(relation: str, max_gap: int) -> str:
+    """Step 4: the stays covering at least ``MIN_STAY``, timed again among themselves."""
     neighbours = f"""
         SELECT person, area_id, first_t, last_t, lag(last_t) OVER ({ORDER}) AS before_t,
                lead(first_t) OVER ({ORDER}) AS after_t
-        FROM {relation} WHERE {where}"""
+        FROM {relation} WHERE end_t - start_t >= {MIN_STAY}"""
     return f"""
     SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
            {_end('last_t', 'after_t', max_gap)} AS end_t
@@ -236,7 +235,7 @@ def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
         ("stay_episodes", episodes("stay_returns")),
         ("stay_pieces", episode_pieces("stay_episodes")),
         ("stay_timed", joined("stay_pieces", max_gap)),
-        ("stays", timed("stay_timed", max_gap, f"end_t - start_t >= {MIN_STAY}")),
+        ("stays", kept("stay_timed", max_gap)),
     ]
 
 

@@ -83,19 +83,21 @@ def from_epoch(seconds: int) -> pd.Timestamp:
 def timeline(events: list[tuple[int, str]], max_gap: int = MAX_GAP) -> list[tuple[str, int, int, int, int]]:
     """One person's stays ``(area, first event, last event, start, end)`` from ``(t, area)`` events, step by step
     as the stays definition says it in words."""
-    pieces = [piece for episode in episodes(runs(sorted(events), max_gap), max_gap) for piece in absorbed(episode)]
+    placed = [piece for episode in episodes(runs(sorted(events), max_gap), max_gap) for piece in placed_in(episode)]
+    pieces = joined(placed, max_gap)
     kept = [(area, first, last) for area, first, last, start, end in timed(pieces, max_gap) if end - start >= MIN_STAY]
     return timed(kept, max_gap)
 
 
 def runs(events: list[tuple[int, str]], max_gap: int) -> list[list]:
-    """[area, first, last] of consecutive events in one area without a silence over max_gap."""
+    """[area, first, last, events] of consecutive events in one area without a silence over max_gap."""
     out = []
     for t, area in events:
         if out and out[-1][0] == area and t - out[-1][2] <= max_gap:
             out[-1][2] = t
+            out[-1][3] += 1
         else:
-            out.append([area, t, t])
+            out.append([area, t, t, 1])
     return out
 
 
@@ -120,25 +122,66 @@ def returns(runs_: list[list], s: int, back: int, max_gap: int) -> bool:
     return runs_[s][0] == runs_[s - back][0] and (away <= RETURN_WITHIN or (away <= max_gap and single))
 
 
-def absorbed(episode: list[list]) -> list[tuple[str, int, int]]:
-    """An episode in its first run's area, its last run apart when in another area."""
-    first, last = episode[0], episode[-1]
-    if last[0] == first[0]:
-        return [(first[0], first[1], last[2])]
-    return [(first[0], first[1], episode[-2][2]), (last[0], last[1], last[2])]
+def placed_in(episode: list[list]) -> list[tuple[str, int, int]]:
+    """An episode in the area holding most of its events outside its last run (ties: the area met first); its
+    last run apart when in another area with at least as many events as that area holds."""
+    if len(episode) == 1:
+        area, first, last, _ = episode[0]
+        return [(area, first, last)]
+    *before, closing = episode
+    tally: dict[str, int] = {}
+    for run in before:  # dicts keep the order areas are met in
+        tally[run[0]] = tally.get(run[0], 0) + run[3]
+    area = max(tally, key=lambda a: tally[a])  # max keeps the first of equal counts
+    if closing[0] != area and closing[3] >= tally[area]:
+        return [(area, episode[0][1], before[-1][2]), (closing[0], closing[1], closing[2])]
+    return [(area, episode[0][1], closing[2])]
+
+
+def joined(pieces: list[tuple[str, int, int]], max_gap: int) -> list[tuple[str, int, int]]:
+    """Consecutive pieces of one area at most max_gap apart as one."""
+    out: list[tuple[str, int, int]] = []
+    for area, first, last in pieces:
+        if out and out[-1][0] == area and first - out[-1][2] <= max_gap:
+            out[-1] = (area, out[-1][1], last)
+        else:
+            out.append((area, first, last))
+    return out
 
 
 def timed(pieces: list[tuple[str, int, int]], max_gap: int) -> list[tuple[str, int, int, int, int]]:
-    """Pieces with where each starts and ends: neighbours at most max_gap apart meet at the middle of the silence
-    (rounded down); otherwise each reaches max_gap // 2 into it."""
+    """Pieces with where each starts and ends: neighbours at most max_gap apart meet inside the silence (see
+    meeting); otherwise each reaches max_gap // 2 into it."""
     out = []
     for i, (area, first, last) in enumerate(pieces):
-        before = first - pieces[i - 1][2] if i > 0 else max_gap + 1
-        after = pieces[i + 1][1] - last if i + 1 < len(pieces) else max_gap + 1
-        start = first - (before - before // 2 if before <= max_gap else max_gap // 2)
-        end = last + (after // 2 if after <= max_gap else max_gap // 2)
+        before = pieces[i - 1][2] if i > 0 else None
+        after = pieces[i + 1][1] if i + 1 < len(pieces) else None
+        start = meeting(before, first) if before is not None and first - before <= max_gap else first - max_gap // 2
+        end = meeting(last, after) if after is not None and after - last <= max_gap else last + max_gap // 2
         out.append((area, first, last, start, end))
     return out
+
+
+def waking_seconds(a: int, b: int) -> int:
+    """Seconds of [a, b) outside the nights (22:00 to 06:00 local)."""
+    day = 86400
+    return sum(max(0, min(b, d * day + 22 * 3600) - max(a, d * day + 6 * 3600)) for d in range(a // day, b // day + 1))
+
+
+def meeting(last: int, after: int) -> int:
+    """The moment a silence from ``last`` to ``after`` is split at: walking forward from ``last``, the latest
+    moment after half its waking seconds (rounded down), skipping a night reached on the way; never after
+    ``after``."""
+    day, m, remaining = 86400, last, waking_seconds(last, after) // 2
+    while True:
+        second = m % day
+        if second >= 22 * 3600 or second < 6 * 3600:  # in a night: go to its end
+            m += (day if second >= 22 * 3600 else 0) - second + 6 * 3600
+            continue
+        room = 22 * 3600 - second  # waking seconds left before the night
+        if remaining < room:
+            return min(after, m + remaining)
+        m, remaining = m + room, remaining - room
 
 
 def stays(ev: pd.DataFrame, max_gap: int = MAX_GAP) -> pd.DataFrame:

@@ -64,11 +64,28 @@ def test_a_single_event_across_the_border_hours_from_the_others_is_absorbed():
                                 stay("A", "2026-01-20 15:35", "2026-01-21 00:00")]
 
 
-def test_ping_pong_on_the_way_to_another_area_is_one_move_at_its_end():
+def test_ping_pong_that_starts_across_the_border_is_placed_where_most_events_are():
+    events = [("2026-01-20 08:00", "B"), ("2026-01-20 08:03", "A"), ("2026-01-20 08:04", "A"),
+              ("2026-01-20 08:06", "A"), ("2026-01-20 08:09", "B"), ("2026-01-20 08:12", "A"),
+              ("2026-01-20 11:00", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 02:00", "2026-01-20 17:00")]
+
+
+def test_an_evening_ending_across_the_border_before_a_quiet_night_stays_home():
+    events = [("2026-01-20 20:00", "A"), ("2026-01-20 20:05", "B"), ("2026-01-20 20:10", "A"),
+              ("2026-01-20 20:40", "A"), ("2026-01-20 20:50", "B"), ("2026-01-20 20:51", "B"),
+              ("2026-01-21 07:30", "A"), ("2026-01-21 07:45", "A")]
+    assert timeline(events) == [stay("A", "2026-01-20 14:00", "2026-01-21 13:45")]
+
+
+def test_ping_pong_then_a_move_is_one_move_at_its_end():
     events = [("2026-01-20 07:00", "A"), ("2026-01-20 08:00", "A"), ("2026-01-20 08:05", "B"),
-              ("2026-01-20 08:10", "A"), ("2026-01-20 08:15", "B"), ("2026-01-20 12:00", "B")]
+              ("2026-01-20 08:10", "A"), ("2026-01-20 08:15", "B"), ("2026-01-20 08:40", "B"),
+              ("2026-01-20 12:00", "B")]
     assert timeline(events) == [stay("A", "2026-01-20 01:00", "2026-01-20 08:12:30"),
                                 stay("B", "2026-01-20 08:12:30", "2026-01-20 18:00")]
+    # Fewer events there than in the alternation are no evidence of a move: the person stays.
+    assert timeline(events[:-1]) == [stay("A", "2026-01-20 01:00", "2026-01-20 14:40")]
 
 
 def test_a_silent_night_at_home_is_one_stay():
@@ -80,6 +97,17 @@ def test_a_commute_with_one_event_at_each_end_meets_in_the_gap():
     events = [("2026-01-20 07:00", "A"), ("2026-01-20 10:00", "B")]
     assert timeline(events) == [stay("A", "2026-01-20 01:00", "2026-01-20 08:30"),
                                 stay("B", "2026-01-20 08:30", "2026-01-20 16:00")]
+
+
+def test_a_move_across_a_quiet_night_is_placed_in_waking_hours():
+    # 1 h of waking time before the night and 2 h after it: the stays meet 1.5 h into it, at 06:30.
+    events = [("2026-01-20 21:00", "A"), ("2026-01-21 08:00", "B")]
+    assert timeline(events) == [stay("A", "2026-01-20 15:00", "2026-01-21 06:30"),
+                                stay("B", "2026-01-21 06:30", "2026-01-21 14:00")]
+    # A silence inside one night has no waking time: it goes to the earlier stay.
+    events = [("2026-01-20 23:00", "A"), ("2026-01-21 02:00", "B")]
+    assert timeline(events) == [stay("A", "2026-01-20 17:00", "2026-01-21 02:00"),
+                                stay("B", "2026-01-21 02:00", "2026-01-21 08:00")]
 
 
 def test_a_phone_off_for_two_days_is_unknown_in_between():
@@ -152,16 +180,19 @@ def test_stays_invariants(steps, max_gap):
         assert (rows["start_t"].iloc[1:].to_numpy() >= rows["end_t"].iloc[:-1].to_numpy()).all()
         assert (rows["end_t"] - rows["start_t"] >= MIN_STAY).all()
         for row in rows.itertuples():
-            assert (row.first_t, row.area_id) in mine  # a stay begins at one of the person's events in its area
+            assert row.first_t in {t for t, _ in mine}  # a stay begins at one of the person's events
+            assert any(row.first_t <= t <= row.last_t and a == row.area_id for t, a in mine)  # one in its area
             assert row.start_t <= row.first_t <= row.last_t <= row.end_t
-            assert within_reach(row.start_t, row.end_t, [t for t, _ in mine], math.ceil(gap / 2))
+            assert within_reach(row.start_t, row.end_t, [t for t, _ in mine], gap)
 
 
-def within_reach(start: int, end: int, times: list[int], reach: int) -> bool:
-    """Whether every moment of [start, end) lies within ``reach`` of one of ``times``."""
-    covered = start
-    for t in times:
+def within_reach(start: int, end: int, times: list[int], max_gap: int) -> bool:
+    """Whether every moment of [start, end) lies within ``max_gap / 2`` (rounded up) of one of ``times`` or
+    between two consecutive ones at most ``max_gap`` apart."""
+    reach, covered = math.ceil(max_gap / 2), start
+    for i, t in enumerate(times):
         if t - reach > covered:
             break
-        covered = max(covered, t + reach)
+        joined = i + 1 < len(times) and times[i + 1] - t <= max_gap
+        covered = max(covered, times[i + 1] if joined else t + reach)
     return covered >= end

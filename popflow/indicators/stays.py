@@ -19,60 +19,78 @@ become a timeline in four steps:
    within minutes, A B C A, or a single B event between As). A return *spans*
    the runs from the one it returns to up to itself. Runs linked by spans that
    overlap form an *episode* (an alternation A B A B A is one episode); a run
-   in no span is an episode of its own. Every run of an episode takes the area
-   of the episode's first run, except its last run, which keeps its own: an
-   alternation back to where it began is one stay; one that ends in another
-   area is one move, at its end.
+   in no span is an episode of its own. An episode's *area* is the area
+   holding most of its events, its last run left out when it has several
+   (ties: the area met first). Every run of the episode takes that area,
+   except a last run in another area holding at least as many events as the
+   episode's area does in its other runs, which keeps its own: the person
+   moved there, one move at the episode's end. So an alternation is one stay
+   in the area most of it was seen in, whichever tower it began or ended on
+   (A B A B, B A A B A); a last event across the border before a quiet night
+   stays in the episode; ping-pong that goes on to more events elsewhere is
+   one move.
 3. **Stays.** Consecutive runs of one area (after step 2) without a silence
    longer than ``max_gap`` make a stay, from its first event (``first_t``) to
-   its last (``last_t``). A stay reaches into the silence on each side of it:
-   when the neighbouring stay's events are at most ``max_gap`` away, the two
-   meet at the middle of the silence (``last_t + gap // 2`` of the earlier
-   one); otherwise each reaches ``max_gap // 2`` into it, and the rest is
-   *unknown* (the person is placed nowhere). A stay with no neighbour on a side
-   reaches ``max_gap // 2`` into that side. So a stay lasts through silence up
-   to ``max_gap``, two stays meet inside the gap between their events, and no
-   stay reaches more than half of ``max_gap`` (rounded up) beyond its events.
-   It covers ``[start_t, end_t)``.
+   its last (``last_t``). A stay reaches into the silence on each side of it.
+   When the neighbouring stay's events are at most ``max_gap`` away, the two
+   meet inside the silence where half of its *waking time* (the time outside
+   the nights, 22:00 to 06:00 local) has passed: a move is placed in waking
+   hours, so a silence over a night goes to the earlier stay until the middle
+   of its waking part, and a silence with no waking time goes wholly to the
+   earlier stay. Exactly: with a *waking clock* counting waking seconds, they
+   meet at the last moment the clock shows the mean (rounded down) of its
+   readings at the two events - 06:00 when it shows it through a night - and
+   no later than the later event. Otherwise each reaches ``max_gap // 2``
+   into the silence, and the rest is *unknown* (the person is placed
+   nowhere). A stay with no neighbour on a side reaches ``max_gap // 2`` into
+   that side. It covers ``[start_t, end_t)``.
 4. **Pass-throughs.** A stay covering less than ``MIN_STAY`` (an area crossed
    on the way) is dropped with its events, and the stays left are timed again
    among themselves as in step 3.
 
 Consecutive stays of a person are joined by a **move**; a move between stays
-in different areas is a trip. Guarantees: a person's stays do not overlap and
-each holds at least one of their events; a person with events has at least
-one stay; every moment of a stay lies within ``max_gap / 2`` (rounded up) of
-one of the person's events. Two consecutive stays share an area only where
-dropped pass-throughs lay between them, and then place the person exactly as
-one stay would.
+in different areas is a trip. Guarantees: a person's stays do not overlap,
+each begins at one of their events and holds at least one of their events in
+its area; a person with events has at least one stay; every moment of a stay
+lies between two of the person's events at most ``max_gap`` apart or within
+``max_gap / 2`` (rounded up) of one of their events. Two consecutive stays
+share an area only where dropped pass-throughs lay between them, and then
+place the person exactly as one stay would.
 
-Each step is a pass of window functions over the person's runs in time order
-(no recursion). A run is carried as its area, its first event (``first_t``),
-the person's event before it (``before_t``, the previous run's last event) and
-the person's last event (``final_t``); so a run's last event is the next run's
-``before_t``.
+Each step is a pass of window functions over the person's runs in time order,
+or a grouping (no recursion). A run is carried as its area, its first event
+(``first_t``), the person's event before it (``before_t``), its last event
+(``last_t``, the next run's ``before_t``) and its number of events (the
+difference of its first event's number among the person's events and the next
+run's). An episode of several runs is tallied per area; a run alone skips
+the tally.
 """
 
 from __future__ import annotations
 
-from popflow.indicators.blocks import with_query
+from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, with_query
 
 RETURN_WITHIN = 3600  # a return to an area within this makes the runs between ping-pong
 MIN_STAY = 15 * 60  # a stay covering less is a pass-through
+WAKING_FROM = NIGHT_START + NIGHT_LENGTH - DAY  # 06:00, when a night ends
+WAKING = DAY - NIGHT_LENGTH  # waking seconds in a day
 ORDER = "PARTITION BY person ORDER BY first_t, area_id"
 
 
 def runs(max_gap: int) -> str:
-    """Step 1: runs as pieces (one row per run, at its first event); the person's last event joined from a
-    grouping (cheaper than a second window over every event)."""
+    """Step 1: runs as pieces (one row per run, at its first event, ``n`` its first event's number among the
+    person's events); the person's last event and event count joined from a grouping (cheaper than a second
+    window over every event)."""
     order = "PARTITION BY person ORDER BY t, area_id"
     return f"""
-    SELECT r.person, r.area_id, r.first_t, r.before_t, f.final_t FROM (
-        SELECT person, area_id, t AS first_t, before_t FROM (
-            SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t
+    SELECT r.person, r.area_id, r.first_t, r.before_t, r.n, f.final_t, f.total FROM (
+        SELECT person, area_id, t AS first_t, before_t, n FROM (
+            SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t,
+                   row_number() OVER ({order}) AS n
             FROM events)
         WHERE before_area IS NULL OR before_area <> area_id OR t - before_t > {max_gap}
-    ) r JOIN (SELECT person, max(t) AS final_t FROM events GROUP BY person) f ON f.person = r.person
+    ) r JOIN (SELECT person, max(t) AS final_t, count(*) AS total FROM events GROUP BY person) f
+    ON f.person = r.person
     """
 
 
@@ -87,8 +105,13 @@ def _returns(back: int, max_gap: int) -> str:
 
 def returns(relation: str, max_gap: int) -> str:
     """Step 2, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
-    before it."""
-    return f"SELECT *, {_returns(2, max_gap)} AS returns_2, {_returns(3, max_gap)} AS returns_3 FROM {relation}"
+    before it; each run's event count and last event."""
+    return f"""
+    SELECT person, area_id, first_t, before_t, final_t, {_returns(2, max_gap)} AS returns_2,
+           {_returns(3, max_gap)} AS returns_3,
+           coalesce(lead(n) OVER ({ORDER}), total + 1) - n AS events,
+           coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t
+    FROM {relation}"""
 
 
 def _spanned(run: int) -> str:
@@ -98,54 +121,101 @@ def _spanned(run: int) -> str:
                              for flag, later in spans) + ")"
 
 
-def episode_ends(relation: str) -> str:
-    """Step 2, second pass: the first and last run of each episode, ``joined`` marking a last run that is not
-    also the first."""
+def episodes(relation: str) -> str:
+    """Step 2, second pass: each run's episode (numbered in time order); ``closing`` marks the last run of an
+    episode of several runs."""
+    members = f"""
+        SELECT person, area_id, first_t, before_t, last_t, final_t, events, {_spanned(0)} AS joined,
+               {_spanned(1)} AS continued
+        FROM {relation}"""
     return f"""
-    SELECT person, area_id, first_t, before_t, final_t, joined FROM (
-        SELECT person, area_id, first_t, before_t, final_t, {_spanned(0)} AS joined, {_spanned(1)} AS continued
-        FROM {relation})
-    WHERE NOT joined OR NOT continued
+    SELECT person, area_id, first_t, before_t, last_t, final_t, events, joined AND NOT continued AS closing,
+           NOT joined AND NOT continued AS alone,
+           sum(CASE WHEN joined THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS episode
+    FROM ({members})"""
+
+
+def episode_pieces(relation: str) -> str:
+    """Step 2, third pass: each episode as one piece in its area, or two when its closing run is a move
+    (``person, area_id, first_t, last_t``).
+
+    A run alone is its own piece. The runs of longer episodes are tallied per episode, area and whether they
+    close the episode; over an episode's tallies in order (non-closing first, most events first, then the
+    earliest, then the smaller area_id) the first gives the episode's area, and the closing tally is a move
+    when it is in another area and holds at least as many events.
     """
+    episode = "PARTITION BY person, episode"
+    ranked = f"{episode} ORDER BY closing, events DESC, first_t, area_id"
+    closing = ", ".join(f"max(CASE WHEN closing THEN {column} END) OVER ({episode}) AS closing_{column}"
+                        for column in ("area_id", "events", "before_t"))
+    tallies = f"""
+        SELECT *, row_number() OVER ({ranked}) AS rank, first_value(area_id) OVER ({ranked}) AS episode_area,
+               first_value(events) OVER ({ranked}) AS episode_events, min(first_t) OVER ({episode}) AS episode_first,
+               max(last_t) OVER ({episode}) AS episode_last, {closing}
+        FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(first_t) AS first_t,
+                     max(last_t) AS last_t, max(before_t) AS before_t, max(final_t) AS final_t
+              FROM {relation} WHERE NOT alone GROUP BY person, episode, area_id, closing)"""
+    moved = "coalesce(closing_area_id <> episode_area AND closing_events >= episode_events, false)"
+    return f"""
+    SELECT person, area_id, first_t, last_t, final_t FROM {relation} WHERE alone
+    UNION ALL
+    SELECT person, area_id, CASE WHEN closing THEN first_t ELSE episode_first END AS first_t,
+           CASE WHEN closing THEN last_t WHEN moved THEN closing_before_t ELSE episode_last END AS last_t, final_t
+    FROM (SELECT *, {moved} AS moved FROM ({tallies}))
+    WHERE rank = 1 OR closing AND moved
+    """
+
+
+def joined(relation: str, max_gap: int) -> str:
+    """Step 3: consecutive pieces of one area without a silence longer than ``max_gap`` as one stay, each with
+    where it starts and ends.
+
+    A piece starts a stay unless it continues the one before; a stay's last event is the one before the next
+    stay's first piece (its ``before_t``), or the person's last event.
+    """
+    starts = f"""
+        SELECT person, area_id, first_t, final_t, before_t FROM (
+            SELECT person, area_id, first_t, final_t, lag(last_t) OVER ({ORDER}) AS before_t,
+                   lag(area_id) OVER ({ORDER}) AS before_area
+            FROM {relation})
+        WHERE before_area IS NULL OR before_area <> area_id OR first_t - before_t > {max_gap}"""
+    ends = f"""
+        SELECT person, area_id, first_t, before_t, coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t,
+               lead(first_t) OVER ({ORDER}) AS after_t
+        FROM ({starts})"""
+    return f"""
+    SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
+           {_end('last_t', 'after_t', max_gap)} AS end_t
+    FROM ({ends})
+    """
+
+
+def _waking_clock(t: str) -> str:
+    """Waking seconds (time outside the nights, 22:00 to 06:00) from the epoch to the moment ``t``."""
+    return f"(({t}) // {DAY} * {WAKING} + least(greatest(({t}) % {DAY} - {WAKING_FROM}, 0), {WAKING}))"
+
+
+def _meeting(last: str, after: str) -> str:
+    """Where two pieces meet in the silence between ``last`` and ``after`` (at most ``max_gap`` apart): the
+    last moment the waking clock shows the mean of its readings at both (rounded down), at most ``after``."""
+    half = f"(({_waking_clock(last)} + {_waking_clock(after)}) // 2)"
+    return f"least({after}, {half} // {WAKING} * {DAY} + {WAKING_FROM} + {half} % {WAKING})"
 
 
 def _start(first: str, before: str, max_gap: int) -> str:
     """Where a piece with first event ``first`` begins, the previous piece's last event being ``before``."""
-    gap = f"({first} - {before})"
-    return f"{first} - coalesce(CASE WHEN {gap} <= {max_gap} THEN {gap} - {gap} // 2 END, {max_gap // 2})"
+    return f"coalesce(CASE WHEN {first} - {before} <= {max_gap} THEN {_meeting(before, first)} END, " \
+           f"{first} - {max_gap // 2})"
 
 
 def _end(last: str, after: str, max_gap: int) -> str:
     """Where a piece with last event ``last`` ends, the next piece's first event being ``after``."""
-    gap = f"({after} - {last})"
-    return f"{last} + coalesce(CASE WHEN {gap} <= {max_gap} THEN {gap} // 2 END, {max_gap // 2})"
-
-
-def pieces(relation: str, max_gap: int) -> str:
-    """Steps 2 (third pass) and 3: the pieces after ping-pong, timed (``person, area_id, first_t, last_t,
-    start_t, end_t``).
-
-    Each episode is one piece in its first run's area, or two when its last run is in another area. Over the
-    episodes' first and last runs, a last run (``joined``) in its episode's area (the row before) continues
-    that piece; every other row starts one, which ends at the event before the next start.
-    """
-    skip = f"coalesce(lead(joined) OVER ({ORDER}) AND lead(area_id) OVER ({ORDER}) = area_id, false)"
-    ends = f"""
-        SELECT person, area_id, first_t, before_t,
-               NOT joined OR area_id <> lag(area_id) OVER ({ORDER}) AS starts,
-               CASE WHEN {skip} THEN coalesce(lead(before_t, 2) OVER ({ORDER}), final_t)
-                    ELSE coalesce(lead(before_t) OVER ({ORDER}), final_t) END AS last_t,
-               CASE WHEN {skip} THEN lead(first_t, 2) OVER ({ORDER}) ELSE lead(first_t) OVER ({ORDER}) END AS after_t
-        FROM {relation}"""
-    return f"""
-    SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
-           {_end('last_t', 'after_t', max_gap)} AS end_t
-    FROM ({ends}) WHERE starts
-    """
+    return f"coalesce(CASE WHEN {after} - {last} <= {max_gap} THEN {_meeting(last, after)} END, " \
+           f"{last} + {max_gap // 2})"
 
 
 def kept(relation: str, max_gap: int) -> str:
-    """Step 4: the pieces covering at least ``MIN_STAY``, timed again among themselves."""
+    """Step 4: the stays covering at least ``MIN_STAY``, timed again among themselves."""
     neighbours = f"""
         SELECT person, area_id, first_t, last_t, lag(last_t) OVER ({ORDER}) AS before_t,
                lead(first_t) OVER ({ORDER}) AS after_t
@@ -162,9 +232,10 @@ def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
     return [
         ("stay_runs", runs(max_gap)),
         ("stay_returns", returns("stay_runs", max_gap)),
-        ("stay_episode_ends", episode_ends("stay_returns")),
-        ("stay_pieces", pieces("stay_episode_ends", max_gap)),
-        ("stays", kept("stay_pieces", max_gap)),
+        ("stay_episodes", episodes("stay_returns")),
+        ("stay_pieces", episode_pieces("stay_episodes")),
+        ("stay_timed", joined("stay_pieces", max_gap)),
+        ("stays", kept("stay_timed", max_gap)),
     ]
 
 

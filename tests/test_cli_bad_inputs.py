@@ -87,3 +87,18 @@ def test_bad_input_gets_one_line_and_changes_nothing(ws, files, tmp_path, args, 
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output, result.output
     assert sorted(str(p.relative_to(ws)) for p in (ws / "lake").rglob("*")) == lake_before
     assert (ws / "audit.jsonl").read_text() == audit_before
+
+
+@pytest.mark.parametrize(("memory", "message"), [
+    ("2MB", "out of memory: this release needs more than DuckDB's memory limit (2MB)"),
+    ("lots", "memory limit 'lots' (POPFLOW_MEMORY) is not a memory size"),
+])
+def test_a_release_beyond_its_memory_gets_one_line_and_releases_nothing(ws, tmp_path, monkeypatch, memory, message):
+    monkeypatch.setenv("POPFLOW_MEMORY", memory)
+    releases_before, audit_before = sorted((ws / "releases").iterdir()), (ws / "audit.jsonl").read_text()
+    result = CliRunner().invoke(app, ["run", "present-population", "--out", str(tmp_path / "x.csv"), "-w", str(ws)])
+    assert isinstance(result.exception, SystemExit), f"uncaught {result.exception!r}"
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "x.csv").exists()
+    assert sorted((ws / "releases").iterdir()) == releases_before
+    assert (ws / "audit.jsonl").read_text() == audit_before

@@ -116,11 +116,9 @@ def popflow_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "popflow", *arguments]
 
 
-def run_steps(inputs: Path, workspace: Path, report) -> None:
-    """Ingest ``inputs`` into a fresh ``workspace`` and run the releases, each step measured by ``report``.
-
-    The commands' own output goes to ``<workspace>.log``.
-    """
+def run_steps(inputs: Path, workspace: Path, report, after=lambda step: None) -> None:
+    """Ingest ``inputs`` into a fresh ``workspace`` and run the releases, each step measured by ``report``
+    and followed by ``after(step)``. The commands' own output goes to ``<workspace>.log``."""
     shutil.rmtree(workspace, ignore_errors=True)
     log, spill = workspace.with_suffix(".log"), workspace / ".tmp"
     with log.open("w") as sink:
@@ -133,32 +131,29 @@ def run_steps(inputs: Path, workspace: Path, report) -> None:
     # DuckDB spills into ".tmp" of the current folder: the ingest runs in the workspace so that it spills there.
     report("ingest events", measured(popflow_command("ingest", "events", str(inputs / "events"),
                                                      "-w", str(workspace)), spill, log, cwd=workspace))
+    after("ingest events")
     for name in RELEASES:
         out = workspace / f"{name}.parquet"
         report(name, measured(popflow_command("run", name, "-o", str(out), "-w", str(workspace)), spill, log))
+        after(name)
 
 
-def spot_check(full: Path, small: Path, chunks: int) -> list[str]:
-    """Differences between the full run's releases and ``chunks`` × the small run's; empty when they agree."""
-    problems = []
+def spot_check(full: Path, small: Path, name: str, chunks: int) -> bool:
+    """Whether every cell of the small run's release ``name`` is in the full run's with counts × ``chunks``."""
     con = duckdb.connect()
-    for name in RELEASES:
-        big = con.sql(f"SELECT * FROM '{full / name}.parquet'")
-        counts = [c for c, t in zip(big.columns, big.types, strict=True) if str(t) in ("BIGINT", "INTEGER",
-                                                                                         "HUGEINT")]
-        keys = [c for c, t in zip(big.columns, big.types, strict=True) if str(t) != "DOUBLE" and c not in counts]
-        on = " AND ".join(f"f.{k} IS NOT DISTINCT FROM s.{k}" for k in keys)
-        scaled = " OR ".join(f"f.{c} IS DISTINCT FROM s.{c} * {chunks}" for c in counts)
-        row = con.sql(f"""SELECT count(*) AS cells, count(f.{counts[0]}) AS found,
-                                 count(*) FILTER (WHERE f.{counts[0]} IS NOT NULL AND ({scaled})) AS differ,
-                                 (SELECT count(*) FROM '{full / name}.parquet') AS full_cells
-                          FROM '{small / name}.parquet' s LEFT JOIN '{full / name}.parquet' f ON {on}""").fetchall()[0]
-        cells, found, differ, full_cells = row
-        print(f"  {name:<20} {cells:>9,} cells of the small run ({', '.join(counts)}): {found:,} found in the full "
-              f"run ({full_cells:,} cells), {differ:,} not {chunks}× the small run's", flush=True)
-        if not cells or found != cells or differ:
-            problems.append(name)
-    return problems
+    big = con.sql(f"SELECT * FROM '{full / name}.parquet'")
+    counts = [c for c, t in zip(big.columns, big.types, strict=True) if str(t) in ("BIGINT", "INTEGER", "HUGEINT")]
+    keys = [c for c, t in zip(big.columns, big.types, strict=True) if str(t) != "DOUBLE" and c not in counts]
+    on = " AND ".join(f"f.{k} IS NOT DISTINCT FROM s.{k}" for k in keys)
+    scaled = " OR ".join(f"f.{c} IS DISTINCT FROM s.{c} * {chunks}" for c in counts)
+    cells, found, differ, full_cells = con.sql(f"""
+        SELECT count(*), count(f.{counts[0]}),
+               count(*) FILTER (WHERE f.{counts[0]} IS NOT NULL AND ({scaled})),
+               (SELECT count(*) FROM '{full / name}.parquet')
+        FROM '{small / name}.parquet' s LEFT JOIN '{full / name}.parquet' f ON {on}""").fetchall()[0]
+    print(f"    spot check: {cells:,} cells of the small run ({', '.join(counts)}): {found:,} found in the full "
+          f"run ({full_cells:,} cells), {differ:,} not {chunks}× the small run's", flush=True)
+    return bool(cells) and found == cells and not differ
 
 
 def main() -> None:
@@ -184,6 +179,10 @@ def main() -> None:
     base = scenario(args.dir, args.chunk, args.days)
     print(f"scenario of {args.chunk:,} people × {args.days} days: {time.perf_counter() - started:.1f} s "
           "(reused when already generated)", flush=True)
+    first = run / "first-chunk"
+    write_chunks(base, 1, first / "inputs")
+    print("the first chunk alone, for the spot checks (wall, CPU, peak RSS, peak spill under .tmp):", flush=True)
+    run_steps(first / "inputs", first / "ws", report)
     started = time.perf_counter()
     write_chunks(base, chunks, run / "inputs")
     events = duckdb.sql(f"SELECT count(*) FROM '{run / 'inputs' / 'events'}/*.parquet'").fetchall()[0][0]
@@ -191,20 +190,23 @@ def main() -> None:
           f"{events / args.people / args.days:.1f} per person and day), written in "
           f"{time.perf_counter() - started:.0f} s: {folder_bytes(run / 'inputs' / 'events') / GB:.1f} GB of Parquet",
           flush=True)
-    print(f"full run, {math.ceil(events / 1e6):,} M events (wall, CPU, peak RSS, peak spill under .tmp):", flush=True)
-    run_steps(run / "inputs", run / "ws", report)
-    lake = folder_bytes(run / "ws" / "lake")
-    print(f"  lake on disk: {lake / GB:.1f} GB ({lake / events:.1f} bytes per event)", flush=True)
-    first = run / "first-chunk"
-    write_chunks(base, 1, first / "inputs")
-    print(f"spot check: the first chunk alone, {chunks}× smaller:", flush=True)
-    run_steps(first / "inputs", first / "ws", report)
-    problems = spot_check(run / "ws", first / "ws", chunks)
+    print(f"full run, {math.ceil(events / 1e6):,} M events:", flush=True)
+    failed = []
+
+    def after(step: str) -> None:
+        if step in RELEASES:
+            if not spot_check(run / "ws", first / "ws", step, chunks):
+                failed.append(step)
+        else:
+            lake = folder_bytes(run / "ws" / "lake")
+            print(f"    lake on disk: {lake / GB:.1f} GB ({lake / events:.1f} bytes per event)", flush=True)
+
+    run_steps(run / "inputs", run / "ws", report, after)
     if not args.keep:
         shutil.rmtree(run)
-    if problems:
-        raise SystemExit(f"spot check failed: {', '.join(problems)}")
-    print("spot check passed: every cell of the small run is in the full run, its counts × the number of chunks")
+    if failed:
+        raise SystemExit(f"spot check failed: {', '.join(failed)}")
+    print("spot checks passed: every cell of the small run is in the full run, its counts × the number of chunks")
 
 
 if __name__ == "__main__":

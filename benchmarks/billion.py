@@ -5,25 +5,28 @@
 
 The events are the synthetic scenario of ``benchmarks/speed.py`` (seed 3),
 generated once for ``--chunk`` people and written ``people / chunk`` times,
-one chunk at a time, each copy under its own subscriber identifiers (the
-original ones with ``~<chunk>`` appended): never more than one chunk is held
-in memory. The subscribers register is copied the same way and the census
-population multiplied by the number of chunks, so every chunk is a region of
-its own people moving like the first chunk's.
+one day file of one chunk at a time (DuckDB streams it), each copy under its
+own subscriber identifiers (the original ones with ``~<chunk>`` appended).
+The subscribers register is copied the same way and the census population
+multiplied by the number of chunks, so each chunk is a region's worth of
+people of its own, moving as the first chunk's do.
 
-Then, each step in a child process of its own: ``popflow ingest`` of the
+Each step runs in a child process of its own: ``popflow ingest`` of the
 reference sources and of every events file, and ``popflow run`` of
-present-population, residents and od-flows (k mode). For each step it prints
-the wall time, the peak RSS of the process (``wait4``), and the peak size of
-DuckDB's spill folder ``<workspace>/.tmp`` sampled every half second while
-the step runs; then the lake's size on disk.
+present-population, residents and od-flows (k mode, the default method and
+memory limit). For each step it prints the wall time, CPU time, the peak RSS
+of the process (``wait4``), and the peak size of DuckDB's spill folder
+``<workspace>/.tmp`` sampled every half second while the step runs; after the
+ingest, the lake's size on disk.
 
-Spot check: the same steps on the first chunk alone, in a workspace of its
-own. Each person's results depend only on that person's events, so every
-released cell of the small run must appear in the full run with each count
-multiplied by the number of chunks (the full run may release more cells:
-those under k in the small run). The census-weighted estimates (floating-point
-columns) are modelled, not counted, and are not compared.
+Spot check: the same steps run first on the first chunk alone, in a workspace
+of its own. Each person's results depend only on that person's events, so
+every released cell of the small run must appear in the full run with each
+count multiplied by the number of chunks (the full run may release more
+cells: those under k in the small run). Each release of the full run is
+checked as soon as it is written, so a run stopped early keeps the checks it
+reached. The census-weighted estimates (floating-point columns) are modelled,
+not counted, and are not compared.
 """
 
 from __future__ import annotations

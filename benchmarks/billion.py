@@ -17,7 +17,9 @@ present-population, residents and od-flows (k mode, the default method and
 memory limit). For each step it prints the wall time, CPU time, the peak RSS
 of the process (``wait4``), and the peak size of DuckDB's spill folder
 ``<workspace>/.tmp`` sampled every half second while the step runs; after the
-ingest, the lake's size on disk.
+ingest, the lake's size on disk (the generated events are then removed, to
+leave room for the spill, unless ``--keep``). DuckDB's memory limit for a
+release is ``POPFLOW_MEMORY`` (default 6GB), which the child processes inherit.
 
 Spot check: the same steps run first on the first chunk alone, in a workspace
 of its own. Each person's results depend only on that person's events, so
@@ -166,7 +168,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--chunk", type=int, default=500_000, help="residents simulated once and copied")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/popflow-billion"))
-    parser.add_argument("--keep", action="store_true", help="keep the generated events and workspaces")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the generated events (by default removed once ingested) and the workspaces")
     args = parser.parse_args()
     if args.people % args.chunk:
         parser.error("--people must be a multiple of --chunk")
@@ -203,6 +206,8 @@ def main() -> None:
         else:
             lake = folder_bytes(run / "ws" / "lake")
             print(f"    lake on disk: {lake / GB:.1f} GB ({lake / events:.1f} bytes per event)", flush=True)
+            if not args.keep:  # the lake holds them now: room for the releases' spill
+                shutil.rmtree(run / "inputs" / "events")
 
     run_steps(run / "inputs", run / "ws", report, after)
     if not args.keep:

@@ -43,9 +43,9 @@ measure such as trips, the sum of weight × measure). Its 90 % interval adds
 two errors: extrapolating from subscribers to everyone, treating the
 subscribers as a Poisson sample of everyone, each person in it with
 probability 1 ÷ weight (variance Σ weight × (weight − 1)); and placing them,
-a standard deviation of ``PLACEMENT_ERROR`` (5 %) of the estimate, the spread
+a standard deviation of ``PLACEMENT_ERROR`` (4 %) of the estimate, the spread
 measured on the synthetic world of ``benchmarks/accuracy.py``: estimate ±
-1.645 × √(Σ weight × (weight − 1) + (0.05 × estimate)²), and never below the
+1.645 × √(Σ weight × (weight − 1) + (0.04 × estimate)²), and never below the
 count itself. The placement term is a model assumption: on other data,
 measure it again against a known truth.
 """
@@ -62,7 +62,7 @@ VISITOR_DAYS = Tourism.max_visit_days  # days seen in a month up to which a pers
 Z_90 = 1.645  # the 90 % two-sided normal quantile
 # Standard deviation of the error of placing people, relative to the estimate: measured on the synthetic world of
 # ``benchmarks/accuracy.py`` (district-hours), where it brings the 90 % intervals to hold the truth 90 % of the time.
-PLACEMENT_ERROR = 0.05
+PLACEMENT_ERROR = 0.04
 RAKING_ROUNDS = 6  # rounds of raking to the census classes (see ``_raking_ctes``)
 ESTIMATE = "estimate"
 ESTIMATE_LOW, ESTIMATE_HIGH = f"{ESTIMATE}_low", f"{ESTIMATE}_high"  # the 90 % interval

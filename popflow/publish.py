@@ -78,7 +78,7 @@ def _check_budget(ws, plan: Plan, session) -> None:
     needs: dict[str, tuple[float, float]] = {}
     for planned in plan.releases:
         try:
-            cost = planned_cost(ws, session, planned.indicator, planned.params, planned.privacy)
+            cost = planned_cost(session, planned.indicator, planned.params, planned.privacy)
         except PopflowError as exc:
             raise PopflowError(f"{planned.where} ({planned.label}): {exc} (nothing was run)") from None
         for month in cost[0] if cost else ():

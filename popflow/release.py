@@ -160,7 +160,7 @@ def _compute(ws, indicator, p, privacy: PrivacyRequest, eng: ReleaseSession, ste
     return Computed(tables, notes, mechanism.describe(), span, eng.name, cost)
 
 
-def planned_cost(ws, eng, name: str, params: dict, privacy: PrivacyRequest) -> tuple | None:
+def planned_cost(eng, name: str, params: dict, privacy: PrivacyRequest) -> tuple | None:
     """(months, ε, δ) a dp release of ``name`` would charge (a derived release: its watched indicator's), read
     from the dates of data it would read, without computing anything; None in k and ckm mode."""
     if privacy.mode != "dp":
@@ -168,10 +168,9 @@ def planned_cost(ws, eng, name: str, params: dict, privacy: PrivacyRequest) -> t
     indicator = indicators.get(name)
     p = from_text(indicator.params, params)
     if indicator.derive:
-        return planned_cost(ws, eng, p.indicator, watched_params(p), privacy)
+        return planned_cost(eng, p.indicator, watched_params(p), privacy)
     estimated = any(c.estimated for c in indicator.define(p))
-    weighted = estimated and eng.table("SELECT count(*) AS n FROM lake_population").column("n")[0].as_py() > 0
-    span = read_span(eng, p, indicator.uses[0], indicator.lookback_days, weighted)
+    span = read_span(eng, p, indicator.uses[0], indicator.lookback_days, estimated)
     return months_of(*span), privacy.epsilon, privacy.delta
 
 

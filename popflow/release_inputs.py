@@ -86,12 +86,17 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
                          _reads(p, (first, last), span, lookback_days, weighted))
 
 
-def read_span(eng, p, primary: str, lookback_days: int, weighted: bool) -> tuple[datetime.date, datetime.date]:
+def read_span(eng, p, primary: str, lookback_days: int, estimates_wanted: bool) -> tuple[datetime.date, datetime.date]:
     """The span of data a release would read (``ReleaseWindow.reads``), found without registering anything:
-    what a package of dp releases is charged for before any of them runs. ``weighted`` assumes the person
-    weights are read, as they are when estimates are wanted and a census is ingested."""
+    what a package of dp releases is charged for before any of them runs. The person weights count as read
+    whenever estimates are wanted and a census is ingested."""
     window, span = _window(eng, p, primary)
-    return _reads(p, window, span, lookback_days, weighted)
+    return _reads(p, window, span, lookback_days, estimates_wanted and census_ingested(eng))
+
+
+def census_ingested(eng) -> bool:
+    """Whether the lake holds a census (a ``population`` table), which person weights are calibrated to."""
+    return eng.table("SELECT count(*) AS n FROM lake_population").column("n")[0].as_py() > 0
 
 
 def _reads(p, window: tuple[datetime.date, datetime.date], span: tuple[datetime.date, datetime.date],
@@ -124,7 +129,7 @@ def _register_weights(eng, first: datetime.date, last: datetime.date, min_nights
     Homes are read over the calendar months the window touches (and the night after their last day), once
     (``home_unit``) for both.
     """
-    if eng.table("SELECT count(*) AS n FROM census").column("n")[0].as_py() == 0:
+    if not census_ingested(eng):
         return False
     month_first, month_last = first.replace(day=1), _month_end(last)
     eng.create_view("month_events", (

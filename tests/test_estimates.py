@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,11 +22,18 @@ CENSUS = {"A": 2400, "B": 1900, "C": 1300}
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    events = scenario.random_events(n_people=50, days=40, per_day=10, seed=7)
+    events = pd.concat([scenario.random_events(n_people=50, days=40, per_day=10, seed=7), day_only_events()])
     population = pd.DataFrame({"area_id": list(CENSUS), "population": list(CENSUS.values())})
     ws = scenario.workspace(tmp_path_factory.mktemp("estimates"), events, scenario.subscribers(50), k=K,
                             population=population)
     return ws, ref.local_events(events)
+
+
+def day_only_events() -> pd.DataFrame:
+    """Five light users seen every day of the period, never at night, so no home is detected for them."""
+    times = pd.date_range("2026-01-20T03:00:00Z", periods=39, freq="D")
+    return pd.DataFrame([{"subscriber_id": scenario.phone(50 + p), "timestamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "cell_id": list(scenario.CELL_AREA)[0]} for p in range(5) for t in times])
 
 
 def thousandths(x):
@@ -50,7 +58,7 @@ def weights(ev: pd.DataFrame) -> tuple[dict[str, float], float]:
     latest = seen[seen["month"] == seen.groupby("person")["month"].transform("max")]
     days = latest.groupby("person")["day"].nunique()
     housed = set(homes["person"])
-    homeless_residents = {p: 1.0 for p, n in days.items() if n > estimates.VISITOR_DAYS and p not in housed}
+    homeless_residents = {p: 0.0 for p, n in days.items() if n > estimates.VISITOR_DAYS and p not in housed}
     return {**homeless_residents, **own}, default
 
 
@@ -62,10 +70,12 @@ def home_units(ev: pd.DataFrame) -> dict[str, str]:
 
 
 def interval(out: pd.DataFrame, variance: pd.Series) -> pd.DataFrame:
-    """The 90 % interval: sampling variance plus the placement error, never below the count."""
-    margin = 1.645 * np.sqrt(variance + (estimates.PLACEMENT_ERROR * out["estimate"]) ** 2)
-    return out.assign(estimate_low=np.maximum(out["people"], out["estimate"] - margin),
-                      estimate_high=out["estimate"] + margin)
+    """The estimate (the sum of weights, never below the count) and its 90 % interval: sampling variance plus
+    the placement error, never below the count."""
+    estimate = np.maximum(out["people"], out["estimate"])
+    margin = 1.645 * np.sqrt(variance + (estimates.PLACEMENT_ERROR * estimate) ** 2)
+    return out.assign(estimate=estimate, estimate_low=np.maximum(out["people"], estimate - margin),
+                      estimate_high=estimate + margin)
 
 
 def expected_cells(cells: pd.DataFrame, keys: list[str], person_weight: dict, default: float) -> pd.DataFrame:
@@ -172,7 +182,7 @@ def age_band(birth_year: int, year: int) -> str:
 @pytest.fixture(scope="module")
 def classed(tmp_path_factory):
     """A workspace whose census is in long form only (gender × age band per area)."""
-    events = scenario.random_events(n_people=50, days=40, per_day=10, seed=7)
+    events = pd.concat([scenario.random_events(n_people=50, days=40, per_day=10, seed=7), day_only_events()])
     subs = scenario.subscribers(50)
     year = datetime.date.today().year
     bands = sorted({age_band(y, year) for y in subs["birth_year"]})
@@ -221,3 +231,25 @@ def test_weights_are_raked_to_the_census_classes(classed):
     want = want[want["people"] >= K].sort_values(keys).reset_index(drop=True)
     got = ws.run("workers", date_from=FIRST, date_to=LAST).to_pandas().sort_values(keys).reset_index(drop=True)
     assert np.allclose(got["estimate"], want["estimate"], atol=0.051)
+
+
+def test_residents_without_a_home_count_in_people_but_weigh_nothing(data):
+    """The census counts them, so the detected residents already stand for them; a weight of their own would
+    count them twice."""
+    ws, ev = data
+    person_weight, _ = weights(ev)
+    day_only = [scenario.phone(50 + p) for p in range(5)]
+    assert [person_weight.get(p) for p in day_only] == [0.0] * 5
+    noon = datetime.date(2026, 2, 10)
+    got = ws.run("present-population", method="observed", date_from=noon, date_to=noon).to_pandas()
+    cell = got[got["time"].dt.tz_convert("UTC") == pd.Timestamp("2026-02-10T03:00:00Z")]
+    assert (cell.loc[cell["area_id"] == "A", "people"] >= 5).all()
+
+
+def test_an_estimate_is_never_below_its_count():
+    """Where the people counted weigh less than their number (residents without a home weigh nothing), the
+    estimate is the count, and the interval starts there."""
+    cells = "(SELECT 20 AS people, 5000 AS estimate, 0 AS estimate__variance)"
+    query = f"SELECT 1 AS x{estimates.published_estimates('people', (), {})} FROM {cells}"
+    row = duckdb.connect().execute(query).fetchone()
+    assert row[1:] == (20.0, 20.0, pytest.approx(21.3, abs=0.05))

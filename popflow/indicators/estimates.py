@@ -29,8 +29,9 @@ of everyone. Each subscriber stands for ``weight`` people:
   share of silent phones).
 - **Residents without a detected home** (no foreign MCC, seen on more than
   ``VISITOR_DAYS`` days of their latest month, yet too rarely at night for a
-  home) weigh 1: the detected residents of their unit already stand for them,
-  so they count only as themselves.
+  home) weigh 0: the census counts them, so the detected residents already
+  stand for them and counting them too would count them twice. They still
+  count in ``people``, and an estimate is never below its cell's count.
 - **Visitors and the rest** (a foreign MCC, or no home and seen on at most
   ``VISITOR_DAYS`` days of their latest month — the tourism indicator's
   visitors —, or a home in a unit without weight) weigh the region's mean
@@ -38,8 +39,9 @@ of everyone. Each subscriber stands for ``weight`` people:
   counts, the operator's share of the region's residents, for want of a census
   of where they come from.
 
-The estimate of a cell is the sum of its people's weights (for a summed
-measure such as trips, the sum of weight × measure). Its 90 % interval adds
+The estimate of a cell is the sum of its people's weights, or its count of
+people where that is more (for a summed measure such as trips, the sum of
+weight × measure). Its 90 % interval adds
 two errors: extrapolating from subscribers to everyone, treating the
 subscribers as a Poisson sample of everyone, each person in it with
 probability 1 ÷ weight (variance Σ weight × (weight − 1)); and placing them,
@@ -99,7 +101,7 @@ def home_unit_sql(min_nights: int) -> str:
 
 def person_weight_sql(k: int) -> str:
     """``person, unit, population, weight`` (thousandths) of every resident with a detected home in a
-    calibrated unit, and ``person`` with weight 1 (``SCALE``) and no unit of every resident without a
+    calibrated unit, and ``person`` with weight 0 and no unit of every resident without a
     detected home; visitors and the rest have no row (they take the default weight).
 
     Reads ``home_unit`` (``home_unit_sql``), ``month_events``, ``month_calendar``,
@@ -116,7 +118,7 @@ def person_weight_sql(k: int) -> str:
     SELECT person, unit, unit_population AS population, CAST(floor({SCALE} * w + 0.5) AS BIGINT) AS weight
     FROM raked_{RAKING_ROUNDS}
     UNION ALL
-    SELECT s.person, NULL AS unit, NULL AS population, {SCALE} AS weight FROM seen s
+    SELECT s.person, NULL AS unit, NULL AS population, 0 AS weight FROM seen s
     LEFT JOIN home_unit h ON h.person = s.person LEFT JOIN visitors v ON v.person = s.person
     WHERE h.person IS NULL AND v.person IS NULL
     """)
@@ -237,16 +239,22 @@ def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str
     """Select-list items of published estimates, in tenths, with the 90 % interval.
 
     ``shown`` maps a summed measure to the SQL condition under which its value
-    is published; its estimate is published under the same condition.
+    is published; its estimate is published under the same condition. An
+    estimate is never below the count it extrapolates.
     """
-    estimate = _units(ESTIMATE)
-    margin = f"{Z_90} * sqrt({VARIANCE} + pow({PLACEMENT_ERROR} * {ESTIMATE}, 2)) / {SCALE}"
+    estimate = _at_least(people, _units(ESTIMATE))
+    margin = f"{Z_90} * sqrt({_units(VARIANCE)} / {SCALE} + pow({PLACEMENT_ERROR} * {estimate}, 2))"
     items = [f"{tenths(estimate)} AS {ESTIMATE}",
              f"{tenths(f'greatest({people}, {estimate} - {margin})')} AS {ESTIMATE_LOW}",
              f"{tenths(f'{estimate} + {margin}')} AS {ESTIMATE_HIGH}"]
-    items += [f"CASE WHEN {shown[m]} THEN {tenths(_units(f'{m}_{ESTIMATE}'))} END AS {m}_{ESTIMATE}"
+    items += [f"CASE WHEN {shown[m]} THEN {tenths(_at_least(m, _units(f'{m}_{ESTIMATE}')))} END AS {m}_{ESTIMATE}"
               for m in sums]
     return "".join(f", {item}" for item in items)
+
+
+def _at_least(count: str, estimate: str) -> str:
+    """An estimate raised to the count it extrapolates where it falls below."""
+    return f"greatest({count}, {estimate})"
 
 
 def _units(thousandths: str) -> str:

@@ -11,7 +11,6 @@ import getpass
 import hashlib
 import json
 import os
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from popflow.outputs import check_output, sibling_path, write_table, zone_times
 from popflow.progress import QUIET, Step, Steps
 from popflow.release_inputs import prepare_inputs, read_span
 from popflow.release_session import ReleaseSession
+from popflow.release_staging import staging_folder
 from popflow.rounding import column_roles, with_roles
 from popflow.workspace import AUDIT_FILE, RELEASES_DIR
 
@@ -253,27 +253,26 @@ def _fingerprints(ws, uses: tuple[str, ...]) -> dict:
 def _store(ws, release: Release, out: Path | None, record) -> None:
     """Keep the release under ``releases/<id>/``, write ``out`` (+ extra tables) if asked, then ``record`` it.
 
-    The release is assembled in a hidden staging folder and renamed into place
-    only once recorded, with the manifest carrying the audit head the release
-    made (``audit_head``, which pins the history up to it): a reader listing
-    ``releases/`` never sees a half-written release. If writing or recording
-    fails, the staging folder and every file written are removed.
+    The release is assembled in a hidden staging folder (``release_staging``)
+    and renamed into place only once recorded, with the manifest carrying the
+    audit head the release made (``audit_head``, which pins the history up to
+    it): a reader listing ``releases/`` never sees a half-written release. If
+    writing or recording fails, the staging folder and every file written are
+    removed; if the process is killed, the next release removes its folder.
     """
     releases = ws.path / RELEASES_DIR
     folder = releases / release.manifest["release_id"]
-    staging = releases / f".staging-{folder.name}"
     try:
-        staging.mkdir(parents=True)
-        for name, table in release.tables.items():
-            pq.write_table(table, staging / f"{name}.parquet")
-        if out is not None:
-            _write_outputs(ws, release, out)
-        _write_manifests(release, staging, out)
-        release.manifest["audit_head"] = record()
-        _write_manifests(release, staging, out)
-        os.rename(staging, folder)
+        with staging_folder(releases, folder.name) as staging:
+            for name, table in release.tables.items():
+                pq.write_table(table, staging / f"{name}.parquet")
+            if out is not None:
+                _write_outputs(ws, release, out)
+            _write_manifests(release, staging, out)
+            release.manifest["audit_head"] = record()
+            _write_manifests(release, staging, out)
+            os.rename(staging, folder)
     except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         for path in [*release.files, Path(f"{out}.manifest.json")] if out is not None else []:
             path.unlink(missing_ok=True)
         if isinstance(exc, OSError):

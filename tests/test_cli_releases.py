@@ -137,3 +137,46 @@ def test_a_reader_listing_releases_sees_only_finished_ones(ws, tmp_path):
     writer.join()
     assert not [p for p in (ws / "releases").iterdir() if p.name.startswith(".")]
     assert len(seen) >= 2  # the reader did run while releases were being made
+
+
+HOLD_STAGING = """
+import os, signal, sys
+from pathlib import Path
+from popflow.release_staging import staging_folder
+with staging_folder(Path(sys.argv[1]), sys.argv[2]) as folder:
+    (folder / "residents.parquet").write_text("half")
+    print("staged", flush=True)
+    if sys.argv[3] == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    sys.stdin.readline()
+"""
+
+
+def test_a_release_removes_the_staging_folder_of_a_killed_one_but_not_of_a_running_one(ws, tmp_path):
+    import subprocess
+    import sys
+
+    releases = ws / "releases"
+
+    def hold(release_id: str, fate: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-c", HOLD_STAGING, str(releases), release_id, fate],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline() == "staged\n"
+        return process
+
+    killed = hold("killed-one", "killed")
+    assert killed.wait() == -9
+    assert (releases / ".staging-killed-one" / "residents.parquet").is_file()
+    running = hold("running-one", "running")  # staging removes abandoned folders before making its own
+    assert not (releases / ".staging-killed-one").exists()
+    killed = hold("killed-again", "killed")
+    assert killed.wait() == -9
+    try:
+        assert (releases / ".staging-killed-again").is_dir()
+        assert cli("run", "residents", "--out", tmp_path / "r.csv", "-w", ws)[0] == 0
+        left = sorted(p.name for p in releases.iterdir() if p.name.startswith("."))
+        assert left == [".staging-running-one", ".staging-running-one.lock"]
+    finally:
+        running.communicate("\n")
+    assert running.returncode == 0
+    assert not [p for p in releases.iterdir() if p.name.startswith(".")]  # left unrenamed, removed on leaving

@@ -42,7 +42,7 @@ class QualityTally:
                 self.accepted += n
             else:
                 self.reasons[reason] += n
-        if self.source == "cells":
+        if self.source == "cells":  # cells alone are kept outside every area (their events are quarantined)
             self.outside_areas += con.execute(
                 f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchall()[0][0]
         if "person" in cols:

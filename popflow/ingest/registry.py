@@ -9,6 +9,7 @@ entry point's name is the source's name and its value a ``SourceSpec``
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from importlib.metadata import EntryPoint
 
@@ -17,6 +18,7 @@ from popflow.ingest.source import SourceSpec
 from popflow.plugins import discover, load, provider
 
 GROUP = "popflow.sources"
+NAME = re.compile("[a-z][a-z0-9_]*")  # a source's name is its relation's name in SQL, unquoted
 
 
 class Sources(Mapping[str, SourceSpec]):
@@ -42,8 +44,9 @@ def _loaded() -> dict[str, SourceSpec]:
 
 @functools.cache
 def _specs(entries: tuple[EntryPoint, ...]) -> dict[str, SourceSpec]:
-    """Each entry point's ``SourceSpec``; one that cannot be loaded, is no ``SourceSpec``, is named otherwise
-    or repeats another's name is named in a one-line error (every time: an error is not cached)."""
+    """Each entry point's ``SourceSpec``; one that cannot be loaded, is no ``SourceSpec``, is named otherwise,
+    has a name SQL cannot use or repeats another's name is named in a one-line error (every time: an error
+    is not cached)."""
     found: dict[str, tuple[EntryPoint, SourceSpec]] = {}
     for entry in entries:
         spec = load(entry, "source")
@@ -51,6 +54,8 @@ def _specs(entries: tuple[EntryPoint, ...]) -> dict[str, SourceSpec]:
             raise PopflowError(f"{_declared(entry)} is not a SourceSpec")
         if spec.name != entry.name:
             raise PopflowError(f"{_declared(entry)} names itself '{spec.name}'")
+        if not NAME.fullmatch(entry.name):
+            raise PopflowError(f"{_declared(entry)}: a source's name is lowercase letters, digits and _")
         if entry.name in found:
             raise PopflowError(f"{_declared(entry)} repeats the name of {_declared(found[entry.name][0])}")
         found[entry.name] = entry, spec

@@ -65,5 +65,6 @@ SOURCE = SourceSpec(
     reads=("cells",),
     person_column="subscriber_id",
     partition_by="date",
+    time_column="ts",
     record=RECORD,
 )

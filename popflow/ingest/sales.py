@@ -62,6 +62,7 @@ SOURCE = SourceSpec(
     key=("order_id",),
     person_column="customer_id",
     partition_by="date",
+    time_column="ordered_at",
     record=RECORD,
     linked_ids=("order_id",),
     references=("ref_currencies",),

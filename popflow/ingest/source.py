@@ -62,6 +62,8 @@ class SourceSpec:
     like ``person_column``. ``references`` names the reference tables the SQL
     reads (``pipeline.REFERENCE_TABLES``); ``reads`` names the other lake
     datasets the SQL or ``prepare`` reads, which are therefore ingested first.
+    ``time_column`` is the instant, a column of the parse query, whose first
+    and last accepted values the quality report gives as the time span.
     ``conflicts(accepted)`` is SQL over the table of this ingest's accepted rows
     (with a ``seq`` column in input order) returning ``seq, reason, "column"``
     of further rows to quarantine, for rules that relate rows to each other.
@@ -82,3 +84,4 @@ class SourceSpec:
     linked_ids: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
+    time_column: str | None = None

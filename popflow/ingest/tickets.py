@@ -80,6 +80,7 @@ SOURCE = SourceSpec(
     key=("ticket_id",),
     person_column="traveller_id",
     partition_by="date",
+    time_column="departs_at",
     record=RECORD,
     linked_ids=("ticket_id",),
     references=("ref_airports", "ref_currencies"),

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from popflow.cli import app
+from popflow.engines import open_engine
 from popflow.errors import PopflowError
 from popflow.ingest.registry import SOURCES, ingest_order
 from popflow.plugins import discover
@@ -100,6 +101,9 @@ def test_an_installed_source_is_ingested_by_python(small_ws, stops, tmp_path):
     report = small_ws.ingest("stops", [stops, more])
     assert report["rows"] == {"read": 5, "accepted": 3, "quarantined": 2}
     assert report["quarantined_by_reason"] == {"duplicate_key": 1, "unknown_area": 1}
+    engine = open_engine("duckdb", small_ws)  # what indicators read
+    assert engine.table("SELECT count(*) AS n FROM lake_stops").column("n").to_pylist() == [3]
+    engine.close()
     assert {(r["file"], r["line"], r["column"], r["reason"]) for r in quarantined(small_ws, "stops")} == {
         (str(stops), 4, "area_id", "unknown_area"), (str(more), 3, "stop_id", "duplicate_key")}
 

@@ -83,6 +83,15 @@ def quarantined(ws, source: str) -> list[dict]:
     return duckdb.sql(f'SELECT file, line, "column", reason FROM read_parquet({files})').df().to_dict("records")
 
 
+def test_built_in_sources_are_entry_points_ingested_after_what_they_read():
+    assert {e.name for e in discover("popflow.sources")} == {
+        "areas", "cells", "subscribers", "regions", "population", "fx", "events", "tickets", "sales", "holidays"}
+    order = ingest_order()
+    assert sorted(order) == sorted(SOURCES)
+    assert all(order.index(needed) < order.index(name) for name in order for needed in SOURCES[name].reads)
+    assert order.index("areas") < order.index("cells") < order.index("events")
+
+
 def test_an_installed_source_is_ingested_by_the_cli_after_what_it_reads(small_ws, stops):
     assert "stops" in SOURCES and ingest_order().index("stops") > ingest_order().index("areas")
     assert "stops" in CliRunner().invoke(app, ["ingest", "--help"]).output

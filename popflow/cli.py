@@ -70,6 +70,20 @@ def init(directory, timezone, home_mcc, k):
     stdout.print(f"workspace created at {ws.path} (k={k}, timezone {timezone})")
 
 
+class SourceName(click.ParamType):
+    """The name of a registered source, looked up when the command runs (a plug-in's source is one)."""
+
+    name = "source"
+
+    def get_metavar(self, param, ctx) -> str:
+        return "{" + "|".join(SOURCES) + "}"
+
+    def convert(self, value, param, ctx):
+        if value not in SOURCES:
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, SOURCES))}.", param, ctx)
+        return value
+
+
 # Spark options shared by `ingest` and `run` (declarations and attributes).
 MASTER = (["--master"], {"default": None, "help": "spark: master URL (local[*], spark://…, yarn, sc://… for "
                                                   "Spark Connect)"})
@@ -77,7 +91,7 @@ SPARK_CONF = (["--spark-conf"], {"multiple": True, "help": "spark: a setting key
 
 
 @app.command()
-@click.argument("source", type=click.Choice(list(SOURCES)))
+@click.argument("source", type=SourceName())
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
               help="input format (default: by file suffix)")

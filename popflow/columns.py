@@ -35,14 +35,6 @@ MCC = "mcc"
 POPULATION = "population"
 ADULTS = "adults"
 
-# Raw identifier column of each source that holds a person identifier.
-RAW_PERSON_ID = {
-    "subscribers": "subscriber_id",
-    "events": "subscriber_id",
-    "tickets": "traveller_id",
-    "sales": "customer_id",
-}
-
 BREAKDOWNS = (GENDER, AGE_BAND, ORIGIN_REGION)
 UNKNOWN = "unknown"
 

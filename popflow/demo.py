@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from popflow import accuracy, indicators, synth
 from popflow.geography import area_geometries
+from popflow.ingest.registry import ingest_order
 from popflow.place_names import region_names
 from popflow.plan import Plan
 from popflow.progress import QUIET, Steps
@@ -24,8 +25,8 @@ from popflow.workspace import Workspace
 START = datetime.date(2026, 1, 1)
 # The live replay: two working days from a Monday.
 LIVE_START = datetime.date(2026, 1, 19)
-# Sources ingested in dependency order: areas before cells, cells before events.
-SOURCES = ("areas", "cells", "subscribers", "regions", "population", "fx", "events", "tickets", "sales")
+# What the live engine reads besides the events it is streamed: geography, subscriber register and census.
+LIVE_SOURCES = ("areas", "cells", "subscribers", "regions", "population")
 
 # (report table, indicator, output file, parameters): every indicator, each released under k-anonymity.
 RELEASES = (
@@ -57,11 +58,12 @@ def _inputs_of(inputs: Path, source: str) -> list[Path]:
     return [folder] if folder.is_dir() else sorted([*inputs.glob(f"{source}.*"), *inputs.glob(f"{source}_by_*")])
 
 
-def ingest_scenario(ws: Workspace, inputs: Path, sources: tuple[str, ...] = SOURCES,
+def ingest_scenario(ws: Workspace, inputs: Path, sources: tuple[str, ...] | None = None,
                     steps: Steps = QUIET) -> list[dict]:
-    """Ingest every input a synthetic scenario holds, in dependency order; returns the quality reports."""
+    """Ingest the inputs a synthetic scenario holds of ``sources`` (default: every registered source), in
+    dependency order (``registry.ingest_order``); returns the quality reports."""
     return [ws.ingest(source, _inputs_of(inputs, source), steps=steps)
-            for source in sources if _inputs_of(inputs, source)]
+            for source in ingest_order() if (sources is None or source in sources) and _inputs_of(inputs, source)]
 
 
 def whole_months(first: datetime.date, months: int) -> int:
@@ -161,7 +163,7 @@ def run_live_demo(out: Path, people: int = 5_000, days: int = 2, seed: int = 1, 
     inputs, landing = out / "inputs", out / "landing"
     synth.generate(inputs, people=people, days=days, seed=seed, start=LIVE_START)
     ws = Workspace.init(out / "workspace", timezone="Asia/Shanghai", home_mcc=("460",), k=15)
-    ingest_scenario(ws, inputs, ("areas", "cells", "subscribers", "regions", "population"))
+    ingest_scenario(ws, inputs, LIVE_SOURCES)
     landing.mkdir()
     stop, clock = threading.Event(), ReplayClock(speedup)
     threads = [

@@ -35,8 +35,6 @@ CATALOGUE_FILE = "catalogue.json"
 DATA = "data"
 QUARANTINE = "quarantine"
 
-# Sources whose data is partitioned by local date; the others are small dimension tables.
-DATE_PARTITIONED = frozenset({"events", "tickets", "sales"})
 RECENT_NS = 2 * 10**9  # a source folder modified this recently is listed again on the next call
 INGEST_LOCK_FILE = ".ingest.lock"
 INGEST_WAIT = 600.0  # seconds an ingest waits for another one into the same workspace to finish

@@ -1,4 +1,4 @@
-"""Entry points of popflow's plugin groups (``popflow.indicators``, ``popflow.engines``).
+"""Entry points of popflow's plugin groups (``popflow.indicators``, ``popflow.engines``, ``popflow.sources``).
 
 Built-in and third-party plugins are found the same way: as entry points of the
 installed distributions. popflow declares its own built-ins in its
@@ -15,6 +15,8 @@ import tomllib
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
+from popflow.errors import PopflowError
+
 SOURCE_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
@@ -27,6 +29,19 @@ def discover(group: str) -> tuple[EntryPoint, ...]:
     installed = tuple(entry_points(group=group))
     known = {e.name for e in installed}
     return installed + tuple(e for e in _source_tree_entry_points(group) if e.name not in known)
+
+
+def load(entry: EntryPoint, kind: str):
+    """What an entry point names, imported now; one that cannot be imported is named in a one-line error."""
+    try:
+        return entry.load()
+    except (ImportError, AttributeError) as exc:
+        raise PopflowError(f"{kind} '{entry.name}' ({entry.value}) cannot be loaded: {exc}") from exc
+
+
+def provider(entry: EntryPoint) -> str:
+    """The distribution declaring an entry point (popflow's source tree when no installed one does)."""
+    return entry.dist.name if entry.dist is not None else "popflow (source tree)"
 
 
 def _source_tree_entry_points(group: str) -> list[EntryPoint]:

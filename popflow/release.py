@@ -242,7 +242,8 @@ def _manifest(ws, indicator, p, computed: Computed, started: float) -> dict:
 
 
 def _fingerprints(ws, uses: tuple[str, ...]) -> dict:
-    """Per source used: its number of input files and one SHA-256 over their fingerprints."""
+    """Per source used (``uses``, and the areas, cells and subscribers every release reads to place and split
+    people): its number of input files and one SHA-256 over their fingerprints."""
     result = {}
     for source in sorted({*uses, "areas", "cells", "subscribers"}):
         hashes = sorted(i["sha256"] for b in ws.lake.batches(source) for i in b["inputs"])

@@ -63,7 +63,7 @@ def prepare_inputs(eng, ws, p, area_rows: list[dict], settings, primary: str = "
     eng.create_view("events", (
         "SELECT person, t, area_id, date, mcc FROM lake_events WHERE date BETWEEN "
         f"DATE '{first - datetime.timedelta(days=margin)}' AND DATE '{last + datetime.timedelta(days=1)}'"))
-    for source in ("tickets", "sales", "fx"):
+    for source in ("tickets", "sales", "fx"):  # the relations ``indicators.base`` promises; others: lake_<source>
         eng.create_view(source, f"SELECT * FROM lake_{source}")
     _refuse_small_query_set(eng, primary, first, last, settings.k_anonymity)
     eng.create_view("subscribers", "SELECT person, gender, age_band, origin_region FROM lake_subscribers")

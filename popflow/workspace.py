@@ -14,8 +14,8 @@ from popflow.audit import AUDIT_FILE
 from popflow.engines import ingest_loader
 from popflow.errors import PopflowError
 from popflow.geography import H3_LEVEL, AreaIndex, finest_areas, h3_lookup
+from popflow.ingest import registry
 from popflow.ingest.pipeline import ingest as run_ingest
-from popflow.ingest.registry import SOURCES
 from popflow.ingest.source import IngestContext
 from popflow.lake import LAKE_DIR, Lake, ingest_lock
 from popflow.lake_views import register_lake
@@ -73,15 +73,14 @@ class Workspace:
         ``steps`` shows the ingest as one step (a bar over the bytes read), ending with
         rows read and rows per second.
         """
-        if source not in SOURCES:
-            raise PopflowError(f"unknown source '{source}' (sources: {', '.join(SOURCES)})")
+        registry.source(source)  # an unknown source is refused first, even with --h3
         if h3 is not None:
             return self._choose_h3_grid(source, h3)
         if not paths:
             raise PopflowError(f"ingest {source}: give at least one file or directory")
         ctx = IngestContext(timezone=self.settings.timezone, keys=KeyRing(self.path),
                             time_window=self.settings.time_window, columns=columns or {})
-        if source == "cells":
+        if source == "cells":  # the one source placed in areas as it is read (``cells.prepare``)
             ctx.area_lookup = self._area_lookup()
         with steps.step(f"ingest {source}") as step:
             clock = {"file": None, "since": time.perf_counter(), "last": time.perf_counter()}

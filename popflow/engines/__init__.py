@@ -15,7 +15,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from popflow.errors import PopflowError
-from popflow.plugins import discover
+from popflow.plugins import discover, load
 
 GROUP = "popflow.engines"
 LAKE_PREFIX = "lake_"  # lake datasets are relations named ``lake_<source>`` in every engine
@@ -69,7 +69,4 @@ def _engine_class(name: str) -> type:
     entry = next((e for e in discover(GROUP) if e.name == name), None)
     if entry is None:
         raise PopflowError(f"engine '{name}' is not available (engines: {', '.join(engine_names())})")
-    try:
-        return entry.load()
-    except ImportError as exc:
-        raise PopflowError(f"engine '{name}' cannot be loaded: {exc}") from exc
+    return load(entry, "engine")

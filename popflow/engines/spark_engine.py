@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from popflow.datasets import SCHEMAS
 from popflow.engines import LAKE_PREFIX
 from popflow.engines.spark_sql import referenced_tables, split_ctes, to_spark_sql
 from popflow.errors import PopflowError
+from popflow.ingest.registry import SOURCES
 from popflow.lake import DATA
 
 DEFAULT_MASTER = "local[*]"
@@ -143,8 +143,9 @@ class SparkEngine:
             source = name.removeprefix(LAKE_PREFIX)
             if name in self._deferred:
                 self._deferred.pop(name)()
-            elif name not in self._views and name.startswith(LAKE_PREFIX) and source in SCHEMAS:
-                self.register_frame(name, lake_frame(self.spark, self._lake.data_files(source), SCHEMAS[source]))
+            elif name not in self._views and name.startswith(LAKE_PREFIX) and source in SOURCES:
+                self.register_frame(name, lake_frame(self.spark, self._lake.data_files(source),
+                                                     SOURCES[source].schema))
         return spark_sql
 
     @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from popflow.errors import PopflowError
 from popflow.indicators.base import Contribution, Indicator
-from popflow.plugins import discover
+from popflow.plugins import discover, load
 
 GROUP = "popflow.indicators"
 
@@ -31,10 +31,7 @@ def _load() -> None:
     if _LOADED:
         return
     for entry in discover(GROUP):
-        try:
-            entry.load()
-        except ImportError as exc:
-            raise PopflowError(f"indicator '{entry.name}' ({entry.value}) cannot be loaded: {exc}") from exc
+        load(entry, "indicator")
     _LOADED.append(True)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import shapely
 
+from popflow import columns as c
 from popflow.errors import InputError
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import text_sql
@@ -86,6 +87,10 @@ SOURCE = SourceSpec(
     required=PROPERTIES[:2],
     optional=PROPERTIES[2:],
     parse=parse,
+    schema={
+        c.AREA_ID: "VARCHAR", c.NAME: "VARCHAR", c.PARENT_ID: "VARCHAR", c.LEVEL: "VARCHAR",
+        c.GEOMETRY: "VARCHAR",  # WKT in WGS 84
+    },
     key=("area_id",),
     read=read_geojson,
     conflicts=hierarchy_conflicts,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -80,6 +81,12 @@ SOURCE = SourceSpec(
     required=("cell_id", "latitude", "longitude"),
     optional=("valid_from", "valid_to"),
     parse=parse,
+    schema={
+        c.CELL_ID: "VARCHAR", c.LATITUDE: "DOUBLE", c.LONGITUDE: "DOUBLE",
+        c.VALID_FROM: "TIMESTAMPTZ", c.VALID_TO: "TIMESTAMPTZ",
+        c.AREA_ID: "VARCHAR",  # finest area holding the cell; NULL when outside every area
+    },
+    reads=("areas",),
     prepare=prepare,
     conflicts=overlaps_sql,
     record=RECORD,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -56,7 +57,14 @@ SOURCE = SourceSpec(
     required=("subscriber_id", "timestamp", "cell_id"),
     optional=("event_type", "mcc"),
     parse=parse,
+    schema={
+        c.PERSON: "BIGINT", c.LOCAL_EPOCH: "BIGINT",
+        c.CELL_ID: "VARCHAR", c.AREA_ID: "VARCHAR", c.EVENT_TYPE: "VARCHAR", c.MCC: "VARCHAR",
+        c.DATE: "DATE",
+    },
+    reads=("cells",),
     person_column="subscriber_id",
     partition_by="date",
+    time_column="ts",
     record=RECORD,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import date_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -57,6 +58,7 @@ SOURCE = SourceSpec(
     required=("date", "currency", "rate_to_base"),
     optional=(),
     parse=parse,
+    schema={c.DATE: "DATE", "currency": "VARCHAR", "rate_to_base": "DOUBLE"},
     key=("date", "currency"),
     conflicts=ambiguous_bases,
     record=RECORD,

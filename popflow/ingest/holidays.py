@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import date_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -33,6 +34,7 @@ SOURCE = SourceSpec(
     required=("date", "name"),
     optional=(),
     parse=parse,
+    schema={c.DATE: "DATE", c.NAME: "VARCHAR"},
     key=("date",),
     record=RECORD,
 )

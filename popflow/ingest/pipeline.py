@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from popflow import columns as c
 from popflow import reference_data
-from popflow.datasets import SCHEMAS, empty_select
+from popflow.datasets import empty_select
 from popflow.ingest import checks as q
 from popflow.ingest.column_map import checked_column_map
 from popflow.ingest.quality import QualityTally
@@ -31,7 +31,7 @@ from popflow.ingest.readers import (
     fingerprint,
     read_batches,
 )
-from popflow.ingest.registry import SOURCES
+from popflow.ingest.registry import source as source_spec
 from popflow.ingest.source import IngestContext, SourceSpec
 from popflow.lake import BatchFolders, Lake, StagedBatch, ingest_lock
 from popflow.lake_views import register_lake
@@ -51,7 +51,7 @@ def ingest(lake: Lake, source: str, paths: list[Path], ctx: IngestContext,
     checking and writing into the staged batch: by default here, with DuckDB
     and Arrow (``load_locally``); ``popflow.ingest.spark_load`` does it on Spark.
     """
-    spec = SOURCES[source]
+    spec = source_spec(source)
     ctx = dataclasses.replace(ctx, columns=checked_column_map(spec, ctx.columns))
     files = expand_paths(paths)
     with ingest_lock(lake.workspace):  # one ingest at a time sees the lake, stages and commits
@@ -251,14 +251,14 @@ class BatchWriter:
 
     def __init__(self, con, spec: SourceSpec, batch: BatchFolders):
         self.con, self.spec, self.batch = con, spec, batch
-        self.cols = ", ".join(f'"{n}"' for n in SCHEMAS[spec.name])
+        self.cols = ", ".join(f'"{n}"' for n in spec.schema)
         self.parts = 0
         self.seq = 0  # rows of keyed sources are numbered in input order, across files
         self.keyed = bool(spec.key or spec.conflicts)
         if self.keyed:
             con.execute(f"CREATE OR REPLACE TEMP TABLE accepted AS SELECT {self.cols}, "
                         "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line "
-                        f"FROM ({_empty(spec.name)})")
+                        f"FROM ({empty_select(spec.schema)})")
 
     def write(self, checked: str, file: str, tally: QualityTally) -> None:
         tally.add_checked(self.con, checked)
@@ -286,7 +286,7 @@ class BatchWriter:
         if not self.keyed:
             return
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE conflicting AS {self._conflicts_sql()}")
-        record = self.spec.record.of_accepted("a", list(SCHEMAS[self.spec.name])) if self.spec.record else "NULL"
+        record = self.spec.record.of_accepted("a", list(self.spec.schema)) if self.spec.record else "NULL"
         self._quarantine(f"SELECT a.file, a.line, x.reason, x.\"column\", {record} AS record "
                          "FROM accepted a JOIN conflicting x USING (seq)")
         tally.move_to_quarantine(self.con, "SELECT reason FROM conflicting")
@@ -324,9 +324,5 @@ class BatchWriter:
         self.con.execute(f"COPY (SELECT '{self.spec.name}' AS source, * FROM ({query})) "
                          f"TO {literal(target)} (FORMAT parquet)")
         self.parts += 1
-
-
-def _empty(source: str) -> str:
-    return empty_select(SCHEMAS[source])
 
 

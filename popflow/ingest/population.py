@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -61,6 +62,9 @@ SOURCE = SourceSpec(
     required=("area_id", "population"),
     optional=("adults", "gender", "age_band"),
     parse=parse,
+    schema={c.AREA_ID: "VARCHAR", c.POPULATION: "BIGINT", c.ADULTS: "BIGINT", c.GENDER: "VARCHAR",
+            c.AGE_BAND: "VARCHAR"},
+    reads=("areas",),
     key=("area_id", "gender", "age_band"),
     record=RECORD,
 )

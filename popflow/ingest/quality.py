@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
+from popflow.ingest.registry import SOURCES
+
 PERCENTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
-TIME_COLUMNS = ("ts", "departs_at", "ordered_at")  # the time a source's time span is reported in
 # A tally as rows: reason counts (accepted under a NULL reason), the time span, records per person.
 TALLY_SCHEMA = pa.schema([("kind", pa.string()), ("reason", pa.string()), ("n", pa.int64()),
                           ("person", pa.int64()), ("first", pa.timestamp("us", tz="UTC")),
@@ -33,7 +34,7 @@ class QualityTally:
         """Count a checked batch and remember who and when it covers, in one pass over it."""
         cols = {r[0] for r in con.execute(f"DESCRIBE {checked}").fetchall()}
         person = "person" if "person" in cols else "NULL::BIGINT"
-        when = next((name for name in TIME_COLUMNS if name in cols), None)
+        when = SOURCES[self.source].time_column
         span = f"min({when}) AS first, max({when}) AS last" if when else "NULL AS first, NULL AS last"
         con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, {person} AS person, "
                     f"count(*) AS n, {span} FROM {checked} GROUP BY ALL")
@@ -42,7 +43,7 @@ class QualityTally:
                 self.accepted += n
             else:
                 self.reasons[reason] += n
-        if self.source == "cells":
+        if self.source == "cells":  # cells alone are kept outside every area (their events are quarantined)
             self.outside_areas += con.execute(
                 f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchall()[0][0]
         if "person" in cols:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -41,6 +42,7 @@ SOURCE = SourceSpec(
     required=("code", "name"),
     optional=("parent",),
     parse=parse,
+    schema={"code": "VARCHAR", c.NAME: "VARCHAR", "parent": "VARCHAR"},
     key=("code",),
     conflicts=unknown_parents,
     record=RECORD,

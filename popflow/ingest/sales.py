@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -51,9 +52,17 @@ SOURCE = SourceSpec(
     required=("order_id", "customer_id", "ordered_at", "region_id", "category", "amount", "currency"),
     optional=("channel",),
     parse=parse,
+    schema={
+        "order_id": "BIGINT",  # keyed pseudonym of the order's id
+        c.PERSON: "BIGINT", "ordered_at": "TIMESTAMPTZ", c.LOCAL_EPOCH: "BIGINT",
+        "region_id": "VARCHAR", "category": "VARCHAR", "amount": "DOUBLE", "currency": "VARCHAR",
+        "channel": "VARCHAR", c.DATE: "DATE",
+    },
+    reads=("areas",),
     key=("order_id",),
     person_column="customer_id",
     partition_by="date",
+    time_column="ordered_at",
     record=RECORD,
     linked_ids=("order_id",),
     references=("ref_currencies",),

@@ -48,15 +48,22 @@ class IngestContext:
 class SourceSpec:
     """An input source.
 
-    ``parse(types, ctx)`` returns a SQL SELECT over the registered batch ``raw``
-    (and lake views) giving the dataset's columns, ``line``, ``record`` (what
-    the quarantine keeps of a bad row, by ``record.sql()``), ``reason`` and
-    ``column`` (NULL for an accepted row). ``prepare`` may add columns to a
-    batch before the SQL runs (for example the area of a cell). ``key`` columns
-    must be unique across all batches; a repeat is quarantined. ``linked_ids``
-    are identifiers of a person's record (a ticket, an order), pseudonymised
-    before any SQL runs, like ``person_column``. ``references`` names the
-    reference tables the SQL reads (``pipeline.REFERENCE_TABLES``).
+    ``name`` is the dataset's name in the lake (its relation is ``lake_<name>``
+    in every engine) and the name of the ``popflow.sources`` entry point that
+    declares the source. ``schema`` maps the dataset's columns, in order, to
+    their DuckDB types (Parquet on disk). ``parse(types, ctx)`` returns a SQL
+    SELECT over the registered batch ``raw`` (and lake views) giving the
+    dataset's columns, ``line``, ``record`` (what the quarantine keeps of a bad
+    row, by ``record.sql()``), ``reason`` and ``column`` (NULL for an accepted
+    row). ``prepare`` may add columns to a batch before the SQL runs (for
+    example the area of a cell). ``key`` columns must be unique across all
+    batches; a repeat is quarantined. ``linked_ids`` are identifiers of a
+    person's record (a ticket, an order), pseudonymised before any SQL runs,
+    like ``person_column``. ``references`` names the reference tables the SQL
+    reads (``pipeline.REFERENCE_TABLES``); ``reads`` names the other lake
+    datasets the SQL or ``prepare`` reads, which are therefore ingested first.
+    ``time_column`` is the instant, a column of the parse query, whose first
+    and last accepted values the quality report gives as the time span.
     ``conflicts(accepted)`` is SQL over the table of this ingest's accepted rows
     (with a ``seq`` column in input order) returning ``seq, reason, "column"``
     of further rows to quarantine, for rules that relate rows to each other.
@@ -66,6 +73,7 @@ class SourceSpec:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     parse: Callable[[dict[str, pa.DataType], IngestContext], str]
+    schema: dict[str, str]
     key: tuple[str, ...] = ()
     person_column: str | None = None
     prepare: Callable[[pa.Table, IngestContext], pa.Table] | None = None
@@ -75,3 +83,5 @@ class SourceSpec:
     record: Record | None = None
     linked_ids: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    time_column: str | None = None

@@ -10,6 +10,7 @@ import datetime
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import date_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -59,6 +60,10 @@ SOURCE = SourceSpec(
     required=("subscriber_id", "gender", "birth_year", "origin_region"),
     optional=("registered_on",),
     parse=parse,
+    schema={
+        c.PERSON: "BIGINT", c.GENDER: "VARCHAR", c.AGE_BAND: "VARCHAR",
+        c.ORIGIN_REGION: "VARCHAR", c.REGISTERED_ON: "DATE",
+    },
     key=("person",),
     person_column="subscriber_id",
     record=RECORD,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from popflow import columns as c
 from popflow.ingest import checks as q
 from popflow.ingest.parsing import instant_sql, number_sql, text_sql
 from popflow.ingest.source import IngestContext, SourceSpec
@@ -69,9 +70,17 @@ SOURCE = SourceSpec(
               "destination_country", "fare", "currency"),
     optional=("cabin", "channel"),
     parse=parse,
+    schema={
+        "ticket_id": "BIGINT",  # keyed pseudonym of the ticket's id: it points to a person
+        c.PERSON: "BIGINT", "purchased_at": "TIMESTAMPTZ", "departs_at": "TIMESTAMPTZ",
+        c.LOCAL_EPOCH: "BIGINT",  # local departure time, epoch seconds
+        "origin": "VARCHAR", "destination": "VARCHAR", "destination_country": "VARCHAR",
+        "fare": "DOUBLE", "currency": "VARCHAR", "cabin": "VARCHAR", "channel": "VARCHAR", c.DATE: "DATE",
+    },
     key=("ticket_id",),
     person_column="traveller_id",
     partition_by="date",
+    time_column="departs_at",
     record=RECORD,
     linked_ids=("ticket_id",),
     references=("ref_airports", "ref_currencies"),

@@ -16,11 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from popflow import columns as col
+from popflow.ingest.events import SOURCE as EVENTS
 from popflow.synth.clock import SECONDS_PER_HOUR, Day, offset_text
 from popflow.synth.csv_files import GzipCsvFile
 from popflow.synth.phone_activity import EVENT_TYPES, EventBatch
 
-SUBSCRIBER_ID = col.RAW_PERSON_ID["events"]
+SUBSCRIBER_ID = EVENTS.person_column
 EVENT_COLUMNS = [SUBSCRIBER_ID, col.TIMESTAMP, col.CELL_ID, col.EVENT_TYPE, col.MCC]
 FORMATS = {"csv": ".csv.gz", "parquet": ".parquet"}
 PARQUET_SCHEMA = pa.schema([

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from popflow import columns as col
+from popflow.ingest.subscribers import SOURCE as SUBSCRIBERS
 from popflow.synth.clock import Period
 from popflow.synth.geography import Geography
 from popflow.synth.gravity import TripChoices
@@ -29,7 +30,7 @@ from popflow.synth.market_share import draw_subscribers
 from popflow.synth.phone_activity import draw_rates
 from popflow.synth.profiles import NO_DISTRICT, RESIDENT, Profiles, draw_place_keys
 
-SUBSCRIBER_ID = col.RAW_PERSON_ID["subscribers"]
+SUBSCRIBER_ID = SUBSCRIBERS.person_column
 LOCAL_REGION = "440000"
 OTHER_REGIONS = ("510000", "430000", "450000", "360000", "420000", "410000", "350000")
 OTHER_REGION_SHARES = (0.24, 0.22, 0.16, 0.14, 0.1, 0.08, 0.06)

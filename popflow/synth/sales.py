@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from popflow import columns as col
+from popflow.ingest.sales import SOURCE as SALES
 from popflow.synth.census import is_adult
 from popflow.synth.clock import Period, local_iso_texts
 from popflow.synth.counting import distinct
@@ -40,7 +40,7 @@ from popflow.synth.identifiers import increasing_serials, prefixed_ids, unique_n
 from popflow.synth.phone_activity import HOURLY_RHYTHM
 from popflow.synth.residents import Residents
 
-CUSTOMER_ID = col.RAW_PERSON_ID["sales"]
+CUSTOMER_ID = SALES.person_column
 SALES_COLUMNS = ["order_id", CUSTOMER_ID, "ordered_at", "region_id", "category", "amount", "currency", "channel"]
 PENETRATION_COLUMNS = ["month", "region_id", "buyers", "orders", "revenue", "adult_residents"]
 PENETRATION = (0.03, 0.25)

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from popflow import columns as col
+from popflow.ingest.tickets import SOURCE as TICKETS
 from popflow.synth.clock import local_iso_texts
 from popflow.synth.counting import distinct
 from popflow.synth.csv_files import month_slices, write_csv, write_gzip_csv
@@ -43,7 +43,7 @@ from popflow.synth.identifiers import increasing_serials, prefixed_ids, unique_n
 from popflow.synth.outbound_demand import DESTINATION_AIRPORTS, ORIGIN_SHARES, Airports, Demand
 from popflow.synth.phone_activity import HOURLY_RHYTHM
 
-TRAVELLER_ID = col.RAW_PERSON_ID["tickets"]
+TRAVELLER_ID = TICKETS.person_column
 TICKET_COLUMNS = ["ticket_id", TRAVELLER_ID, "purchased_at", "departs_at", "origin", "destination",
                   "destination_country", "fare", "currency", "cabin", "channel"]
 OUTBOUND_WEEKLY_COLUMNS = ["week", "destination_country", "trips", "travellers", "spend_total_cny"]

@@ -40,7 +40,7 @@ from __future__ import annotations
 from popflow.indicators.blocks import DAY
 
 NOON = DAY // 2  # an overnight visit's hours run from noon on its day to noon the next
-PRIOR_DAYS = 3  # days at the pooled rate added to each person's own days
+PRIOR_DAYS = 30  # days at the pooled rate added to each person's own days: about a month, as much as their own
 DETECTION_FLOOR = 0.2  # the least detection rate, so a visit counts at most 5 times
 FACTOR = "detection_factor"
 OVERNIGHT = "domestic_overnight"

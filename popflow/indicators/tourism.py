@@ -32,6 +32,14 @@ place is the night location (the area of most events in the night, see
 ``residents``), the bins spent are the bin locations (the area of most events
 in the bin), and the usual environment is the home and workplace only.
 
+Estimates (with a census): each visitor weighs their population weight (see
+``estimates``) times, for a domestic visit read from stays, its detection
+factor (``visit_detection``): a visit seen in events of its own stands for
+1 ÷ the visitor's detection rate visits, one not seen is left to those seen
+(factor 0); the count of visitors is unchanged. A row rolled up from several
+visits (``--level``) takes the factor of the most detectable seen one.
+International visits and ``--method observed`` count each visit found once.
+
 ``origin``: a domestic visitor's home area rolled up to ``--origin-level``
 (default: the coarsest level), or their registered ``origin_region`` when they
 have no home here; an international visitor's country (ISO alpha-2) from the

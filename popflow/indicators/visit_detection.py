@@ -20,14 +20,20 @@ sample is the visits seen).
   last day with an event; for an overnight visit, the nights between them) on
   which they made an event in the same hours of the day, wherever they were:
   how often a visit like this one would have been seen. It is shrunk towards
-  the rate pooled over every seen visit of the same visitor type, as if the
-  person had ``PRIOR_DAYS`` more days at that rate (so that a visitor seen on
-  two days gets a rate of the region's, not a 0 or 1 of their own), and is at
-  least ``DETECTION_FLOOR``, so that one sparse phone cannot explode a cell.
+  the rate pooled over every seen visit of the same visitor type (the
+  visitors' other days with an event in their visit's hours ÷ their other
+  days), as if the person had ``PRIOR_DAYS`` more days at that rate: a
+  visitor seen on two days gets about the region's rate, not a 0 or 1 of
+  their own, and a month of their own days weighs as much as the region's.
+  A person's own month is a noisy measure, and the stays of a sparse phone
+  stretch its visit through silence, overstating its own rate; measured in
+  ``benchmarks/accuracy.py``, less shrinkage was further from the truth
+  (see the README's Accuracy section). The rate is at least
+  ``DETECTION_FLOOR``, so that one sparse phone cannot explode a cell.
 - The **detection factor** of a visit is 1 ÷ its detection rate when it is
   seen, and 0 when it is not (the visits seen stand for it).
 
-``factor`` multiplies the person's weight in the visit's estimate
+The detection factor multiplies the person's weight in the visit's estimate
 (``Contribution.weight_factor``); the count of visitors is unchanged. Its
 interval widens by itself: the weight × factor is the inverse of the chance
 that a person is a subscriber and their visit is seen, and the estimates'

@@ -192,7 +192,8 @@ def _publish(eng, indicator, p, contributions, mechanism, window, settings, step
         cells = "cells_" + _identifier(contribution.table)
         rows = f"({eng.with_blocks(contribution.sql)})"
         if contribution.estimated and window.weighted:
-            rows = f"({weighted_sql(rows, contribution.calibrated_per, settings.k_anonymity)})"
+            rows = weighted_sql(rows, contribution.calibrated_per, settings.k_anonymity, contribution.weight_factor)
+            rows = f"({rows})"
         else:
             contribution = dataclasses.replace(contribution, estimated=False)
         eng.materialize(cells, mechanism.cells_sql(contribution, rows, domains))

@@ -1,5 +1,6 @@
 """tourism on hand-made timelines, the expected visits written out by hand: a silent night away, and a home
-near a border whose phone is served across it at night, read from stays and from observed events."""
+near a border whose phone is served across it at night, read from stays and from observed events; and the
+estimates of visitors, adjusted for how often each visitor's visits are seen."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ CELL = {"A": "a1", "B": "b1", "C": "c1"}
 TWINS = 2  # two people with the same timeline, so that every cell passes k = 2
 
 
-def events(timeline: list[tuple[str, str]]) -> pd.DataFrame:
-    """``TWINS`` people with the events of ``timeline`` (local time, area), the second a minute later."""
+def events(timeline: list[tuple[str, str]], people: range = range(TWINS)) -> pd.DataFrame:
+    """``people`` (default ``TWINS``) with the events of ``timeline`` (local time, area), person i's i minutes
+    later."""
     rows = [(scenario.phone(person), (pd.Timestamp(local) + pd.Timedelta(minutes=person)).strftime(
                  "%Y-%m-%dT%H:%M:%S+08:00"), CELL[area], "460")
-            for person in range(TWINS) for local, area in timeline]
+            for person in people for local, area in timeline]
     return pd.DataFrame(rows, columns=["subscriber_id", "timestamp", "cell_id", "mcc"])
 
 
@@ -66,3 +68,36 @@ def test_an_area_slept_in_on_min_nights_nights_is_part_of_the_usual_environment(
 def test_observed_usual_environment_is_home_and_work_only(tmp_path):
     assert visits(tmp_path, BORDER, "observed") == {
         (f"2026-01-{day}", "B", "domestic_overnight", 2, 2) for day in (25, 26, 27)}
+
+
+# Estimates. Twenty residents of A (census 60: each weighs 3), at home from the 5th to the 17th of January with
+# events at 07:00 and 23:00. Ten of them ("day trippers") also make one at noon on six days, and spend the 10th in B
+# (events there at 10, 11 and 13 h: their stay in B covers the bins of 9 to 13 h). The other ten ("sleepers") make
+# one at 02:00 on six days, and sleep in C on the night of the 12th (events there at 17 and 23 h and at 02:00 on the
+# 13th: the stay in C runs from noon to 06:30, a same-day visit on the 13th too, its night being in A).
+HOME = [(f"2026-01-{day:02d} {hour}", "A") for day in range(5, 18) for hour in ("07:00", "23:00")]
+DAY_TRIPPERS = HOME + [(f"2026-01-{day:02d} 12:00", "A") for day in (5, 6, 7, 8, 9, 11)] + [
+    ("2026-01-10 08:00", "A"), ("2026-01-10 10:00", "B"), ("2026-01-10 11:00", "B"), ("2026-01-10 13:00", "B"),
+    ("2026-01-10 15:00", "A")]
+SLEEPERS = HOME + [(f"2026-01-{day:02d} 02:00", "A") for day in range(5, 11)] + [
+    ("2026-01-12 17:00", "C"), ("2026-01-12 23:00", "C"), ("2026-01-13 02:00", "C")]
+
+
+def test_a_visit_counts_in_the_estimate_as_often_as_the_visitor_is_not_seen(tmp_path):
+    """A visit seen stands for 1 ÷ the visitor's detection rate visits: the day trippers made an event in the
+    hours of their visit (9 to 13 h) on 6 of their 12 other days, so each counts twice (the rate pooled over the
+    same-day visits is 0.5 too, so shrinking towards it changes nothing); the sleepers' visit of the 13th (hours 0
+    to 6) likewise; the sleepers made an event in the hours of their night in C on each of their 11 other nights,
+    so each counts once. The 90 % interval is Σ w(w − 1) over the multiplied weights, with the 4 % placement
+    term: the same-day estimates, of weights 6, are wider than the overnight one, of weights 3."""
+    timeline = pd.concat([events(DAY_TRIPPERS, range(10)), events(SLEEPERS, range(10, 20))])
+    census = pd.DataFrame({"area_id": ["A", "B", "C"], "population": [60, 500, 500]})
+    ws = scenario.workspace(tmp_path, timeline, k=TWINS, population=census)
+    got = ws.run("tourism").to_pandas()
+    cells = {(str(r.date)[:10], r.area_id, r.visitor_type): (r.visitors, r.estimate, r.estimate_low,
+                                                             r.estimate_high, r.nights_estimate)
+             for r in got.itertuples()}
+    # same-day: 10 × 3 × 2 = 60 ± 1.645 √(10 × 6 × 5 + 2.4²); overnight: 10 × 3 = 30 ± 1.645 √(10 × 3 × 2 + 1.2²)
+    assert cells == {("2026-01-10", "B", "domestic_sameday"): (10, 60.0, 31.2, 88.8, 0.0),
+                     ("2026-01-13", "C", "domestic_sameday"): (10, 60.0, 31.2, 88.8, 0.0),
+                     ("2026-01-12", "C", "domestic_overnight"): (10, 30.0, 17.1, 42.9, 30.0)}

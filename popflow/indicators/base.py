@@ -46,6 +46,9 @@ class Contribution:
     # People are subscribers whose weights turn counts into estimates of everyone (``estimates`` module);
     # the columns appear when a population table is ingested.
     estimated: bool = False
+    # A column of the rows multiplying each row's weight in the estimates (not its count): tourism's inverse
+    # detection probability, 0 for a row the estimate leaves to the others (``popflow.indicators.visit_detection``).
+    weight_factor: str | None = None
     # Keys under which each person has at most one row and every person of the window could have one (the
     # time bin of a presence): weights are recalibrated to the census within each of their values.
     calibrated_per: tuple[str, ...] = ()

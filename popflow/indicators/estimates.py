@@ -41,7 +41,9 @@ of everyone. Each subscriber stands for ``weight`` people:
 
 The estimate of a cell is the sum of its people's weights, or its count of
 people where that is more (for a summed measure such as trips, the sum of
-weight × measure). Its 90 % interval adds
+weight × measure). A contribution may declare a factor per row multiplying
+the weight (``weight_factor``: tourism's inverse detection probability, see
+``visit_detection``); the weight below is then the multiplied one. Its 90 % interval adds
 two errors: extrapolating from subscribers to everyone, treating the
 subscribers as a Poisson sample of everyone, each person in it with
 probability 1 ÷ weight (variance Σ weight × (weight − 1)); and placing them,
@@ -202,31 +204,39 @@ def _thousandths(numerator: str, denominator: str) -> str:
     return f"CAST(floor({SCALE}.0 * {numerator} / {denominator} + 0.5) AS BIGINT)"
 
 
-def weighted_sql(contributions: str, per: tuple[str, ...], k: int) -> str:
+def weighted_sql(contributions: str, per: tuple[str, ...], k: int, factor: str | None = None) -> str:
     """The contribution rows with each person's ``weight``: their own, else the default weight.
 
     With ``per`` keys (every person in at most one row per value of them), a
     resident's weight is recalibrated within each value: their weight × census
     population of their unit ÷ the weights of the unit's residents in rows of
     that value, unless fewer than ``k`` residents of the unit are in them.
+    A ``factor`` column of the rows (see ``Contribution.weight_factor``)
+    multiplies each row's weight, rounded to whole thousandths.
     """
     static = f"coalesce(w.{WEIGHT}, d.{WEIGHT})"
     if not per:
         return f"""
-        SELECT c.*, {static} AS {WEIGHT}
+        SELECT c.*, {_factored(static, factor and f'c.{factor}')} AS {WEIGHT}
         FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
         """
     within = f"PARTITION BY {', '.join(f'c.{key}' for key in per)}, w.unit"
-    return f"""
-    SELECT r.*, CASE WHEN r.unit__counted >= {k}
+    recalibrated = f"""CASE WHEN r.unit__counted >= {k}
                      THEN {_thousandths('r.weight__static * r.unit__population', 'r.unit__weights')}
-                     ELSE r.weight__static END AS {WEIGHT}
+                     ELSE r.weight__static END"""
+    return f"""
+    SELECT r.*, {_factored(recalibrated, factor and f'r.{factor}')} AS {WEIGHT}
     FROM (
         SELECT c.*, w.population AS unit__population, {static} AS weight__static,
                count(w.unit) OVER ({within}) AS unit__counted, sum(w.{WEIGHT}) OVER ({within}) AS unit__weights
         FROM {contributions} c LEFT JOIN person_weight w ON w.person = c.person CROSS JOIN default_weight d
     ) r
     """
+
+
+def _factored(weight: str, factor: str | None) -> str:
+    """A weight in thousandths times a row's factor, rounded to whole thousandths (the weight alone without one)."""
+    return f"CAST(floor({weight} * {factor} + 0.5) AS BIGINT)" if factor else weight
 
 
 def estimate_sums(sums: tuple[str, ...]) -> str:

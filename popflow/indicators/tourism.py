@@ -32,6 +32,14 @@ place is the night location (the area of most events in the night, see
 ``residents``), the bins spent are the bin locations (the area of most events
 in the bin), and the usual environment is the home and workplace only.
 
+Estimates (with a census): each visitor weighs their population weight (see
+``estimates``) times, for a domestic visit read from stays, its detection
+factor (``visit_detection``): a visit seen in events of its own stands for
+1 ÷ the visitor's detection rate visits, one not seen is left to those seen
+(factor 0); the count of visitors is unchanged. A row rolled up from several
+visits (``--level``) takes the factor of the most detectable seen one.
+International visits and ``--method observed`` count each visit found once.
+
 ``origin``: a domestic visitor's home area rolled up to ``--origin-level``
 (default: the coarsest level), or their registered ``origin_region`` when they
 have no home here; an international visitor's country (ISO alpha-2) from the
@@ -53,6 +61,7 @@ from popflow.indicators.blocks import (
 )
 from popflow.indicators.params import Tourism
 from popflow.indicators.stays import stay_bins, stays_ctes
+from popflow.indicators.visit_detection import FACTOR, detection_ctes
 
 ROOTS = "SELECT area_id FROM area_ancestors GROUP BY area_id HAVING count(*) = 1"
 
@@ -136,24 +145,38 @@ def _visits_ctes(p: Tourism) -> list[tuple[str, str]]:
     ]
 
 
+def _detection(p: Tourism) -> tuple[list[tuple[str, str]], str, str]:
+    """The detection CTEs, the join and the factor of a domestic visit ``d`` (stays only; observed events
+    keep each visit found counting once in the estimate)."""
+    if p.method == "observed":
+        return [], "", "1.0"
+    join = """LEFT JOIN visit_detection x ON x.person = d.person AND x.day = d.day AND x.area_id = d.area_id
+            AND x.visitor_type = d.visitor_type"""
+    return detection_ctes(p.bin), join, f"coalesce(x.{FACTOR}, 0.0)"
+
+
 def define(p: Tourism) -> list[Contribution]:
+    detection, join, factor = _detection(p)
     ctes = home_ctes(p.min_nights) + work_ctes(p.min_days) + _places_ctes(p) + _people_ctes(p) + _visits_ctes(p) + [
-        ("visits", """
+        *detection,
+        ("visits", f"""
             SELECT d.person, d.day, d.area_id, d.visitor_type, coalesce(o.origin, s.origin_region, 'unknown')
-                   AS origin, d.nights
+                   AS origin, d.nights, {factor} AS {FACTOR}
             FROM (SELECT * FROM overnight UNION ALL SELECT * FROM sameday) d
             LEFT JOIN origins o ON o.person = d.person AND o.period = d.period
-            LEFT JOIN subscribers s ON s.person = d.person
-            UNION ALL SELECT person, day, area_id, visitor_type, origin, nights FROM abroad"""),
+            LEFT JOIN subscribers s ON s.person = d.person {join}
+            UNION ALL SELECT person, day, area_id, visitor_type, origin, nights, 1.0 AS {FACTOR} FROM abroad"""),
     ]
-    select = """
-    SELECT v.person, c.date, m.target_id AS area_id, v.visitor_type, v.origin, max(v.nights) AS nights
+    # A row rolled up from several visits is seen when one of them is, as often as the most detectable one.
+    select = f"""
+    SELECT v.person, c.date, m.target_id AS area_id, v.visitor_type, v.origin, max(v.nights) AS nights,
+           coalesce(min(CASE WHEN v.{FACTOR} > 0 THEN v.{FACTOR} END), 0.0) AS {FACTOR}
     FROM visits v JOIN calendar c ON c.day = v.day JOIN area_map m ON m.area_id = v.area_id
     GROUP BY v.person, c.date, m.target_id, v.visitor_type, v.origin
     """
     return [Contribution("tourism", with_query(ctes, select), ("date", "area_id", "visitor_type", "origin"),
-                         people="visitors", sums=("nights",), estimated=True, areas=("area_id",),
-                         public=(("date", "dates"), ("area_id", "areas")))]
+                         people="visitors", sums=("nights",), estimated=True, weight_factor=FACTOR,
+                         areas=("area_id",), public=(("date", "dates"), ("area_id", "areas")))]
 
 
 INDICATOR = register(Indicator(

@@ -6,6 +6,7 @@ Written from the definitions in words, without popflow's SQL, to check it.
 from __future__ import annotations
 
 import datetime
+import itertools
 
 import pandas as pd
 
@@ -108,7 +109,7 @@ def leanings(events: list[tuple[int, str]]) -> dict[str, str]:
     within LINK_WITHIN, on at least LINKED_DAYS days), the one with the most events (then the smaller), when it
     has more events than the area itself."""
     ways: dict[tuple[str, str], set[int]] = {}  # (from, to) -> days with such a change
-    for (t0, a0), (t1, a1) in zip(events, events[1:]):
+    for (t0, a0), (t1, a1) in itertools.pairwise(events):
         if a0 != a1 and t1 - t0 <= LINK_WITHIN:
             ways.setdefault((a0, a1), set()).add(t1 // 86400)
     linked = {(a, b) for a, b in ways if len(ways[(a, b)] & ways.get((b, a), set())) >= LINKED_DAYS}

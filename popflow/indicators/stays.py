@@ -67,9 +67,10 @@ become a timeline in five steps:
 Consecutive stays of a person are joined by a **move**; a move between stays
 in different areas is a trip. Guarantees: a person's stays do not overlap,
 each begins at one of their events and holds at least one of their events in
-its area or in an area leaning on it; a person with events has at least one stay; every moment of a stay
-lies between two of the person's events at most ``max_gap`` apart or within
-``max_gap / 2`` (rounded up) of one of their events. Two consecutive stays
+its area or in an area leaning on it; a person with events has at least one
+stay; every moment of a stay lies between two of the person's events at most
+``max_gap`` apart or within ``max_gap / 2`` (rounded up) of one of their
+events. Two consecutive stays
 share an area only where dropped pass-throughs lay between them, and then
 place the person exactly as one stay would.
 
@@ -79,9 +80,10 @@ or a grouping (no recursion). A run is carried as its area, its first event
 orders runs, pieces and stays in time), the person's event before it
 (``before_t``), its last event (``last_t``, the next run's ``before_t``) and
 its number of events (the difference of its ``n`` and the next run's). Links
-are a grouping of the runs that begin with a change of area; events per area a
-grouping of the events beside the one that numbers them. An episode of several
-runs is tallied per area; a run alone skips the tally.
+are a grouping of the runs that begin with a change of area, and a person's
+events per area a grouping of the events (beside the window that numbers
+them). An episode of several runs is tallied per area; a run alone skips the
+tally.
 """
 
 from __future__ import annotations
@@ -291,10 +293,6 @@ def kept(relation: str, max_gap: int) -> str:
            {_end('last_t', 'after_t', max_gap)} AS end_t
     FROM ({neighbours})
     """
-
-
-def leaning_ctes(max_gap):
-    return [("stay_counts", counts()), ("stay_runs", runs("stay_counts", max_gap)), ("stay_links", links("stay_runs")), ("stay_leans", leans("stay_links", "stay_counts"))]
 
 
 def stays_ctes(max_gap: int) -> list[tuple[str, str]]:

@@ -106,19 +106,22 @@ def runs(events: list[tuple[int, str]], max_gap: int) -> list[list]:
 
 def leanings(events: list[tuple[int, str]]) -> dict[str, str]:
     """Each area that leans, with the area it leans on: of the areas linked to it (alternated with, both ways
-    within LINK_WITHIN, on at least LINKED_DAYS days), the one with the most events (then the smaller), when it
-    has more events than the area itself."""
+    within LINK_WITHIN, on at least LINKED_DAYS days) with more events than it and at least as many night
+    events (22:00 to 06:00), the one with the most events (then the smaller)."""
     ways: dict[tuple[str, str], set[int]] = {}  # (from, to) -> days with such a change
     for (t0, a0), (t1, a1) in itertools.pairwise(events):
         if a0 != a1 and t1 - t0 <= LINK_WITHIN:
             ways.setdefault((a0, a1), set()).add(t1 // 86400)
     linked = {(a, b) for a, b in ways if len(ways[(a, b)] & ways.get((b, a), set())) >= LINKED_DAYS}
     seen: dict[str, int] = {}
-    for _, area in events:
+    nights: dict[str, int] = {}
+    for t, area in events:
         seen[area] = seen.get(area, 0) + 1
+        nights[area] = nights.get(area, 0) + (t % 86400 >= 22 * 3600 or t % 86400 < 6 * 3600)
     out = {}
     for area in seen:
-        more = sorted((-seen[b], b) for a, b in linked if a == area and seen[b] > seen[area])
+        more = sorted((-seen[b], b) for a, b in linked
+                      if a == area and seen[b] > seen[area] and nights[b] >= nights[area])
         if more:
             out[area] = more[0][1]
     return out

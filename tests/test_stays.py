@@ -112,6 +112,18 @@ def test_a_border_place_is_one_place_however_long_a_spell_across():
                                 stay("A", "2026-01-24 12:00:30", "2026-01-24 19:00")]
 
 
+def test_a_home_at_a_border_is_not_absorbed_by_a_busier_day_place():
+    # Home near the border of A and B (ping-pong in the morning, nights in A), work in B: B holds more events,
+    # A more night events, so neither leans on the other and the nights stay in A.
+    events = [(f"{day.date()} {clock}", area) for day in pd.date_range("2026-01-20", "2026-01-23")
+              for clock, area in (("08:00", "A"), ("08:01", "B"), ("08:02", "A"), ("12:00", "B"), ("12:01", "B"),
+                                  ("14:00", "B"), ("16:00", "B"), ("23:00", "A"), ("23:01", "A"))]
+    got = timeline(events)
+    for day in pd.date_range("2026-01-21", "2026-01-23"):
+        assert any(area == "A" and start <= at(f"{day.date()} 03:00") < end for area, start, end in got)
+    assert {area for area, _, _ in got} == {"A", "B"}
+
+
 def test_a_visit_next_door_without_alternation_is_a_trip():
     home = [(f"{day.date()} {clock}", "A") for day in pd.date_range("2026-01-20", "2026-01-23")
             for clock in ("08:00", "08:01", "20:00")]

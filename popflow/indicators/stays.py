@@ -16,9 +16,11 @@ become a timeline in five steps:
    A to B and two go from B to A (dated by the later event of each pair). A
    and B are *linked* for the person when they alternate between them on at
    least ``LINKED_DAYS`` days: a place of theirs near the border of the two
-   areas, served by towers on both sides. An area *leans on* the area linked
-   to it that holds the most of the person's events (ties: the smaller
-   area_id) when that one holds more of them than it does. Every run in an
+   areas, served by towers on both sides. Of the areas linked to an area
+   that hold more of the person's events than it does and at least as many
+   of their night events (22:00 to 06:00; so that the area of a home is not
+   absorbed by the area of a busier day place), the area *leans on* the one
+   holding the most events (ties: the smaller area_id). Every run in an
    area that leans takes the area it leans on, and consecutive runs then in
    one area without a silence longer than ``max_gap`` are one run. So a
    border place is one place, in the area the person is seen in more often,
@@ -100,8 +102,13 @@ ORDER = "PARTITION BY person ORDER BY n"  # runs, pieces and stays in time order
 
 
 def counts() -> str:
-    """Each person's events and last event per area (``person, area_id, events, final_t``)."""
-    return "SELECT person, area_id, count(*) AS events, max(t) AS final_t FROM events GROUP BY person, area_id"
+    """Each person's events, night events (22:00 to 06:00) and last event per area (``person, area_id, events,
+    night_events, final_t``)."""
+    night = f"(t - {NIGHT_START}) % {DAY} < {NIGHT_LENGTH}"
+    return f"""
+    SELECT person, area_id, count(*) AS events, count(CASE WHEN {night} THEN 1 END) AS night_events,
+           max(t) AS final_t
+    FROM events GROUP BY person, area_id"""
 
 
 def runs(counted: str, max_gap: int) -> str:
@@ -135,8 +142,9 @@ def links(relation: str) -> str:
 
 
 def leans(linked: str, counted: str) -> str:
-    """Step 2, leaning: each area of a person with a linked area holding more of their events, and the one of
-    those holding most (ties: the smaller area_id) as ``target``."""
+    """Step 2, leaning: each area of a person with a linked area holding more of their events and at least as
+    many of their night events, and the one of those holding most events (ties: the smaller area_id) as
+    ``target``."""
     return f"""
     SELECT person, area_id, target FROM (
         SELECT c.person, c.area_id, o.area_id AS target,
@@ -145,7 +153,7 @@ def leans(linked: str, counted: str) -> str:
               UNION ALL SELECT person, area_b AS area_id, area_a AS other FROM {linked}) l
         JOIN {counted} c ON c.person = l.person AND c.area_id = l.area_id
         JOIN {counted} o ON o.person = l.person AND o.area_id = l.other
-        WHERE o.events > c.events)
+        WHERE o.events > c.events AND o.night_events >= c.night_events)
     WHERE rank = 1"""
 
 

@@ -161,7 +161,8 @@ def test_stays_are_the_same_on_both_engines(ws, max_gap):
 
 def border_place_events(people: int = 30, days: int = 8, seed: int = 3) -> pa.Table:
     """``person, t, area_id``: each person's mornings at a place served from two areas (a session of 2 to 5
-    events 40 s apart, each on either side), and an afternoon session anywhere."""
+    events 40 s apart, each on either side), an afternoon session anywhere and, some days, a late evening one
+    on either side."""
     rng = np.random.default_rng(seed)
     areas, rows = ["A", "B", "C", "D"], []
     for person in range(people):
@@ -171,6 +172,8 @@ def border_place_events(people: int = 30, days: int = 8, seed: int = 3) -> pa.Ta
             rows += [(person, morning + 40 * i, str(rng.choice([near, far], p=[0.6, 0.4])))
                      for i in range(int(rng.integers(2, 6)))]
             rows += [(person, morning + 6 * 3600 + 40 * i, str(rng.choice(areas))) for i in range(2)]
+            if rng.random() < 0.5:
+                rows.append((person, morning + 15 * 3600, str(rng.choice([near, far]))))
     person, t, area = zip(*rows, strict=True)
     return pa.table({"person": pa.array(person, pa.int64()), "t": pa.array(t, pa.int64()), "area_id": area})
 

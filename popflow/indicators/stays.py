@@ -90,7 +90,7 @@ tally.
 
 from __future__ import annotations
 
-from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, with_query
+from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, at_night, with_query
 
 RETURN_WITHIN = 3600  # a return to an area within this makes the runs between ping-pong
 LINK_WITHIN = 300  # consecutive events in two areas at most this apart: the person alternates between them
@@ -104,9 +104,8 @@ ORDER = "PARTITION BY person ORDER BY n"  # runs, pieces and stays in time order
 def counts() -> str:
     """Each person's events, night events (22:00 to 06:00) and last event per area (``person, area_id, events,
     night_events, final_t``)."""
-    night = f"(t - {NIGHT_START}) % {DAY} < {NIGHT_LENGTH}"
     return f"""
-    SELECT person, area_id, count(*) AS events, count(CASE WHEN {night} THEN 1 END) AS night_events,
+    SELECT person, area_id, count(*) AS events, count(CASE WHEN {at_night('t')} THEN 1 END) AS night_events,
            max(t) AS final_t
     FROM events GROUP BY person, area_id"""
 

@@ -6,10 +6,11 @@ Written from the definitions in words, without popflow's SQL, to check it.
 from __future__ import annotations
 
 import datetime
+import itertools
 
 import pandas as pd
 
-from popflow.indicators.stays import MIN_STAY, RETURN_WITHIN
+from popflow.indicators.stays import LINK_WITHIN, LINKED_DAYS, MIN_STAY, RETURN_WITHIN
 
 from scenario import CELL_AREA, LEVELS, TIMEZONE
 
@@ -83,7 +84,9 @@ def from_epoch(seconds: int) -> pd.Timestamp:
 def timeline(events: list[tuple[int, str]], max_gap: int = MAX_GAP) -> list[tuple[str, int, int, int, int]]:
     """One person's stays ``(area, first event, last event, start, end)`` from ``(t, area)`` events, step by step
     as the stays definition says it in words."""
-    placed = [piece for episode in episodes(runs(sorted(events), max_gap), max_gap) for piece in placed_in(episode)]
+    events = sorted(events)
+    placed = [piece for episode in episodes(leaned(runs(events, max_gap), leanings(events), max_gap), max_gap)
+              for piece in placed_in(episode)]
     pieces = joined(placed, max_gap)
     kept = [(area, first, last) for area, first, last, start, end in timed(pieces, max_gap) if end - start >= MIN_STAY]
     return timed(kept, max_gap)
@@ -98,6 +101,42 @@ def runs(events: list[tuple[int, str]], max_gap: int) -> list[list]:
             out[-1][3] += 1
         else:
             out.append([area, t, t, 1])
+    return out
+
+
+def leanings(events: list[tuple[int, str]]) -> dict[str, str]:
+    """Each area that leans, with the area it leans on: of the areas linked to it (alternated with, both ways
+    within LINK_WITHIN, on at least LINKED_DAYS days) with more events than it and at least as many night
+    events (22:00 to 06:00), the one with the most events (then the smaller)."""
+    ways: dict[tuple[str, str], set[int]] = {}  # (from, to) -> days with such a change
+    for (t0, a0), (t1, a1) in itertools.pairwise(events):
+        if a0 != a1 and t1 - t0 <= LINK_WITHIN:
+            ways.setdefault((a0, a1), set()).add(t1 // 86400)
+    linked = {(a, b) for a, b in ways if len(ways[(a, b)] & ways.get((b, a), set())) >= LINKED_DAYS}
+    seen: dict[str, int] = {}
+    nights: dict[str, int] = {}
+    for t, area in events:
+        seen[area] = seen.get(area, 0) + 1
+        nights[area] = nights.get(area, 0) + (t % 86400 >= 22 * 3600 or t % 86400 < 6 * 3600)
+    out = {}
+    for area in seen:
+        more = sorted((-seen[b], b) for a, b in linked
+                      if a == area and seen[b] > seen[area] and nights[b] >= nights[area])
+        if more:
+            out[area] = more[0][1]
+    return out
+
+
+def leaned(runs_: list[list], leaning: dict[str, str], max_gap: int) -> list[list]:
+    """Runs in the areas they lean on; consecutive runs then in one area at most max_gap apart as one."""
+    out: list[list] = []
+    for area, first, last, count in runs_:
+        area = leaning.get(area, area)
+        if out and out[-1][0] == area and first - out[-1][2] <= max_gap:
+            out[-1][2] = last
+            out[-1][3] += count
+        else:
+            out.append([area, first, last, count])
     return out
 
 

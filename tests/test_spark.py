@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -24,6 +25,7 @@ from popflow.indicators.params import from_text
 from popflow.indicators.stays import stays
 from popflow.release_inputs import prepare_inputs
 
+import reference as ref
 import scenario
 
 MASTER = "local[2]"
@@ -155,6 +157,40 @@ def test_stays_are_the_same_on_both_engines(ws, max_gap):
         for eng in opened:
             eng.close()
     assert got[0].num_rows > 1000 and got[1].equals(got[0])
+
+
+def border_place_events(people: int = 30, days: int = 8, seed: int = 3) -> pa.Table:
+    """``person, t, area_id``: each person's mornings at a place served from two areas (a session of 2 to 5
+    events 40 s apart, each on either side), an afternoon session anywhere and, some days, a late evening one
+    on either side."""
+    rng = np.random.default_rng(seed)
+    areas, rows = ["A", "B", "C", "D"], []
+    for person in range(people):
+        near, far = rng.choice(areas, 2, replace=False)
+        for day in range(days):
+            morning = 20_474 * 86_400 + day * 86_400 + 8 * 3600 + int(rng.integers(0, 3600))
+            rows += [(person, morning + 40 * i, str(rng.choice([near, far], p=[0.6, 0.4])))
+                     for i in range(int(rng.integers(2, 6)))]
+            rows += [(person, morning + 6 * 3600 + 40 * i, str(rng.choice(areas))) for i in range(2)]
+            if rng.random() < 0.5:
+                rows.append((person, morning + 15 * 3600, str(rng.choice([near, far]))))
+    person, t, area = zip(*rows, strict=True)
+    return pa.table({"person": pa.array(person, pa.int64()), "t": pa.array(t, pa.int64()), "area_id": area})
+
+
+def test_stays_at_border_places_are_the_same_on_both_engines(ws):
+    events = border_place_events()
+    frame = events.to_pandas()
+    assert any(ref.leanings(sorted(zip(g["t"], g["area_id"], strict=True))) for _, g in frame.groupby("person"))
+    opened = [open_engine("duckdb", ws), open_engine("spark", ws)]
+    try:
+        for eng in opened:
+            eng.register("events", events)
+        got = [eng.table(stays(43_200) + " ORDER BY person, first_t, area_id") for eng in opened]
+    finally:
+        for eng in opened:
+            eng.close()
+    assert got[0].num_rows > 30 and got[1].equals(got[0])
 
 
 def test_census_estimate_rounds_ties_the_same_way_on_both_engines(ws):

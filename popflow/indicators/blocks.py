@@ -57,11 +57,16 @@ def carried_bins(observed: str, bin_seconds: int, carry_hours: int) -> str:
     """
 
 
+def at_night(t: str) -> str:
+    """Whether the moment ``t`` lies in a night (22:00 to 06:00)."""
+    return f"(({t}) - {NIGHT_START}) % {DAY} < {NIGHT_LENGTH}"
+
+
 def night_events() -> str:
     """Events in a night window; ``slot`` is the day number of the night's evening."""
     return f"""
     SELECT person, t, area_id, (t - {NIGHT_START}) // {DAY} AS night FROM events
-    WHERE (t - {NIGHT_START}) % {DAY} < {NIGHT_LENGTH}
+    WHERE {at_night('t')}
     """
 
 

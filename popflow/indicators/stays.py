@@ -3,14 +3,32 @@
 A building block (person-level, never released as such), one definition in
 SQL over ``events(person, t, area_id)`` for every engine. Times are local
 epoch seconds. Parameters: ``max_gap`` (``--max-gap``, default 12 h, 1 h to
-48 h), ``RETURN_WITHIN`` (1 h) and ``MIN_STAY`` (15 min).
+48 h), ``LINK_WITHIN`` (5 min), ``LINKED_DAYS`` (4), ``RETURN_WITHIN`` (1 h)
+and ``MIN_STAY`` (15 min).
 
 A person's events, in time order (events of one second ordered by area_id),
-become a timeline in four steps:
+become a timeline in five steps:
 
 1. **Runs.** Consecutive events in one area form a run; a run ends where the
    area changes or where the person is silent for longer than ``max_gap``.
-2. **Ping-pong.** A run *returns* when the run two or three before it (the one
+2. **Linked areas.** A person *alternates* between areas A and B on a day
+   when two of their consecutive events at most ``LINK_WITHIN`` apart go from
+   A to B and two go from B to A (dated by the later event of each pair). A
+   and B are *linked* for the person when they alternate between them on at
+   least ``LINKED_DAYS`` days: a place of theirs near the border of the two
+   areas, served by towers on both sides. Of the areas linked to an area
+   that hold more of the person's events than it does and at least as many
+   of their night events (22:00 to 06:00; so that the area of a home is not
+   absorbed by the area of a busier day place), the area *leans on* the one
+   holding the most events (ties: the smaller area_id). Every run in an
+   area that leans takes the area it leans on, and consecutive runs then in
+   one area without a silence longer than ``max_gap`` are one run. So a
+   border place is one place, in the area the person is seen in more often,
+   whatever the number of events a spell on the other tower holds; a real
+   visit to the area that leans is absorbed too (the events cannot tell the
+   two apart). Links and counts are read over all the events a release
+   reads.
+3. **Ping-pong.** A run *returns* when the run two or three before it (the one
    before the previous run, or the one before that) is in its area, and either
    ended at most ``RETURN_WITHIN`` before it began, or the runs in between are a
    single event (all their events in one second) and it ended at most
@@ -29,7 +47,7 @@ become a timeline in four steps:
    (A B A B, B A A B A); a last event across the border before a quiet night
    stays in the episode; ping-pong that goes on to more events elsewhere is
    one move.
-3. **Stays.** Consecutive runs of one area (after step 2) without a silence
+4. **Stays.** Consecutive runs of one area (after step 3) without a silence
    longer than ``max_gap`` make a stay, from its first event (``first_t``) to
    its last (``last_t``). A stay reaches into the silence on each side of it.
    When the neighbouring stay's events are at most ``max_gap`` away, the two
@@ -44,54 +62,109 @@ become a timeline in four steps:
    into the silence, and the rest is *unknown* (the person is placed
    nowhere). A stay with no neighbour on a side reaches ``max_gap // 2`` into
    that side. It covers ``[start_t, end_t)``.
-4. **Pass-throughs.** A stay covering less than ``MIN_STAY`` (an area crossed
+5. **Pass-throughs.** A stay covering less than ``MIN_STAY`` (an area crossed
    on the way) is dropped with its events, and the stays left are timed again
-   among themselves as in step 3.
+   among themselves as in step 4.
 
 Consecutive stays of a person are joined by a **move**; a move between stays
 in different areas is a trip. Guarantees: a person's stays do not overlap,
 each begins at one of their events and holds at least one of their events in
-its area; a person with events has at least one stay; every moment of a stay
-lies between two of the person's events at most ``max_gap`` apart or within
-``max_gap / 2`` (rounded up) of one of their events. Two consecutive stays
+its area or in an area leaning on it; a person with events has at least one
+stay; every moment of a stay lies between two of the person's events at most
+``max_gap`` apart or within ``max_gap / 2`` (rounded up) of one of their
+events. Two consecutive stays
 share an area only where dropped pass-throughs lay between them, and then
 place the person exactly as one stay would.
 
 Each step is a pass of window functions over the person's runs in time order,
 or a grouping (no recursion). A run is carried as its area, its first event
-(``first_t``), the person's event before it (``before_t``), its last event
-(``last_t``, the next run's ``before_t``) and its number of events (the
-difference of its first event's number among the person's events and the next
-run's). An episode of several runs is tallied per area; a run alone skips
-the tally.
+(``first_t``) and that event's number among the person's events (``n``, which
+orders runs, pieces and stays in time), the person's event before it
+(``before_t``), its last event (``last_t``, the next run's ``before_t``) and
+its number of events (the difference of its ``n`` and the next run's). Links
+are a grouping of the runs that begin with a change of area, and a person's
+events per area a grouping of the events (beside the window that numbers
+them). An episode of several runs is tallied per area; a run alone skips the
+tally.
 """
 
 from __future__ import annotations
 
-from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, with_query
+from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, at_night, with_query
 
 RETURN_WITHIN = 3600  # a return to an area within this makes the runs between ping-pong
+LINK_WITHIN = 300  # consecutive events in two areas at most this apart: the person alternates between them
+LINKED_DAYS = 4  # days of alternation in both directions that link two areas for a person
 MIN_STAY = 15 * 60  # a stay covering less is a pass-through
 WAKING_FROM = NIGHT_START + NIGHT_LENGTH - DAY  # 06:00, when a night ends
 WAKING = DAY - NIGHT_LENGTH  # waking seconds in a day
-ORDER = "PARTITION BY person ORDER BY first_t, area_id"
+ORDER = "PARTITION BY person ORDER BY n"  # runs, pieces and stays in time order (n: their first event's number)
 
 
-def runs(max_gap: int) -> str:
+def counts() -> str:
+    """Each person's events, night events (22:00 to 06:00) and last event per area (``person, area_id, events,
+    night_events, final_t``)."""
+    return f"""
+    SELECT person, area_id, count(*) AS events, count(CASE WHEN {at_night('t')} THEN 1 END) AS night_events,
+           max(t) AS final_t
+    FROM events GROUP BY person, area_id"""
+
+
+def runs(counted: str, max_gap: int) -> str:
     """Step 1: runs as pieces (one row per run, at its first event, ``n`` its first event's number among the
-    person's events); the person's last event and event count joined from a grouping (cheaper than a second
-    window over every event)."""
+    person's events, ``before_area`` the area of the event before it); the person's last event and event
+    count from the grouping ``counted`` (cheaper than a second window over every event)."""
     order = "PARTITION BY person ORDER BY t, area_id"
     return f"""
-    SELECT r.person, r.area_id, r.first_t, r.before_t, r.n, f.final_t, f.total FROM (
-        SELECT person, area_id, t AS first_t, before_t, n FROM (
+    SELECT r.person, r.area_id, r.before_area, r.first_t, r.before_t, r.n, f.final_t, f.total FROM (
+        SELECT person, area_id, before_area, t AS first_t, before_t, n FROM (
             SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t,
                    row_number() OVER ({order}) AS n
             FROM events)
         WHERE before_area IS NULL OR before_area <> area_id OR t - before_t > {max_gap}
-    ) r JOIN (SELECT person, max(t) AS final_t, count(*) AS total FROM events GROUP BY person) f
+    ) r JOIN (SELECT person, max(final_t) AS final_t, sum(events) AS total FROM {counted} GROUP BY person) f
     ON f.person = r.person
     """
+
+
+def links(relation: str) -> str:
+    """Step 2, linked areas: pairs (``area_a`` < ``area_b``) between which the person's consecutive events
+    change at most ``LINK_WITHIN`` apart in both directions on one day, on at least ``LINKED_DAYS`` days (a
+    run's ``before_area`` and ``before_t`` are the event before it)."""
+    low, high = "least(area_id, before_area)", "greatest(area_id, before_area)"
+    return f"""
+    SELECT person, area_a, area_b FROM (
+        SELECT person, {low} AS area_a, {high} AS area_b FROM {relation}
+        WHERE before_area <> area_id AND first_t - before_t <= {LINK_WITHIN}
+        GROUP BY person, {low}, {high}, first_t // {DAY} HAVING count(DISTINCT area_id) = 2)
+    GROUP BY person, area_a, area_b HAVING count(*) >= {LINKED_DAYS}"""
+
+
+def leans(linked: str, counted: str) -> str:
+    """Step 2, leaning: each area of a person with a linked area holding more of their events and at least as
+    many of their night events, and the one of those holding most events (ties: the smaller area_id) as
+    ``target``."""
+    return f"""
+    SELECT person, area_id, target FROM (
+        SELECT c.person, c.area_id, o.area_id AS target,
+               row_number() OVER (PARTITION BY c.person, c.area_id ORDER BY o.events DESC, o.area_id) AS rank
+        FROM (SELECT person, area_a AS area_id, area_b AS other FROM {linked}
+              UNION ALL SELECT person, area_b AS area_id, area_a AS other FROM {linked}) l
+        JOIN {counted} c ON c.person = l.person AND c.area_id = l.area_id
+        JOIN {counted} o ON o.person = l.person AND o.area_id = l.other
+        WHERE o.events > c.events AND o.night_events >= c.night_events)
+    WHERE rank = 1"""
+
+
+def leaned(relation: str, leaning: str, max_gap: int) -> str:
+    """Step 2, the runs in the areas they lean on, consecutive runs of one area without a silence longer than
+    ``max_gap`` as one (a run is carried by its first event: the rows continuing another are left out)."""
+    return f"""
+    SELECT person, area_id, first_t, before_t, n, final_t, total FROM (
+        SELECT *, lag(area_id) OVER ({ORDER}) AS before_area FROM (
+            SELECT r.person, coalesce(l.target, r.area_id) AS area_id, r.first_t, r.before_t, r.n, r.final_t, r.total
+            FROM {relation} r LEFT JOIN {leaning} l ON l.person = r.person AND l.area_id = r.area_id))
+    WHERE before_area IS NULL OR before_area <> area_id OR first_t - before_t > {max_gap}"""
 
 
 def _returns(back: int, max_gap: int) -> str:
@@ -104,10 +177,10 @@ def _returns(back: int, max_gap: int) -> str:
 
 
 def returns(relation: str, max_gap: int) -> str:
-    """Step 2, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
+    """Step 3, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
     before it; each run's event count and last event."""
     return f"""
-    SELECT person, area_id, first_t, before_t, final_t, {_returns(2, max_gap)} AS returns_2,
+    SELECT person, area_id, n, first_t, before_t, final_t, {_returns(2, max_gap)} AS returns_2,
            {_returns(3, max_gap)} AS returns_3,
            coalesce(lead(n) OVER ({ORDER}), total + 1) - n AS events,
            coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t
@@ -122,21 +195,21 @@ def _spanned(run: int) -> str:
 
 
 def episodes(relation: str) -> str:
-    """Step 2, second pass: each run's episode (numbered in time order); ``closing`` marks the last run of an
+    """Step 3, second pass: each run's episode (numbered in time order); ``closing`` marks the last run of an
     episode of several runs."""
     members = f"""
-        SELECT person, area_id, first_t, before_t, last_t, final_t, events, {_spanned(0)} AS joined,
+        SELECT person, area_id, n, first_t, before_t, last_t, final_t, events, {_spanned(0)} AS joined,
                {_spanned(1)} AS continued
         FROM {relation}"""
     return f"""
-    SELECT person, area_id, first_t, before_t, last_t, final_t, events, joined AND NOT continued AS closing,
+    SELECT person, area_id, n, first_t, before_t, last_t, final_t, events, joined AND NOT continued AS closing,
            NOT joined AND NOT continued AS alone,
            sum(CASE WHEN joined THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS episode
     FROM ({members})"""
 
 
 def episode_pieces(relation: str) -> str:
-    """Step 2, third pass: each episode as one piece in its area, or two when its closing run is a move
+    """Step 3, third pass: each episode as one piece in its area, or two when its closing run is a move
     (``person, area_id, first_t, last_t``).
 
     A run alone is its own piece. The runs of longer episodes are tallied per episode, area and whether they
@@ -145,21 +218,23 @@ def episode_pieces(relation: str) -> str:
     when it is in another area and holds at least as many events.
     """
     episode = "PARTITION BY person, episode"
-    ranked = f"{episode} ORDER BY closing, events DESC, first_t, area_id"
+    ranked = f"{episode} ORDER BY closing, events DESC, n"
     closing = ", ".join(f"max(CASE WHEN closing THEN {column} END) OVER ({episode}) AS closing_{column}"
                         for column in ("area_id", "events", "before_t"))
     tallies = f"""
         SELECT *, row_number() OVER ({ranked}) AS rank, first_value(area_id) OVER ({ranked}) AS episode_area,
-               first_value(events) OVER ({ranked}) AS episode_events, min(first_t) OVER ({episode}) AS episode_first,
+               first_value(events) OVER ({ranked}) AS episode_events, min(n) OVER ({episode}) AS episode_n,
+               min(first_t) OVER ({episode}) AS episode_first,
                max(last_t) OVER ({episode}) AS episode_last, {closing}
-        FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(first_t) AS first_t,
+        FROM (SELECT person, episode, area_id, closing, sum(events) AS events, min(n) AS n, min(first_t) AS first_t,
                      max(last_t) AS last_t, max(before_t) AS before_t, max(final_t) AS final_t
               FROM {relation} WHERE NOT alone GROUP BY person, episode, area_id, closing)"""
     moved = "coalesce(closing_area_id <> episode_area AND closing_events >= episode_events, false)"
     return f"""
-    SELECT person, area_id, first_t, last_t, final_t FROM {relation} WHERE alone
+    SELECT person, area_id, n, first_t, last_t, final_t FROM {relation} WHERE alone
     UNION ALL
-    SELECT person, area_id, CASE WHEN closing THEN first_t ELSE episode_first END AS first_t,
+    SELECT person, area_id, CASE WHEN closing THEN n ELSE episode_n END AS n,
+           CASE WHEN closing THEN first_t ELSE episode_first END AS first_t,
            CASE WHEN closing THEN last_t WHEN moved THEN closing_before_t ELSE episode_last END AS last_t, final_t
     FROM (SELECT *, {moved} AS moved FROM ({tallies}))
     WHERE rank = 1 OR closing AND moved
@@ -167,24 +242,24 @@ def episode_pieces(relation: str) -> str:
 
 
 def joined(relation: str, max_gap: int) -> str:
-    """Step 3: consecutive pieces of one area without a silence longer than ``max_gap`` as one stay, each with
+    """Step 4: consecutive pieces of one area without a silence longer than ``max_gap`` as one stay, each with
     where it starts and ends.
 
     A piece starts a stay unless it continues the one before; a stay's last event is the one before the next
     stay's first piece (its ``before_t``), or the person's last event.
     """
     starts = f"""
-        SELECT person, area_id, first_t, final_t, before_t FROM (
-            SELECT person, area_id, first_t, final_t, lag(last_t) OVER ({ORDER}) AS before_t,
+        SELECT person, area_id, n, first_t, final_t, before_t FROM (
+            SELECT person, area_id, n, first_t, final_t, lag(last_t) OVER ({ORDER}) AS before_t,
                    lag(area_id) OVER ({ORDER}) AS before_area
             FROM {relation})
         WHERE before_area IS NULL OR before_area <> area_id OR first_t - before_t > {max_gap}"""
     ends = f"""
-        SELECT person, area_id, first_t, before_t, coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t,
+        SELECT person, area_id, n, first_t, before_t, coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t,
                lead(first_t) OVER ({ORDER}) AS after_t
         FROM ({starts})"""
     return f"""
-    SELECT person, area_id, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
+    SELECT person, area_id, n, first_t, last_t, {_start('first_t', 'before_t', max_gap)} AS start_t,
            {_end('last_t', 'after_t', max_gap)} AS end_t
     FROM ({ends})
     """
@@ -215,9 +290,9 @@ def _end(last: str, after: str, max_gap: int) -> str:
 
 
 def kept(relation: str, max_gap: int) -> str:
-    """Step 4: the stays covering at least ``MIN_STAY``, timed again among themselves."""
+    """Step 5: the stays covering at least ``MIN_STAY``, timed again among themselves."""
     neighbours = f"""
-        SELECT person, area_id, first_t, last_t, lag(last_t) OVER ({ORDER}) AS before_t,
+        SELECT person, area_id, n, first_t, last_t, lag(last_t) OVER ({ORDER}) AS before_t,
                lead(first_t) OVER ({ORDER}) AS after_t
         FROM {relation} WHERE end_t - start_t >= {MIN_STAY}"""
     return f"""
@@ -230,8 +305,12 @@ def kept(relation: str, max_gap: int) -> str:
 def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
     """CTEs ending in ``stays(person, area_id, first_t, last_t, start_t, end_t)``."""
     return [
-        ("stay_runs", runs(max_gap)),
-        ("stay_returns", returns("stay_runs", max_gap)),
+        ("stay_counts", counts()),
+        ("stay_runs", runs("stay_counts", max_gap)),
+        ("stay_links", links("stay_runs")),
+        ("stay_leans", leans("stay_links", "stay_counts")),
+        ("stay_leaned", leaned("stay_runs", "stay_leans", max_gap)),
+        ("stay_returns", returns("stay_leaned", max_gap)),
         ("stay_episodes", episodes("stay_returns")),
         ("stay_pieces", episode_pieces("stay_episodes")),
         ("stay_timed", joined("stay_pieces", max_gap)),

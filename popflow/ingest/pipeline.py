@@ -266,10 +266,6 @@ class BatchWriter:
     def __init__(self, con, spec: SourceSpec, batch: BatchFolders):
         self.con, self.spec, self.batch = con, spec, batch
         self.cols = ", ".join(f'"{n}"' for n in SCHEMAS[spec.name])
-        # What the data files get: a column with a closed vocabulary as a dictionary of it (``vocabularies``).
-        self.written_cols = ", ".join(
-            f'"{n}"::ENUM({literals(spec.vocabularies[n])}) AS "{n}"' if n in spec.vocabularies else f'"{n}"'
-            for n in SCHEMAS[spec.name])
         self.parts = 0
         self.written = False  # whether write_parsed wrote rows, whose people finish counts
         self.seq = 0  # rows of keyed sources are numbered in input order, across files
@@ -351,7 +347,11 @@ class BatchWriter:
 
     def _write_data(self, rows: str) -> int:
         """Write the dataset's columns of ``rows`` (what follows FROM) into the data folder; returns their number."""
-        query = f"SELECT {self.written_cols} FROM {rows}"
+        query = f"SELECT {self.cols} FROM {rows}"
+        if self.spec.vocabularies:  # each such column as a dictionary of its vocabulary
+            query = "SELECT * REPLACE (" + ", ".join(
+                f'"{n}"::ENUM({literals(words)}) AS "{n}"' for n, words in self.spec.vocabularies.items()
+            ) + f") FROM ({query})"
         target = self.batch.data_dir
         if self.spec.partition_by:
             copy = (f"COPY ({query}) TO {literal(target)} (FORMAT parquet, PARTITION_BY "

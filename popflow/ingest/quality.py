@@ -33,18 +33,18 @@ class QualityTally:
         """Count a checked batch and remember who (unless ``people`` is false: see ``add_people``) and when it
         covers, in one pass over it; returns the number of rows refused."""
         cols = {r[0] for r in con.execute(f"DESCRIBE {checked}").fetchall()}
-        person = "person" if people and "person" in cols else "NULL::BIGINT"
+        person = "person" if "person" in cols else "NULL::BIGINT"
         when = next((name for name in TIME_COLUMNS if name in cols), None)
         span = f"min({when}) AS first, max({when}) AS last" if when else "NULL AS first, NULL AS last"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, {person} AS person, "
-                    f"count(*) AS n, {span} FROM {checked} GROUP BY ALL")
-        refused = 0
-        for reason, n in con.execute("SELECT reason, sum(n) FROM quality_batch GROUP BY reason").fetchall():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, "
+                    f"{person if people else 'NULL::BIGINT'} AS person, count(*) AS n, {span} "
+                    f"FROM {checked} GROUP BY ALL")
+        counts = con.execute("SELECT reason, sum(n) FROM quality_batch GROUP BY reason").fetchall()
+        for reason, n in counts:
             if reason is None:
                 self.accepted += n
             else:
                 self.reasons[reason] += n
-                refused += n
         if self.source == "cells":
             self.outside_areas += con.execute(
                 f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchall()[0][0]
@@ -56,7 +56,7 @@ class QualityTally:
             self._accumulate(con, "quality_span", "SELECT min(first) AS first, max(last) AS last FROM quality_batch "
                                                   "WHERE reason IS NULL")
             self.has_time = True
-        return refused
+        return sum(n for reason, n in counts if reason is not None)
 
     def add_people(self, con, accepted: str) -> None:
         """Count the records of each person among ``accepted`` rows, counted earlier without their people."""

@@ -124,7 +124,7 @@ def write_files(con, spec: SourceSpec, files: list[Path], target: BatchFolders, 
     for path, malformed, table in prefetched(_prepared_batches(spec, files, fmt, ctx)):
         if table is not None:
             with _registered(con, table):
-                writer.write_parsed(spec.parse(_types(table), ctx), str(path), tally)
+                writer.write_parsed(spec.parse(_types(table), ctx), table.num_rows, str(path), tally)
             rows += table.num_rows
         else:
             writer.write_malformed(malformed, str(path), tally)
@@ -275,24 +275,31 @@ class BatchWriter:
                         "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line "
                         f"FROM ({_empty(spec.name)})")
 
-    def write_parsed(self, parsed: str, file: str, tally: QualityTally) -> None:
-        """Write the rows of ``parsed``, a source's parse query over the batch ``raw``.
+    def write_parsed(self, parsed: str, rows: int, file: str, tally: QualityTally) -> None:
+        """Write the rows of ``parsed``, a source's parse query giving one row per row of the batch ``raw``
+        (``rows`` rows).
 
-        The rows are tallied by one pass over the query (their people later,
-        from the data files, by ``finish``); the accepted ones go from the
-        query straight into the data files, and the query runs once more for
-        the quarantine only when some rows were refused. Keyed sources check
-        the batch into a table, as ``write`` reads it.
+        The accepted rows go from the query straight into the data files.
+        When they are all the rows, a light pass over the query counts them
+        with their time span, without classifying them again; otherwise one
+        pass tallies the rows by reason and another writes the refused ones to
+        the quarantine. The people of the accepted rows are counted from the
+        data files, by ``finish``. Keyed sources check the batch into a table,
+        as ``write`` reads it.
         """
         if self.keyed:
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {parsed}")
             self.write("checked", file, tally)
             return
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW parsed AS {parsed}")
-        refused = tally.add_checked(self.con, "parsed", people=False)
         accepted = self._write_data("parsed WHERE reason IS NULL")
         self.written = self.written or accepted > 0
-        if refused:
+        if accepted == rows:
+            self.con.execute("CREATE OR REPLACE TEMP VIEW accepted_rows AS "
+                             "SELECT * REPLACE (NULL::VARCHAR AS reason) FROM parsed")
+            tally.add_checked(self.con, "accepted_rows", people=False)
+        else:
+            tally.add_checked(self.con, "parsed", people=False)
             self._quarantine_refused("parsed", file)
 
     def write(self, checked: str, file: str, tally: QualityTally) -> None:

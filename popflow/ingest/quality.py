@@ -29,9 +29,9 @@ class QualityTally:
         self.has_time = False
         self.outside_areas = 0
 
-    def add_checked(self, con, checked: str, people: bool = True) -> int:
+    def add_checked(self, con, checked: str, people: bool = True) -> None:
         """Count a checked batch and remember who (unless ``people`` is false: see ``add_people``) and when it
-        covers, in one pass over it; returns the number of rows refused."""
+        covers, in one pass over it."""
         cols = {r[0] for r in con.execute(f"DESCRIBE {checked}").fetchall()}
         person = "person" if "person" in cols else "NULL::BIGINT"
         when = next((name for name in TIME_COLUMNS if name in cols), None)
@@ -39,8 +39,7 @@ class QualityTally:
         con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, "
                     f"{person if people else 'NULL::BIGINT'} AS person, count(*) AS n, {span} "
                     f"FROM {checked} GROUP BY ALL")
-        counts = con.execute("SELECT reason, sum(n) FROM quality_batch GROUP BY reason").fetchall()
-        for reason, n in counts:
+        for reason, n in con.execute("SELECT reason, sum(n) FROM quality_batch GROUP BY reason").fetchall():
             if reason is None:
                 self.accepted += n
             else:
@@ -56,7 +55,6 @@ class QualityTally:
             self._accumulate(con, "quality_span", "SELECT min(first) AS first, max(last) AS last FROM quality_batch "
                                                   "WHERE reason IS NULL")
             self.has_time = True
-        return sum(n for reason, n in counts if reason is not None)
 
     def add_people(self, con, accepted: str) -> None:
         """Count the records of each person among ``accepted`` rows, counted earlier without their people."""

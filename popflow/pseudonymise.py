@@ -134,31 +134,42 @@ class Pseudonymiser:
     def column(self, raw: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Pseudonymise a column of text, or of dictionary-encoded text; nulls stay null.
 
-        Each distinct identifier is looked up or hashed once (identifiers repeat
-        across events), then the pseudonyms are spread back by dictionary index.
+        Each dictionary value (a chunk's, when the column is dictionary-encoded)
+        is looked up in one pass over all of them, and each identifier not seen
+        before is hashed once (identifiers repeat across events), then the
+        pseudonyms are spread back by dictionary index.
         """
         chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
         if chunks and all(pa.types.is_dictionary(chunk.type) for chunk in chunks):
-            unified = pa.chunked_array(chunks).unify_dictionaries()  # one dictionary for every chunk
-            pseudonyms = self._of_distinct(unified.chunk(0).dictionary)
-            return pa.concat_arrays([pc.take(pseudonyms, chunk.indices) for chunk in unified.chunks])
+            pseudonyms = self._of_values(pa.concat_arrays([chunk.dictionary.cast(pa.string()) for chunk in chunks]))
+            spread, start = [], 0
+            for chunk in chunks:  # each chunk's indices point into its own stretch of the pseudonyms
+                spread.append(pc.take(pseudonyms.slice(start, len(chunk.dictionary)), chunk.indices))
+                start += len(chunk.dictionary)
+            return pa.concat_arrays(spread)
         encoded = pc.dictionary_encode(_combine(raw).cast(pa.string()))
-        return pc.take(self._of_distinct(encoded.dictionary), encoded.indices)
+        return pc.take(self._of_values(encoded.dictionary), encoded.indices)
 
-    def _of_distinct(self, values: pa.Array) -> pa.Array:
-        """The pseudonyms of distinct identifiers (nulls stay null)."""
+    def _of_values(self, values: pa.Array) -> pa.Array:
+        """The pseudonyms of identifiers, which may repeat (nulls stay null); new ones are hashed once each."""
         values = values.cast(pa.string())
         position = pc.index_in(values, value_set=self._seen)
-        new = values.filter(pc.and_(pc.is_null(position), pc.is_valid(values)))
-        if len(new):
-            if len(self._seen) + len(new) > CACHE_LIMIT:  # start again from this batch's identifiers
-                self._seen, self._pseudonyms = pa.array([], pa.string()), pa.array([], pa.int64())
-                new = values.filter(pc.is_valid(values))
-            hashed = pa.array([self.one(v) for v in new.to_pylist()], pa.int64())
-            self._seen = pa.concat_arrays([self._seen, new])
-            self._pseudonyms = pa.concat_arrays([self._pseudonyms, hashed])
-            position = pc.index_in(values, value_set=self._seen)
-        return pc.take(self._pseudonyms, position)
+        unknown = pc.and_(pc.is_null(position), pc.is_valid(values))
+        new = values.filter(unknown)
+        distinct = pc.unique(new)
+        if len(self._seen) + len(distinct) > CACHE_LIMIT:  # start again from this batch's identifiers
+            self._seen, self._pseudonyms = pa.array([], pa.string()), pa.array([], pa.int64())
+            position, unknown = pa.nulls(len(values), pa.int32()), pc.is_valid(values)
+            new = values.filter(unknown)
+            distinct = pc.unique(new)
+        pseudonyms = pc.take(self._pseudonyms, position)
+        if not len(new):
+            return pseudonyms
+        hashed = pa.array([self.one(v) for v in distinct.to_pylist()], pa.int64())
+        self._seen = pa.concat_arrays([self._seen, distinct])
+        self._pseudonyms = pa.concat_arrays([self._pseudonyms, hashed])
+        # The new ones, in their order.
+        return pc.replace_with_mask(pseudonyms, unknown, pc.take(hashed, pc.index_in(new, value_set=distinct)))
 
 
 def _combine(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -16,6 +16,7 @@ import pytest
 
 import popflow
 from popflow.errors import InputError
+from popflow.ingest.quality import PERCENTILES
 
 import scenario
 
@@ -57,6 +58,28 @@ def test_each_event_quarantine_reason(ws, tmp_path):
     assert q.loc[7, "reason"] == "malformed_row"
     assert set(q["file"]) == {str(bad)}
     assert "+8613900000001" not in " ".join(q["record"].dropna())
+
+
+def test_report_figures_are_those_of_the_accepted_rows(ws, tmp_path):
+    """One file wholly accepted, one with refused rows: the report counts, spans and tallies people over the
+    accepted rows of both, and only the refused rows reach the quarantine."""
+    events = scenario.random_events(6, 2, 4, seed=5)
+    clean, mixed = tmp_path / "clean.parquet", tmp_path / "mixed.csv"
+    events.iloc[:20].to_parquet(clean)
+    refused = events.index[20:23]
+    events.loc[refused, "cell_id"] = "zz"
+    events.iloc[20:].to_csv(mixed, index=False)
+    report = ws.ingest("events", [clean, mixed])
+    accepted = events.drop(index=refused)
+    assert report["rows"] == {"read": len(events), "accepted": len(accepted), "quarantined": 3}
+    times = pd.to_datetime(accepted["timestamp"]).dt.tz_convert(scenario.TIMEZONE)
+    assert report["time_span"] == {"first": times.min().isoformat(), "last": times.max().isoformat()}
+    per_person = accepted.groupby("subscriber_id").size()
+    assert report["distinct_people"] == len(per_person)
+    assert report["records_per_person"] == {  # to the report's one decimal
+        f"p{round(p * 100)}": pytest.approx(per_person.quantile(p), abs=0.051) for p in PERCENTILES}
+    assert sorted(quarantine(ws, "events")["line"]) == [2, 3, 4] and report["quarantined_by_reason"] == {
+        "unknown_cell": 3}
 
 
 def test_cell_outside_every_area_is_reported_and_its_events_quarantined(tmp_path):

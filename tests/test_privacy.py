@@ -74,14 +74,18 @@ def test_pseudonym_is_keyed_hmac_sha256():
 
 
 def test_pseudonyms_of_a_column_match_one_by_one_across_batches_and_cache_resets(monkeypatch):
-    """Batches sharing identifiers, with nulls and dictionary encoding, get each identifier's own pseudonym,
-    whether it was hashed in this batch, an earlier one, or before the cache was emptied."""
+    """Batches sharing identifiers, with nulls and dictionary encoding (one dictionary per chunk, as Parquet row
+    groups give them, sharing values), get each identifier's own pseudonym, whether it was hashed in this
+    batch, an earlier one, or before the cache was emptied."""
     from popflow import pseudonymise
 
     monkeypatch.setattr(pseudonymise, "CACHE_LIMIT", 5)
     p = pseudonymise.Pseudonymiser(b"k" * 32)
-    batches = [["a", "b", None, "a"], ["b", "c", "d"], ["e", "f", "g", "a"], ["a", None]]
+    batches = [["a", "b", None, "a"], ["b", "c", "d"], ["e", "f", "g", "a"], ["a", None], ["h", "i", "i", "h"]]
     for batch in batches:
-        for values in (pa.array(batch, pa.string()), pa.array(batch, pa.string()).dictionary_encode()):
+        half = len(batch) // 2
+        for values in ([pa.array(batch, pa.string())], [pa.array(batch, pa.string()).dictionary_encode()],
+                       [pa.array(batch[:half], pa.string()).dictionary_encode(),
+                        pa.array(batch[half:], pa.string()).dictionary_encode()]):
             expected = [None if v is None else p.one(v) for v in batch]
-            assert p.column(pa.chunked_array([values])).to_pylist() == expected
+            assert p.column(pa.chunked_array(values)).to_pylist() == expected

@@ -16,11 +16,13 @@ from popflow.ingest.source import IngestContext, SourceSpec
 from popflow.sql import literals
 
 EVENT_TYPES = ("call", "sms", "data", "other")
+MCC_PATTERN = "[0-9]{3}"  # a mobile country code: three digits
+MCCS = tuple(f"{code:03d}" for code in range(1000))  # every text MCC_PATTERN matches
 _TYPES = literals(EVENT_TYPES)
 RECORD = q.Record(
     raw={"timestamp": "ts_raw", "cell_id": "cell_raw", "event_type": "type_raw", "mcc": "mcc_raw"},
     closed={"cell_id": "cell_known", "event_type": f"event_type IN ({_TYPES})",
-            "mcc": "regexp_full_match(mcc, '[0-9]{3}')"},
+            "mcc": f"regexp_full_match(mcc, '{MCC_PATTERN}')"},
 )
 
 
@@ -32,7 +34,7 @@ def parse(types: dict[str, pa.DataType], ctx: IngestContext) -> str:
         q.Check(q.UNKNOWN_CELL, "cell_id", "NOT cell_known"),
         q.Check(q.CELL_OUTSIDE_AREAS, "cell_id", "area_id IS NULL"),
         q.Check(q.INVALID_VALUE, "event_type", f"event_type NOT IN ({_TYPES})"),
-        q.Check(q.INVALID_VALUE, "mcc", "NOT regexp_full_match(mcc, '[0-9]{3}')"),
+        q.Check(q.INVALID_VALUE, "mcc", f"NOT regexp_full_match(mcc, '{MCC_PATTERN}')"),
     ]
     parsed = f"""
         SELECT line, * LIKE 'person%', "timestamp" AS ts_raw, cell_id AS cell_raw, event_type AS type_raw,
@@ -67,4 +69,5 @@ SOURCE = SourceSpec(
     partition_by="date",
     time_column="ts",
     record=RECORD,
+    vocabularies={"event_type": EVENT_TYPES, "mcc": MCCS},
 )

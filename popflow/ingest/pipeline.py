@@ -7,6 +7,7 @@ Files whose content was already ingested for this source are skipped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import threading
@@ -35,7 +36,7 @@ from popflow.ingest.registry import source as source_spec
 from popflow.ingest.source import IngestContext, SourceSpec
 from popflow.lake import BatchFolders, Lake, StagedBatch, ingest_lock
 from popflow.lake_views import register_lake
-from popflow.sql import literal
+from popflow.sql import literal, literals
 
 # Hears of each batch read: bytes of whole files done, bytes of all files, the file being read, its rows so far.
 Progress = Callable[[int, int, str, int], None]
@@ -122,7 +123,8 @@ def write_files(con, spec: SourceSpec, files: list[Path], target: BatchFolders, 
     writer = BatchWriter(con, spec, target)
     for path, malformed, table in prefetched(_prepared_batches(spec, files, fmt, ctx)):
         if table is not None:
-            writer.write(_check(con, spec, table, ctx), str(path), tally)
+            with _registered(con, table):
+                writer.write_parsed(spec.parse(_types(table), ctx), table.num_rows, str(path), tally)
             rows += table.num_rows
         else:
             writer.write_malformed(malformed, str(path), tally)
@@ -239,11 +241,23 @@ SCAN_CHUNK_ROWS = 122_880
 
 
 def _check(con, spec: SourceSpec, table: pa.Table, ctx: IngestContext) -> str:
-    con.register("raw", pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK_ROWS), table.schema))
-    types = {name: table.schema.field(name).type for name in table.schema.names}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {spec.parse(types, ctx)}")
-    con.unregister("raw")
+    with _registered(con, table):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {spec.parse(_types(table), ctx)}")
     return "checked"
+
+
+@contextlib.contextmanager
+def _registered(con, table: pa.Table):
+    """``table`` as the relation ``raw`` that a source's parse query reads, while the block runs."""
+    con.register("raw", pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK_ROWS), table.schema))
+    try:
+        yield
+    finally:
+        con.unregister("raw")
+
+
+def _types(table: pa.Table) -> dict[str, pa.DataType]:
+    return {name: table.schema.field(name).type for name in table.schema.names}
 
 
 class BatchWriter:
@@ -253,6 +267,7 @@ class BatchWriter:
         self.con, self.spec, self.batch = con, spec, batch
         self.cols = ", ".join(f'"{n}"' for n in spec.schema)
         self.parts = 0
+        self.written = False  # whether write_parsed wrote rows, whose people finish counts
         self.seq = 0  # rows of keyed sources are numbered in input order, across files
         self.keyed = bool(spec.key or spec.conflicts)
         if self.keyed:
@@ -260,10 +275,37 @@ class BatchWriter:
                         "0::BIGINT AS seq, ''::VARCHAR AS file, 0::BIGINT AS line "
                         f"FROM ({empty_select(spec.schema)})")
 
+    def write_parsed(self, parsed: str, rows: int, file: str, tally: QualityTally) -> None:
+        """Write the rows of ``parsed``, a source's parse query giving one row per row of the batch ``raw``
+        (``rows`` rows).
+
+        The accepted rows go from the query straight into the data files.
+        When they are all the rows, a light pass over the query counts them
+        with their time span, without classifying them again; otherwise one
+        pass tallies the rows by reason and another writes the refused ones to
+        the quarantine. The people of the accepted rows are counted from the
+        data files, by ``finish``. Keyed sources check the batch into a table,
+        as ``write`` reads it.
+        """
+        if self.keyed:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {parsed}")
+            self.write("checked", file, tally)
+            return
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW parsed AS {parsed}")
+        accepted = self._write_data("parsed WHERE reason IS NULL")
+        self.written = self.written or accepted > 0
+        if accepted == rows:
+            self.con.execute("CREATE OR REPLACE TEMP VIEW accepted_rows AS "
+                             "SELECT * REPLACE (NULL::VARCHAR AS reason) FROM parsed")
+            tally.add_checked(self.con, "accepted_rows", people=False)
+        else:
+            tally.add_checked(self.con, "parsed", people=False)
+            self._quarantine_refused("parsed", file)
+
     def write(self, checked: str, file: str, tally: QualityTally) -> None:
+        """Write the rows of a checked table (a parse query's result)."""
         tally.add_checked(self.con, checked)
-        self._quarantine(f"SELECT {literal(file)} AS file, line, reason, \"column\", record "
-                         f"FROM {checked} WHERE reason IS NOT NULL")
+        self._quarantine_refused(checked, file)
         good = f"SELECT * FROM {checked} WHERE reason IS NULL"
         if self.keyed:
             self.con.execute(f"INSERT INTO accepted SELECT {self.cols}, "
@@ -271,7 +313,7 @@ class BatchWriter:
                              f"FROM ({good})")
             self.seq = self.con.execute("SELECT coalesce(max(seq), 0) FROM accepted").fetchall()[0][0]
         else:
-            self._write_data(f"SELECT {self.cols} FROM ({good})")
+            self._write_data(f"({good})")
 
     def write_malformed(self, malformed: MalformedRows, file: str, tally: QualityTally) -> None:
         if not malformed.rows:
@@ -283,6 +325,9 @@ class BatchWriter:
         tally.add_malformed(len(malformed.rows))
 
     def finish(self, tally: QualityTally) -> None:
+        """Tally the rows ``write_parsed`` wrote; for keyed sources, quarantine the conflicts and write the rest."""
+        if self.written:
+            tally.add_people(self.con, f"read_parquet({literal(self.batch.data_dir / '**' / '*.parquet')})")
         if not self.keyed:
             return
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE conflicting AS {self._conflicts_sql()}")
@@ -290,8 +335,7 @@ class BatchWriter:
         self._quarantine(f"SELECT a.file, a.line, x.reason, x.\"column\", {record} AS record "
                          "FROM accepted a JOIN conflicting x USING (seq)")
         tally.move_to_quarantine(self.con, "SELECT reason FROM conflicting")
-        self._write_data(f"SELECT {self.cols} FROM accepted WHERE seq NOT IN (SELECT seq FROM conflicting) "
-                         "ORDER BY seq")
+        self._write_data("accepted WHERE seq NOT IN (SELECT seq FROM conflicting) ORDER BY seq")
 
     def _conflicts_sql(self) -> str:
         parts = []
@@ -308,16 +352,26 @@ class BatchWriter:
         union = " UNION ALL ".join(f"({p})" for p in parts)
         return f"SELECT seq, min(reason) AS reason, min(\"column\") AS \"column\" FROM ({union}) GROUP BY seq"
 
-    def _write_data(self, query: str) -> None:
+    def _write_data(self, rows: str) -> int:
+        """Write the dataset's columns of ``rows`` (what follows FROM) into the data folder; returns their number."""
+        query = f"SELECT {self.cols} FROM {rows}"
+        if self.spec.vocabularies:  # each such column as a dictionary of its vocabulary
+            query = "SELECT * REPLACE (" + ", ".join(
+                f'"{n}"::ENUM({literals(words)}) AS "{n}"' for n, words in self.spec.vocabularies.items()
+            ) + f") FROM ({query})"
         target = self.batch.data_dir
         if self.spec.partition_by:
-            self.con.execute(f"COPY ({query}) TO {literal(target)} (FORMAT parquet, PARTITION_BY "
-                             f"({self.spec.partition_by}), FILENAME_PATTERN 'part-{self.parts}-{{i}}', "
-                             "OVERWRITE_OR_IGNORE true)")
+            copy = (f"COPY ({query}) TO {literal(target)} (FORMAT parquet, PARTITION_BY "
+                    f"({self.spec.partition_by}), FILENAME_PATTERN 'part-{self.parts}-{{i}}', "
+                    "OVERWRITE_OR_IGNORE true)")
         else:
-            part = target / f"part-{self.parts}.parquet"
-            self.con.execute(f"COPY ({query}) TO {literal(part)} (FORMAT parquet)")
+            copy = f"COPY ({query}) TO {literal(target / f'part-{self.parts}.parquet')} (FORMAT parquet)"
         self.parts += 1
+        return self.con.execute(copy).fetchall()[0][0]
+
+    def _quarantine_refused(self, checked: str, file: str) -> None:
+        self._quarantine(f"SELECT {literal(file)} AS file, line, reason, \"column\", record "
+                         f"FROM {checked} WHERE reason IS NOT NULL")
 
     def _quarantine(self, query: str) -> None:
         target = self.batch.quarantine_dir / f"part-{self.parts}.parquet"

@@ -30,14 +30,16 @@ class QualityTally:
         self.has_time = False
         self.outside_areas = 0
 
-    def add_checked(self, con, checked: str) -> None:
-        """Count a checked batch and remember who and when it covers, in one pass over it."""
+    def add_checked(self, con, checked: str, people: bool = True) -> None:
+        """Count a checked batch and remember who (unless ``people`` is false: see ``add_people``) and when it
+        covers, in one pass over it."""
         cols = {r[0] for r in con.execute(f"DESCRIBE {checked}").fetchall()}
         person = "person" if "person" in cols else "NULL::BIGINT"
         when = SOURCES[self.source].time_column
         span = f"min({when}) AS first, max({when}) AS last" if when else "NULL AS first, NULL AS last"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, {person} AS person, "
-                    f"count(*) AS n, {span} FROM {checked} GROUP BY ALL")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quality_batch AS SELECT reason, "
+                    f"{person if people else 'NULL::BIGINT'} AS person, count(*) AS n, {span} "
+                    f"FROM {checked} GROUP BY ALL")
         for reason, n in con.execute("SELECT reason, sum(n) FROM quality_batch GROUP BY reason").fetchall():
             if reason is None:
                 self.accepted += n
@@ -46,13 +48,18 @@ class QualityTally:
         if self.source == "cells":  # cells alone are kept outside every area (their events are quarantined)
             self.outside_areas += con.execute(
                 f"SELECT count(*) FROM {checked} WHERE reason IS NULL AND area_id IS NULL").fetchall()[0][0]
-        if "person" in cols:
-            self._accumulate(con, "quality_people", "SELECT person, n FROM quality_batch WHERE reason IS NULL")
+        if "person" in cols:  # without ``people``, only made (empty) for add_people to fill
+            self._accumulate(con, "quality_people", "SELECT person, n FROM quality_batch WHERE reason IS NULL"
+                                                    + ("" if people else " LIMIT 0"))
             self.has_people = True
         if when:
             self._accumulate(con, "quality_span", "SELECT min(first) AS first, max(last) AS last FROM quality_batch "
                                                   "WHERE reason IS NULL")
             self.has_time = True
+
+    def add_people(self, con, accepted: str) -> None:
+        """Count the records of each person among ``accepted`` rows, counted earlier without their people."""
+        self._accumulate(con, "quality_people", f"SELECT person, count(*) AS n FROM {accepted} GROUP BY person")
 
     def add_malformed(self, count: int) -> None:
         self.reasons["malformed_row"] += count

@@ -95,6 +95,9 @@ from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, at_night, 
 RETURN_WITHIN = 3600  # a return to an area within this makes the runs between ping-pong
 LINK_WITHIN = 300  # consecutive events in two areas at most this apart: the person alternates between them
 LINKED_DAYS = 4  # days of alternation in both directions that link two areas for a person
+# Links read only changes of area minutes apart, so the silence that splits runs read for linking alone does
+# not matter to them: the longest --max-gap leaves the fewest runs.
+LINK_SPLIT = 2 * DAY
 MIN_STAY = 15 * 60  # a stay covering less is a pass-through
 WAKING_FROM = NIGHT_START + NIGHT_LENGTH - DAY  # 06:00, when a night ends
 WAKING = DAY - NIGHT_LENGTH  # waking seconds in a day
@@ -302,13 +305,29 @@ def kept(relation: str, max_gap: int) -> str:
     """
 
 
-def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
-    """CTEs ending in ``stays(person, area_id, first_t, last_t, start_t, end_t)``."""
+def leaning_ctes(max_gap: int) -> list[tuple[str, str]]:
+    """CTEs over ``events`` ending in ``stay_leans(person, area_id, target)`` (step 2's leaning), with
+    ``stay_counts`` and ``stay_runs`` (step 1)."""
     return [
         ("stay_counts", counts()),
         ("stay_runs", runs("stay_counts", max_gap)),
         ("stay_links", links("stay_runs")),
         ("stay_leans", leans("stay_links", "stay_counts")),
+    ]
+
+
+def leaned_events(events: str) -> str:
+    """The events of ``events`` (``person, t, area_id``), each in the area its area leans on for its person
+    (step 2): the person's places, with a border place on the side where most of their events are."""
+    return with_query([("events", f"SELECT person, t, area_id FROM {events}"), *leaning_ctes(LINK_SPLIT)], """
+    SELECT e.person, e.t, coalesce(l.target, e.area_id) AS area_id
+    FROM events e LEFT JOIN stay_leans l ON l.person = e.person AND l.area_id = e.area_id""")
+
+
+def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
+    """CTEs ending in ``stays(person, area_id, first_t, last_t, start_t, end_t)``."""
+    return [
+        *leaning_ctes(max_gap),
         ("stay_leaned", leaned("stay_runs", "stay_leans", max_gap)),
         ("stay_returns", returns("stay_leaned", max_gap)),
         ("stay_episodes", episodes("stay_returns")),

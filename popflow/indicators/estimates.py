@@ -60,7 +60,7 @@ from __future__ import annotations
 
 from popflow.indicators.blocks import foreigners, home_ctes, with_query
 from popflow.indicators.params import Tourism
-from popflow.indicators.stays import leaned_events
+from popflow.indicators.stays import leaned_events_ctes
 
 WEIGHT = "weight"  # in thousandths, a whole number, so that sums are exact and equal on every engine
 SCALE = 1000
@@ -81,7 +81,7 @@ def home_unit_sql(min_nights: int) -> str:
     """``person, unit``: every person with a detected home (in the latest month of the window's calendar months
     with one) and the census unit holding it, NULL when no area above the home has a census row.
 
-    The night events are read at the person's places (``stays.leaned_events``:
+    The night events are read at the person's places (``stays.leaned_events_ctes``:
     the area of a border place the person alternates across is the side
     holding most of their events), so that homes agree with where stays put
     the nights. Reads ``month_events`` and ``month_calendar`` (the events and days of the
@@ -91,7 +91,8 @@ def home_unit_sql(min_nights: int) -> str:
     """
     depth = "(SELECT area_id, count(*) AS depth FROM area_ancestors GROUP BY area_id)"
     return with_query([
-        ("events", leaned_events("month_events")),
+        *leaned_events_ctes("month_events"),
+        ("events", "SELECT * FROM leaned_events"),
         ("calendar", "SELECT * FROM month_calendar"),
         *home_ctes(min_nights),
         ("census_unit", f"""

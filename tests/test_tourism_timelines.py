@@ -88,7 +88,7 @@ def test_a_visit_counts_in_the_estimate_as_often_as_the_visitor_is_not_seen(tmp_
     hours of their visit (9 to 13 h) on 6 of their 12 other days, so each counts twice (the rate pooled over the
     same-day visits is 0.5 too, so shrinking towards it changes nothing); the sleepers' visit of the 13th (hours 0
     to 6) likewise; the sleepers made an event in the hours of their night in C on each of their 11 other nights,
-    so each counts once. The 90 % interval is Σ w(w − 1) over the multiplied weights, with the 4 % placement
+    so each counts once. The 90 % interval is Σ w(w − 1) over the multiplied weights, with the 2.5 % placement
     term: the same-day estimates, of weights 6, are wider than the overnight one, of weights 3."""
     timeline = pd.concat([events(DAY_TRIPPERS, range(10)), events(SLEEPERS, range(10, 20))])
     census = pd.DataFrame({"area_id": ["A", "B", "C"], "population": [60, 500, 500]})
@@ -97,7 +97,7 @@ def test_a_visit_counts_in_the_estimate_as_often_as_the_visitor_is_not_seen(tmp_
     cells = {(str(r.date)[:10], r.area_id, r.visitor_type): (r.visitors, r.estimate, r.estimate_low,
                                                              r.estimate_high, r.nights_estimate)
              for r in got.itertuples()}
-    # same-day: 10 × 3 × 2 = 60 ± 1.645 √(10 × 6 × 5 + 2.4²); overnight: 10 × 3 = 30 ± 1.645 √(10 × 3 × 2 + 1.2²)
-    assert cells == {("2026-01-10", "B", "domestic_sameday"): (10, 60.0, 31.2, 88.8, 0.0),
-                     ("2026-01-13", "C", "domestic_sameday"): (10, 60.0, 31.2, 88.8, 0.0),
-                     ("2026-01-12", "C", "domestic_overnight"): (10, 30.0, 17.1, 42.9, 30.0)}
+    # same-day: 10 × 3 × 2 = 60 ± 1.645 √(10 × 6 × 5 + 1.5²); overnight: 10 × 3 = 30 ± 1.645 √(10 × 3 × 2 + 0.75²)
+    assert cells == {("2026-01-10", "B", "domestic_sameday"): (10, 60.0, 31.4, 88.6, 0.0),
+                     ("2026-01-13", "C", "domestic_sameday"): (10, 60.0, 31.4, 88.6, 0.0),
+                     ("2026-01-12", "C", "domestic_overnight"): (10, 30.0, 17.2, 42.8, 30.0)}

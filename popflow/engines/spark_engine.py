@@ -46,6 +46,9 @@ BASE_CONF = {
     # release compiled most of its classes again (Janino on the driver) and the JVM then recompiled them
     # to machine code, seconds of CPU per release competing with the tasks.
     "spark.sql.codegen.cache.maxEntries": "1000",
+    # A plan's text (written for Spark's own logs and listeners) is cut here: the text of a release whose stays,
+    # visits and weights are all inlined ran the driver out of heap before the query ran.
+    "spark.sql.maxPlanStringLength": str(2**20),
 }
 LOCAL_CONF = {
     "spark.ui.enabled": "false",

@@ -95,22 +95,25 @@ from popflow.indicators.blocks import DAY, NIGHT_LENGTH, NIGHT_START, at_night, 
 RETURN_WITHIN = 3600  # a return to an area within this makes the runs between ping-pong
 LINK_WITHIN = 300  # consecutive events in two areas at most this apart: the person alternates between them
 LINKED_DAYS = 4  # days of alternation in both directions that link two areas for a person
+# Links read only changes of area minutes apart, so the silence that splits runs read for linking alone does
+# not matter to them: the longest --max-gap leaves the fewest runs.
+LINK_SPLIT = 2 * DAY
 MIN_STAY = 15 * 60  # a stay covering less is a pass-through
 WAKING_FROM = NIGHT_START + NIGHT_LENGTH - DAY  # 06:00, when a night ends
 WAKING = DAY - NIGHT_LENGTH  # waking seconds in a day
 ORDER = "PARTITION BY person ORDER BY n"  # runs, pieces and stays in time order (n: their first event's number)
 
 
-def counts() -> str:
+def counts(events: str) -> str:
     """Each person's events, night events (22:00 to 06:00) and last event per area (``person, area_id, events,
-    night_events, final_t``)."""
+    night_events, final_t``) in ``events``."""
     return f"""
     SELECT person, area_id, count(*) AS events, count(CASE WHEN {at_night('t')} THEN 1 END) AS night_events,
            max(t) AS final_t
-    FROM events GROUP BY person, area_id"""
+    FROM {events} GROUP BY person, area_id"""
 
 
-def runs(counted: str, max_gap: int) -> str:
+def runs(events: str, counted: str, max_gap: int) -> str:
     """Step 1: runs as pieces (one row per run, at its first event, ``n`` its first event's number among the
     person's events, ``before_area`` the area of the event before it); the person's last event and event
     count from the grouping ``counted`` (cheaper than a second window over every event)."""
@@ -120,7 +123,7 @@ def runs(counted: str, max_gap: int) -> str:
         SELECT person, area_id, before_area, t AS first_t, before_t, n FROM (
             SELECT person, t, area_id, lag(area_id) OVER ({order}) AS before_area, lag(t) OVER ({order}) AS before_t,
                    row_number() OVER ({order}) AS n
-            FROM events)
+            FROM {events})
         WHERE before_area IS NULL OR before_area <> area_id OR t - before_t > {max_gap}
     ) r JOIN (SELECT person, max(final_t) AS final_t, sum(events) AS total FROM {counted} GROUP BY person) f
     ON f.person = r.person
@@ -302,13 +305,29 @@ def kept(relation: str, max_gap: int) -> str:
     """
 
 
+def leaning_ctes(events: str, max_gap: int) -> list[tuple[str, str]]:
+    """CTEs over ``events`` ending in ``stay_leans(person, area_id, target)`` (step 2's leaning), with
+    ``stay_counts`` and ``stay_runs`` (step 1)."""
+    return [
+        ("stay_counts", counts(events)),
+        ("stay_runs", runs(events, "stay_counts", max_gap)),
+        ("stay_links", links("stay_runs")),
+        ("stay_leans", leans("stay_links", "stay_counts")),
+    ]
+
+
+def leaned_events_ctes(events: str) -> list[tuple[str, str]]:
+    """CTEs ending in ``leaned_events(person, t, area_id)``: the events of ``events``, each in the area its area
+    leans on for its person (step 2), so a border place is on the side where most of their events are."""
+    return [*leaning_ctes(events, LINK_SPLIT), ("leaned_events", f"""
+        SELECT e.person, e.t, coalesce(l.target, e.area_id) AS area_id
+        FROM {events} e LEFT JOIN stay_leans l ON l.person = e.person AND l.area_id = e.area_id""")]
+
+
 def stays_ctes(max_gap: int) -> list[tuple[str, str]]:
     """CTEs ending in ``stays(person, area_id, first_t, last_t, start_t, end_t)``."""
     return [
-        ("stay_counts", counts()),
-        ("stay_runs", runs("stay_counts", max_gap)),
-        ("stay_links", links("stay_runs")),
-        ("stay_leans", leans("stay_links", "stay_counts")),
+        *leaning_ctes("events", max_gap),
         ("stay_leaned", leaned("stay_runs", "stay_leans", max_gap)),
         ("stay_returns", returns("stay_leaned", max_gap)),
         ("stay_episodes", episodes("stay_returns")),

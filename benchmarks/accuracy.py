@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from popflow import Workspace, accuracy, synth
 from popflow.demo import ingest_scenario
 from popflow.engines import open_engine
 from popflow.errors import PopflowError
-from popflow.indicators import present_population
+from popflow.indicators import od_flows, present_population
 from popflow.indicators.estimates import weighted_sql
 from popflow.indicators.params import Binned
 from popflow.outputs import zone_times
@@ -195,18 +196,44 @@ def presence_figures(ws: Workspace, truth: Path) -> list[Figure]:
     ]
 
 
+def unadjusted_trip_estimates(ws: Workspace, published: pa.Table) -> pa.Table:
+    """``trips_estimate`` of od-flows (stays) as before trip detection (Σ weight × trips, no detection factor),
+    over the cells of ``published`` that publish one (aggregates only)."""
+    engine = open_engine("duckdb", ws)
+    try:
+        p = Binned()
+        prepare_inputs(engine, ws, p, ws.area_rows(), ws.settings, estimates_wanted=True)
+        rows = f"({weighted_sql(f'({od_flows.define(p)[0].sql})', (), ws.settings.k_anonymity)})"
+        engine.register("published", published.filter(pc.is_valid(published["trips_estimate"])))
+        return engine.table(f"""
+            SELECT r.date, r.origin, r.destination, sum(r.weight * r.trips) / 1000.0 AS trips_estimate
+            FROM {rows} r JOIN published p ON p.date = r.date AND p.origin = r.origin AND p.destination = r.destination
+            GROUP BY r.date, r.origin, r.destination""")
+    finally:
+        engine.close()
+
+
 def trip_figures(ws: Workspace, truth: Path) -> list[Figure]:
     trips = str(truth / "trips.csv")
     new, old = release(ws, "od-flows", method="stays"), old_release(ws, "od-flows")
 
-    def score(key: str) -> Callable[[pa.Table, str], float | None]:
-        return lambda table, column: accuracy.trip_scores(table, trips, column)[key]
+    def score(key: str, truth_column: str = "subscriber_trips") -> Callable[[pa.Table, str], float | None]:
+        return lambda table, column: accuracy.trip_scores(table, trips, column, truth_column)[key]
 
+    estimated = None if new is None or "trips_estimate" not in new.column_names else new.filter(
+        pc.is_valid(new["trips_estimate"]))
+    unadjusted = None if estimated is None else unadjusted_trip_estimates(ws, estimated)
     return [
         Figure("od-flows: trips ÷ true trips of the same subscribers, over published OD-day cells",
                scored(new, "trips", score("total_ratio"), ratio), scored(old, "trips", score("total_ratio"), ratio)),
         Figure("od-flows: Spearman correlation of trips and their true trips over published OD-day cells",
                scored(new, "trips", score("spearman"), ratio), scored(old, "trips", score("spearman"), ratio)),
+        Figure("od-flows: trips_estimate ÷ true trips of everyone, over published OD-day cells (old: no detection)",
+               scored(estimated, "trips_estimate", score("total_ratio", "trips"), ratio),
+               scored(unadjusted, "trips_estimate", score("total_ratio", "trips"), ratio)),
+        Figure("  Spearman correlation of trips_estimate and true trips of everyone over those cells",
+               scored(estimated, "trips_estimate", score("spearman", "trips"), ratio),
+               scored(unadjusted, "trips_estimate", score("spearman", "trips"), ratio)),
     ]
 
 

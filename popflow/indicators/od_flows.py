@@ -20,6 +20,7 @@ from popflow.indicators import Contribution, Indicator, register
 from popflow.indicators.blocks import DAY, bin_locations, with_query
 from popflow.indicators.params import Binned
 from popflow.indicators.stays import stays_ctes
+from popflow.indicators.trip_detection import FACTOR, detection_ctes
 
 
 def sequence_ctes(p: Binned) -> list[tuple[str, str]]:
@@ -39,16 +40,23 @@ def sequence_ctes(p: Binned) -> list[tuple[str, str]]:
 def define(p: Binned) -> list[Contribution]:
     if p.by:
         raise PopflowError("od-flows has no breakdowns (--by)")
-    select = """
+    found = """
     SELECT s.person, c.date, s.previous AS origin, s.area_id AS destination, count(*) AS trips
     FROM sequence s JOIN calendar c ON c.day = s.day
     WHERE s.previous IS NOT NULL AND s.previous <> s.area_id
     GROUP BY s.person, c.date, s.previous, s.area_id
     """
-    return [Contribution("od-flows", with_query(sequence_ctes(p), select), ("date", "origin", "destination"),
+    ctes, select, factor = sequence_ctes(p), found, None
+    if p.method == "stays":
+        ctes += [("trips_found", found), *detection_ctes("trips_found")]
+        select = f"""
+        SELECT t.*, coalesce(d.{FACTOR}, 1.0) AS {FACTOR}
+        FROM trips_found t LEFT JOIN trip_detection d ON d.person = t.person"""
+        factor = FACTOR
+    return [Contribution("od-flows", with_query(ctes, select), ("date", "origin", "destination"),
                          people="travellers", sums=("trips",),
                          columns=("date", "origin", "destination", "trips", "travellers"), estimated=True,
-                         areas=("origin", "destination"), flow=("origin", "destination"),
+                         weight_factor=factor, areas=("origin", "destination"), flow=("origin", "destination"),
                          public=(("date", "dates"),))]
 
 

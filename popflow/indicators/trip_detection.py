@@ -1,0 +1,83 @@
+"""Detection of trips: how many trips each trip found stands for, in od-flows' estimates.
+
+A building block (person-level, never released). A trip is found only when
+the phone makes events on both sides of it (see ``stays``): a sparse phone's
+commute or lunch trip often leaves no event and is not found. A trip found
+stands for the trips of people as sparse that were not, by the inverse of
+the rate at which such people's trips are found (a Horvitz–Thompson
+estimator whose sample is the trips found).
+
+- A person's **activity** is their mean number of *active waking hours* per
+  day: the local clock hours outside the nights (06:00 to 22:00) in which
+  they made an event, over the release window's days from their first to
+  their last day with an event there, silent days included (a trip on a
+  silent day is missed too). Its whole part is the person's **activity
+  class** (0 to 16).
+- A class's **trip rate** is the trips found of its people (od-flows' trips
+  dated in the window) ÷ their days.
+- The **reference rate** is the highest trip rate among the classes holding
+  at least ``REFERENCE_DAYS`` person-days (so one small class cannot set it
+  by chance): the people whose trips are found best.
+- The **detection rate** of a class is its trip rate ÷ the reference rate, at
+  most 1 and at least ``DETECTION_FLOOR`` (so that one sparse phone cannot
+  explode a cell); 1 when no class has ``REFERENCE_DAYS`` person-days. The
+  **detection factor** of each trip a person makes is 1 ÷ their class's
+  detection rate.
+
+Assumptions, stated: people of every activity class make as many trips per
+day as those of the reference class, so that a class finds fewer only
+because its phone is sparser. Where dense and sparse phones belong to people
+who move differently (the young use phones more and may travel more), the
+factor mixes the two: it overstates sparse people's trips when they truly
+move less. And the reference class is taken to find every trip: trips no
+phone density shows (a round trip of under an hour, which stays read as
+ping-pong; a walk across a district border and back) are not stood for, so
+estimates stay short by that share. Denser phones are not always better:
+past a point, their frequent handovers across borders link neighbouring
+areas, whose moves stays then absorb, which is why the reference is the
+best class, not the densest. Measured in ``benchmarks/accuracy.py``.
+
+The detection factor multiplies the person's weight in their rows' estimates
+(``Contribution.weight_factor``): ``trips_estimate`` and the estimate of
+travellers, who are found when one of their trips in the cell is (mostly
+one a day per origin and destination, so the same factor). The counts of
+trips and travellers are unchanged. The 90 % interval widens by itself: the
+estimates' sampling variance Σ w(w − 1) is taken over the products.
+"""
+
+from __future__ import annotations
+
+from popflow.indicators.blocks import DAY, at_night
+
+HOUR = 3600
+REFERENCE_DAYS = 2000  # person-days a class needs to set the reference rate: a month of about 70 people
+DETECTION_FLOOR = 0.2  # the least detection rate, so a trip counts at most 5 times
+FACTOR = "detection_factor"
+
+
+def detection_ctes(trips: str) -> list[tuple[str, str]]:
+    """CTEs ending in ``trip_detection(person, detection_factor)`` for every person with an event in the window.
+
+    Read ``trips`` (``person, trips``: rows of trips found, dated in the window), ``events`` and ``calendar``.
+    """
+    return [
+        ("trip_activity", f"""
+            SELECT e.person, count(DISTINCT CASE WHEN NOT {at_night('e.t')} THEN e.t // {HOUR} END) AS hours,
+                   max(c.day) - min(c.day) + 1 AS days
+            FROM events e JOIN calendar c ON c.day = e.t // {DAY} GROUP BY e.person"""),
+        ("trip_classes", f"""
+            SELECT a.person, a.hours // a.days AS activity, a.days, coalesce(t.trips, 0) AS trips
+            FROM trip_activity a
+            LEFT JOIN (SELECT person, sum(trips) AS trips FROM {trips} GROUP BY person) t ON t.person = a.person"""),
+        ("trip_rates", """
+            SELECT activity, CAST(sum(trips) AS DOUBLE) / sum(days) AS rate, sum(days) AS days
+            FROM trip_classes GROUP BY activity"""),
+        ("trip_detection", f"""
+            SELECT c.person,
+                   CASE WHEN x.reference > 0
+                        THEN 1.0 / greatest({DETECTION_FLOOR}, least(1.0, r.rate / x.reference)) ELSE 1.0 END
+                   AS {FACTOR}
+            FROM trip_classes c JOIN trip_rates r ON r.activity = c.activity
+            CROSS JOIN (SELECT max(CASE WHEN days >= {REFERENCE_DAYS} THEN rate END) AS reference
+                        FROM trip_rates) x"""),
+    ]

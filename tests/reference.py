@@ -301,12 +301,18 @@ def od_flows(ev, first, last, level="district", bin_minutes=60, dominance=0.5) -
 
 
 def od_flows_from_stays(ev, first, last, level="district", max_gap=MAX_GAP, dominance=0.5) -> pd.DataFrame:
-    """--method stays: moves between consecutive stays in different areas, dated by the later stay's start."""
+    """--method stays."""
+    return od_cells(trips_from_stays(ev, level, max_gap), first, last, dominance)
+
+
+def trips_from_stays(ev, level="district", max_gap=MAX_GAP) -> pd.DataFrame:
+    """person, date, previous, area: moves between consecutive stays in different areas, dated by the later
+    stay's start."""
     s = stays(ev, max_gap).sort_values(["person", "first", "area"])
     s = s.assign(area=s["area"].map(LEVELS[level]),
                  date=[datetime.date(1970, 1, 1) + datetime.timedelta(days=int(t // 86400)) for t in s["start"]])
     s["previous"] = s.groupby("person")["area"].shift()
-    return od_cells(s[s["previous"].notna() & (s["previous"] != s["area"])], first, last, dominance)
+    return s[s["previous"].notna() & (s["previous"] != s["area"])]
 
 
 def od_cells(trips: pd.DataFrame, first, last, dominance: float) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from popflow.indicators import estimates
+from popflow.indicators import estimates, trip_detection
 
 import reference as ref
 import scenario
@@ -253,3 +253,49 @@ def test_an_estimate_is_never_below_its_count():
     query = f"SELECT 1 AS x{estimates.published_estimates('people', (), {})} FROM {cells}"
     row = duckdb.connect().execute(query).fetchone()
     assert row[1:] == (20.0, 20.0, pytest.approx(20 + 1.645 * estimates.PLACEMENT_ERROR * 20, abs=0.05))
+
+
+def trip_factors(ev: pd.DataFrame, trips: pd.DataFrame, first: datetime.date, last: datetime.date) -> pd.Series:
+    """Each person's trip detection factor, from the definition in words (``trip_detection``)."""
+    seen = ev[(ev["local"].dt.date >= first) & (ev["local"].dt.date <= last)]
+    seen = seen.assign(day=seen["local"].dt.date, hour=seen["local"].dt.floor("h"))
+    waking = seen[(seen["local"].dt.hour >= 6) & (seen["local"].dt.hour < 22)]
+    people = pd.DataFrame({"hours": waking.groupby("person")["hour"].nunique(),
+                           "days": seen.groupby("person")["day"].agg(lambda d: (d.max() - d.min()).days + 1),
+                           "trips": trips.groupby("person").size()}).fillna({"hours": 0, "trips": 0})
+    people = people.dropna(subset=["days"]).assign(activity=lambda p: p["hours"] // p["days"])
+    pooled = people["trips"].sum() / people["days"].sum()
+    classes = people.groupby("activity")[["trips", "days"]].sum()
+    prior = trip_detection.PRIOR_DAYS
+    rate = (classes["trips"] + prior * pooled) / (classes["days"] + prior)
+    detection = (rate / rate.max()).clip(lower=trip_detection.DETECTION_FLOOR)
+    return 1 / people["activity"].map(detection)
+
+
+def test_od_flows_estimates_count_each_trip_found_by_its_detection_factor(data):
+    """trips_estimate = Σ weight × detection factor × trips, the estimate of travellers Σ weight × factor, each
+    weight × factor rounded to thousandths; with an interval of Σ w(w − 1) over those products."""
+    ws, ev = data
+    person_weight, default = weights(ev)
+    trips = ref.trips_from_stays(ev)
+    trips = trips[(trips["date"] >= FIRST) & (trips["date"] <= LAST)]
+    factor = trip_factors(ev, trips, FIRST, LAST)
+    assert factor.max() > 1.2  # sparse classes' trips count more than once
+    keys = ["date", "origin", "destination"]
+    rows = (trips.rename(columns={"previous": "origin", "area": "destination"})
+            .groupby(["person", *keys]).size().rename("trips").reset_index())
+    w = thousandths(rows["person"].map(person_weight).fillna(default) * rows["person"].map(factor).fillna(1.0))
+    rows = rows.assign(w=w, v=w * (w - 1), wt=w * rows["trips"])
+    want = rows.groupby(keys).agg(travellers=("person", "nunique"), trips=("trips", "sum"), estimate=("w", "sum"),
+                                  var=("v", "sum"), trips_estimate=("wt", "sum")).reset_index()
+    want = want[want["travellers"] >= K].rename(columns={"travellers": "people"})
+    want = interval(want, want["var"]).sort_values(keys).reset_index(drop=True)
+    got = ws.run("od-flows", date_from=FIRST, date_to=LAST).to_pandas()
+    got = got.assign(date=pd.to_datetime(got["date"]).dt.date).sort_values(keys).reset_index(drop=True)
+    assert list(got["travellers"]) == list(want["people"])
+    for column in ("estimate", "estimate_low", "estimate_high"):
+        assert np.allclose(got[column], want[column], atol=0.051), column
+    shown = got["trips_estimate"].notna()
+    assert shown.sum() > 0
+    assert np.allclose(got.loc[shown, "trips_estimate"],
+                       np.maximum(want.loc[shown, "trips"], want.loc[shown, "trips_estimate"]), atol=0.051)

@@ -14,15 +14,16 @@ estimator whose sample is the trips found).
   silent day is missed too). Its whole part is the person's **activity
   class** (0 to 16).
 - A class's **trip rate** is the trips found of its people (od-flows' trips
-  dated in the window) ÷ their days.
-- The **reference rate** is the highest trip rate among the classes holding
-  at least ``REFERENCE_DAYS`` person-days (so one small class cannot set it
-  by chance): the people whose trips are found best.
-- The **detection rate** of a class is its trip rate ÷ the reference rate, at
-  most 1 and at least ``DETECTION_FLOOR`` (so that one sparse phone cannot
-  explode a cell); 1 when no class has ``REFERENCE_DAYS`` person-days. The
-  **detection factor** of each trip a person makes is 1 ÷ their class's
-  detection rate.
+  dated in the window) ÷ their days, shrunk towards the rate pooled over
+  everyone as if the class had ``PRIOR_DAYS`` more person-days at that rate:
+  a class of a few people gets about the pooled rate, not a chance high or
+  low of its own.
+- The **reference rate** is the highest class trip rate: that of the people
+  whose trips are found best.
+- The **detection rate** of a class is its trip rate ÷ the reference rate
+  (at most 1), at least ``DETECTION_FLOOR`` so that one sparse phone cannot
+  explode a cell. The **detection factor** of each trip a person makes is
+  1 ÷ their class's detection rate (1 when no trip is found at all).
 
 Assumptions, stated: people of every activity class make as many trips per
 day as those of the reference class, so that a class finds fewer only
@@ -50,7 +51,7 @@ from __future__ import annotations
 from popflow.indicators.blocks import DAY, at_night
 
 HOUR = 3600
-REFERENCE_DAYS = 2000  # person-days a class needs to set the reference rate: a month of about 70 people
+PRIOR_DAYS = 1000  # person-days at the pooled rate added to each class: a month of about 30 people
 DETECTION_FLOOR = 0.2  # the least detection rate, so a trip counts at most 5 times
 FACTOR = "detection_factor"
 
@@ -69,15 +70,14 @@ def detection_ctes(trips: str) -> list[tuple[str, str]]:
             SELECT a.person, a.hours // a.days AS activity, a.days, coalesce(t.trips, 0) AS trips
             FROM trip_activity a
             LEFT JOIN (SELECT person, sum(trips) AS trips FROM {trips} GROUP BY person) t ON t.person = a.person"""),
-        ("trip_rates", """
-            SELECT activity, CAST(sum(trips) AS DOUBLE) / sum(days) AS rate, sum(days) AS days
-            FROM trip_classes GROUP BY activity"""),
+        ("trip_rates", f"""
+            SELECT r.activity, (r.trips + {PRIOR_DAYS} * p.rate) / (r.days + {PRIOR_DAYS}) AS rate
+            FROM (SELECT activity, sum(trips) AS trips, sum(days) AS days FROM trip_classes GROUP BY activity) r
+            CROSS JOIN (SELECT CAST(sum(trips) AS DOUBLE) / sum(days) AS rate FROM trip_classes) p"""),
         ("trip_detection", f"""
             SELECT c.person,
                    CASE WHEN x.reference > 0
-                        THEN 1.0 / greatest({DETECTION_FLOOR}, least(1.0, r.rate / x.reference)) ELSE 1.0 END
-                   AS {FACTOR}
+                        THEN 1.0 / greatest({DETECTION_FLOOR}, r.rate / x.reference) ELSE 1.0 END AS {FACTOR}
             FROM trip_classes c JOIN trip_rates r ON r.activity = c.activity
-            CROSS JOIN (SELECT max(CASE WHEN days >= {REFERENCE_DAYS} THEN rate END) AS reference
-                        FROM trip_rates) x"""),
+            CROSS JOIN (SELECT max(rate) AS reference FROM trip_rates) x"""),
     ]

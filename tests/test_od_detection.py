@@ -3,10 +3,14 @@ activity class (``popflow.indicators.trip_detection``), the expected numbers wri
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from popflow.indicators import trip_detection
+from popflow.indicators.blocks import DAY, with_query
 
 import scenario
 
@@ -74,3 +78,24 @@ def test_a_small_class_is_shrunk_towards_the_pooled_rate(ws):
 def test_observed_trips_count_once(ws):
     got = ws.run("od-flows", method="observed").to_pandas()
     assert (got["trips_estimate"] == 100.0 * got["trips"]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 10 * DAY - 1)), min_size=1, max_size=120),
+       trips=st.dictionaries(st.integers(0, 7), st.integers(0, 30)))
+def test_detection_factors_lie_between_one_and_the_floor_and_are_one_for_the_best_class(events, trips):
+    """Whatever the events and trips: every person seen in the window gets one factor, the same within a class,
+    between 1 and 1 ÷ ``DETECTION_FLOOR``, and exactly 1 for the class of the highest (shrunk) trip rate."""
+    con = duckdb.connect()
+    con.register("events", pd.DataFrame(events, columns=["person", "t"]).assign(area_id="A"))
+    con.register("calendar", pd.DataFrame({"day": range(2, 9)}))  # the window: days 2 to 8 of the ten
+    con.register("found", pd.DataFrame(list(trips.items()), columns=["person", "trips"], dtype="int64"))
+    got = con.sql(with_query(trip_detection.detection_ctes("found"), """
+        SELECT d.person, c.activity, d.detection_factor AS factor
+        FROM trip_detection d JOIN trip_classes c ON c.person = d.person""")).df()
+    seen = {person for person, t in events if 2 <= t // DAY <= 8}
+    assert sorted(got["person"]) == sorted(seen)
+    assert got.groupby("activity")["factor"].nunique().eq(1).all()
+    assert got["factor"].between(1.0, 1 / trip_detection.DETECTION_FLOOR + 1e-9).all()
+    if len(got):
+        assert got["factor"].min() == 1.0

@@ -33,10 +33,11 @@ factor mixes the two: it overstates sparse people's trips when they truly
 move less. And the reference class is taken to find every trip: trips no
 phone density shows (a round trip of under an hour, which stays read as
 ping-pong; a walk across a district border and back) are not stood for, so
-estimates stay short by that share. Denser phones are not always better:
-past a point, their frequent handovers across borders link neighbouring
-areas, whose moves stays then absorb, which is why the reference is the
-best class, not the densest. Measured in ``benchmarks/accuracy.py``.
+estimates stay short by that share. Denser phones do not always find more:
+on the synthetic world of ``benchmarks/accuracy.py`` the densest classes find
+fewer trips than middling ones (their frequent handovers make stays read
+more real moves as ping-pong or a border place), which is why the reference
+is the best class, not the densest. Measured in ``benchmarks/accuracy.py``.
 
 The detection factor multiplies the person's weight in their rows' estimates
 (``Contribution.weight_factor``): ``trips_estimate`` and the estimate of

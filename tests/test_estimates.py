@@ -69,11 +69,11 @@ def home_units(ev: pd.DataFrame) -> dict[str, str]:
     return {p: a for p, a in zip(homes["person"], homes["area"], strict=True) if counts[a] >= K}
 
 
-def interval(out: pd.DataFrame, variance: pd.Series) -> pd.DataFrame:
+def interval(out: pd.DataFrame, variance: pd.Series, model_error: float = 0.0) -> pd.DataFrame:
     """The estimate (the sum of weights, never below the count) and its 90 % interval: sampling variance plus
-    the placement error, never below the count."""
+    the placement error and any model error, never below the count."""
     estimate = np.maximum(out["people"], out["estimate"])
-    margin = 1.645 * np.sqrt(variance + (estimates.PLACEMENT_ERROR * estimate) ** 2)
+    margin = 1.645 * np.sqrt(variance + (estimates.PLACEMENT_ERROR ** 2 + model_error ** 2) * estimate ** 2)
     return out.assign(estimate=estimate, estimate_low=np.maximum(out["people"], estimate - margin),
                       estimate_high=estimate + margin)
 
@@ -274,7 +274,8 @@ def trip_factors(ev: pd.DataFrame, trips: pd.DataFrame, first: datetime.date, la
 
 def test_od_flows_estimates_count_each_trip_found_by_its_detection_factor(data):
     """trips_estimate = Σ weight × detection factor × trips, the estimate of travellers Σ weight × factor, each
-    weight × factor rounded to thousandths; with an interval of Σ w(w − 1) over those products."""
+    weight × factor rounded to thousandths; with an interval of Σ w(w − 1) over those products and the model's
+    error (``DETECTION_ERROR``) beside the placement error."""
     ws, ev = data
     person_weight, default = weights(ev)
     trips = ref.trips_from_stays(ev)
@@ -289,7 +290,7 @@ def test_od_flows_estimates_count_each_trip_found_by_its_detection_factor(data):
     want = rows.groupby(keys).agg(travellers=("person", "nunique"), trips=("trips", "sum"), estimate=("w", "sum"),
                                   var=("v", "sum"), trips_estimate=("wt", "sum")).reset_index()
     want = want[want["travellers"] >= K].rename(columns={"travellers": "people"})
-    want = interval(want, want["var"]).sort_values(keys).reset_index(drop=True)
+    want = interval(want, want["var"], trip_detection.DETECTION_ERROR).sort_values(keys).reset_index(drop=True)
     got = ws.run("od-flows", date_from=FIRST, date_to=LAST).to_pandas()
     got = got.assign(date=pd.to_datetime(got["date"]).dt.date).sort_values(keys).reset_index(drop=True)
     assert list(got["travellers"]) == list(want["people"])

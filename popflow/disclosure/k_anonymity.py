@@ -49,7 +49,8 @@ class KAnonymity:
         measures = "".join(f", CASE WHEN {condition} THEN {m} END AS {m}" for m, condition in shown.items())
         medians = "".join(f", {_three_digits(f'{m}_median')} AS {m}_median" for m in contribution.medians)
         if contribution.estimated:
-            medians += published_estimates(contribution.people, contribution.sums, shown)
+            medians += published_estimates(contribution.people, contribution.sums, shown,
+                                          contribution.estimate_error)
         keys = ", ".join(contribution.keys)
         carry = "".join(f", {c}" for c in carried)
         return (f"SELECT {keys}, {contribution.people}{measures}{medians}{carry} FROM {cells} "

@@ -49,6 +49,9 @@ class Contribution:
     # A column of the rows multiplying each row's weight in the estimates (not its count): tourism's inverse
     # detection probability, 0 for a row the estimate leaves to the others (``popflow.indicators.visit_detection``).
     weight_factor: str | None = None
+    # Relative standard deviation of the error of the model behind ``weight_factor`` (as measured in its module),
+    # added to the placement error in the 90 % interval of the estimate (``estimates.published_estimates``).
+    estimate_error: float = 0.0
     # Keys under which each person has at most one row and every person of the window could have one (the
     # time bin of a presence): weights are recalibrated to the census within each of their values.
     calibrated_per: tuple[str, ...] = ()

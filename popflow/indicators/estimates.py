@@ -53,10 +53,15 @@ a standard deviation of ``PLACEMENT_ERROR`` (2.5 %) of the estimate, the spread
 measured on the synthetic world of ``benchmarks/accuracy.py``: estimate ±
 1.645 × √(Σ weight × (weight − 1) + (0.025 × estimate)²), and never below the
 count itself. The placement term is a model assumption: on other data,
-measure it again against a known truth.
+measure it again against a known truth. A contribution whose factor rests
+on a model adds that model's error (``estimate_error``, a relative standard
+deviation: od-flows' trip detection) to the placement error, as √(0.025² +
+error²).
 """
 
 from __future__ import annotations
+
+import math
 
 from popflow.indicators.blocks import at_night, foreigners, home_ctes, with_query
 from popflow.indicators.params import Tourism
@@ -256,15 +261,18 @@ def estimate_sums(sums: tuple[str, ...]) -> str:
     return f", sum({WEIGHT}) AS {ESTIMATE}, sum({WEIGHT} * ({WEIGHT} - {SCALE})) AS {VARIANCE}{measures}"
 
 
-def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str]) -> str:
+def published_estimates(people: str, sums: tuple[str, ...], shown: dict[str, str], model_error: float = 0.0) -> str:
     """Select-list items of published estimates, in tenths, with the 90 % interval.
 
     ``shown`` maps a summed measure to the SQL condition under which its value
     is published; its estimate is published under the same condition. An
-    estimate is never below the count it extrapolates.
+    estimate is never below the count it extrapolates. ``model_error``
+    (``Contribution.estimate_error``) is a relative standard deviation added
+    to the placement error's, independent of it.
     """
     estimate = _at_least(people, _units(ESTIMATE))
-    margin = f"{Z_90} * sqrt({_units(VARIANCE)} / {SCALE} + pow({PLACEMENT_ERROR} * {estimate}, 2))"
+    relative = math.hypot(PLACEMENT_ERROR, model_error)
+    margin = f"{Z_90} * sqrt({_units(VARIANCE)} / {SCALE} + pow({relative} * {estimate}, 2))"
     items = [f"{tenths(estimate)} AS {ESTIMATE}",
              f"{tenths(f'greatest({people}, {estimate} - {margin})')} AS {ESTIMATE_LOW}",
              f"{tenths(f'{estimate} + {margin}')} AS {ESTIMATE_HIGH}"]

@@ -11,6 +11,13 @@ used).
 Either way locations are rolled up to ``--level`` first, so moves inside one
 area of that level are not trips. Units: trips, travellers (people making at
 least one such trip).
+
+Estimates (with a census): each trip found from stays counts its traveller's
+weight (see ``estimates``) times their detection factor
+(``trip_detection``: 1 ÷ the rate at which trips of people whose phones are
+as sparse are found), in ``trips_estimate`` and the travellers' ``estimate``;
+the 90 % interval adds the detection model's error. ``--method observed``
+counts each trip found once.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from popflow.indicators import Contribution, Indicator, register
 from popflow.indicators.blocks import DAY, bin_locations, with_query
 from popflow.indicators.params import Binned
 from popflow.indicators.stays import stays_ctes
-from popflow.indicators.trip_detection import FACTOR, detection_ctes
+from popflow.indicators.trip_detection import DETECTION_ERROR, FACTOR, detection_ctes
 
 
 def sequence_ctes(p: Binned) -> list[tuple[str, str]]:
@@ -46,18 +53,18 @@ def define(p: Binned) -> list[Contribution]:
     WHERE s.previous IS NOT NULL AND s.previous <> s.area_id
     GROUP BY s.person, c.date, s.previous, s.area_id
     """
-    ctes, select, factor = sequence_ctes(p), found, None
+    ctes, select, factor, error = sequence_ctes(p), found, None, 0.0
     if p.method == "stays":
         ctes += [("trips_found", found), *detection_ctes("trips_found")]
         select = f"""
         SELECT t.*, coalesce(d.{FACTOR}, 1.0) AS {FACTOR}
         FROM trips_found t LEFT JOIN trip_detection d ON d.person = t.person"""
-        factor = FACTOR
+        factor, error = FACTOR, DETECTION_ERROR
     return [Contribution("od-flows", with_query(ctes, select), ("date", "origin", "destination"),
                          people="travellers", sums=("trips",),
                          columns=("date", "origin", "destination", "trips", "travellers"), estimated=True,
-                         weight_factor=factor, areas=("origin", "destination"), flow=("origin", "destination"),
-                         public=(("date", "dates"),))]
+                         weight_factor=factor, estimate_error=error, areas=("origin", "destination"),
+                         flow=("origin", "destination"), public=(("date", "dates"),))]
 
 
 INDICATOR = register(Indicator(

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from popflow import Workspace, accuracy, synth
@@ -220,6 +221,11 @@ def trip_figures(ws: Workspace, truth: Path) -> list[Figure]:
     def score(key: str, truth_column: str = "subscriber_trips") -> Callable[[pa.Table, str], float | None]:
         return lambda table, column: accuracy.trip_scores(table, trips, column, truth_column)[key]
 
+    def covered(table: pa.Table, column: str) -> float | None:
+        dated = table.set_column(table.schema.get_field_index("date"), "date", pc.cast(table["date"], pa.string()))
+        truth = pacsv.read_csv(trips, convert_options=pacsv.ConvertOptions(column_types={"date": pa.string()}))
+        return accuracy.interval_coverage(dated, truth.to_pandas(), ["date", "origin", "destination"], "travellers")
+
     estimated = None if new is None or "trips_estimate" not in new.column_names else new.filter(
         pc.is_valid(new["trips_estimate"]))
     unadjusted = None if estimated is None else unadjusted_trip_estimates(ws, estimated)
@@ -234,6 +240,8 @@ def trip_figures(ws: Workspace, truth: Path) -> list[Figure]:
         Figure("  Spearman correlation of trips_estimate and true trips of everyone over those cells",
                scored(estimated, "trips_estimate", score("spearman", "trips"), ratio),
                scored(unadjusted, "trips_estimate", score("spearman", "trips"), ratio)),
+        Figure("od-flows: share of published OD-day cells whose 90 % interval holds the true travellers",
+               scored(new, "estimate_low", covered, share), NOT_APPLICABLE),
     ]
 
 

@@ -37,8 +37,8 @@ estimates stay short by that share. Denser phones do not always find more:
 on the synthetic world of ``benchmarks/accuracy.py`` the densest classes find
 fewer trips than middling ones (likely because their frequent handovers
 make stays read more real moves as ping-pong or a border place), which is
-why the reference
-is the best class, not the densest. Measured in ``benchmarks/accuracy.py``.
+why the reference is the best class, not the densest. Measured in
+``benchmarks/accuracy.py``.
 
 The detection factor multiplies the person's weight in their rows' estimates
 (``Contribution.weight_factor``): ``trips_estimate`` and the estimate of

@@ -22,17 +22,19 @@ sample is the visits seen).
   was seen to last, and at least the least a same-day visit lasts. Its stays
   reach halfway into the silences around it, so a short visit of a sparse
   phone looks longer than it was (in ``benchmarks/accuracy.py`` same-day
-  visits of 4 to 6 true hours came out about 7 bins long), and the chance of
-  an event in those longer hours overstated how often such a visit is seen.
+  visits of 4.6 to 6 true hours came out 6.3 to 7.5 bins long), and the
+  chance of an event in those longer hours overstated how often such a visit
+  is seen.
 - The **detection rate** of a seen visit is the share of the person's other
   days of the month seen in the release window (from their first to their
   last day with an event; for an overnight visit, the nights between them) on
   which they made an event in the hours of its detection rate, wherever they
   were: how often a visit like this one would have been seen. It is shrunk
   towards the rate pooled over every seen visit of the same visitor type (the
-  visitors' other days with an event in those hours ÷ their other days), as if the person had ``PRIOR_DAYS`` more days at that rate: a
-  visitor seen on two days gets about the region's rate, not a 0 or 1 of
-  their own, and a month of their own days weighs as much as the region's.
+  visitors' other days with an event in those hours ÷ their other days), as
+  if the person had ``PRIOR_DAYS`` more days at that rate: a visitor seen on
+  two days gets about the region's rate, not a 0 or 1 of their own, and a
+  month of their own days weighs as much as the region's.
   A person's own month is a noisy measure; measured in
   ``benchmarks/accuracy.py``, less shrinkage was further from the truth
   (see the README's Accuracy section). The rate is at least

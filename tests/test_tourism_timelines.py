@@ -84,12 +84,13 @@ SLEEPERS = HOME + [(f"2026-01-{day:02d} 02:00", "A") for day in range(5, 11)] + 
 
 
 def test_a_visit_counts_in_the_estimate_as_often_as_the_visitor_is_not_seen(tmp_path):
-    """A visit seen stands for 1 ÷ the visitor's detection rate visits: the day trippers made an event in the
-    hours of their visit (9 to 13 h) on 6 of their 12 other days, so each counts twice (the rate pooled over the
-    same-day visits is 0.5 too, so shrinking towards it changes nothing); the sleepers' visit of the 13th (hours 0
-    to 6) likewise; the sleepers made an event in the hours of their night in C on each of their 11 other nights,
-    so each counts once. The 90 % interval is Σ w(w − 1) over the multiplied weights, with the 2.5 % placement
-    term: the same-day estimates, of weights 6, are wider than the overnight one, of weights 3."""
+    """A visit seen stands for 1 ÷ the visitor's detection rate visits: the day trippers were seen in B from 10 to
+    13 h, and made an event in those hours on 6 of their 12 other days, so each counts twice (the rate pooled over
+    the same-day visits is 0.5 too, so shrinking towards it changes nothing); the sleepers' visit of the 13th, seen
+    at 02:00 only, is read over 1 to 4 h (its seen bin widened to the 3 bins a same-day visit lasts at least) and
+    counts twice likewise; the sleepers made an event in the hours of their night in C on each of their 11 other
+    nights, so each counts once. The 90 % interval is Σ w(w − 1) over the multiplied weights, with the 2.5 %
+    placement term: the same-day estimates, of weights 6, are wider than the overnight one, of weights 3."""
     timeline = pd.concat([events(DAY_TRIPPERS, range(10)), events(SLEEPERS, range(10, 20))])
     census = pd.DataFrame({"area_id": ["A", "B", "C"], "population": [60, 500, 500]})
     ws = scenario.workspace(tmp_path, timeline, k=TWINS, population=census)
@@ -101,3 +102,28 @@ def test_a_visit_counts_in_the_estimate_as_often_as_the_visitor_is_not_seen(tmp_
     assert cells == {("2026-01-10", "B", "domestic_sameday"): (10, 60.0, 31.4, 88.6, 0.0),
                      ("2026-01-13", "C", "domestic_sameday"): (10, 60.0, 31.4, 88.6, 0.0),
                      ("2026-01-12", "C", "domestic_overnight"): (10, 30.0, 17.2, 42.8, 30.0)}
+
+
+def estimates(tmp_path, timeline: pd.DataFrame) -> dict[tuple[str, str, str], tuple]:
+    """(date, area, visitor type) -> (visitors, estimate, estimate_low, estimate_high) of the released tourism cells,
+    the census giving each resident of A a weight of 3."""
+    census = pd.DataFrame({"area_id": ["A", "B", "C"], "population": [30, 500, 500]})
+    ws = scenario.workspace(tmp_path, timeline, k=TWINS, population=census)
+    return {(str(r.date)[:10], r.area_id, r.visitor_type): (r.visitors, r.estimate, r.estimate_low, r.estimate_high)
+            for r in ws.run("tourism").to_pandas().itertuples()}
+
+
+# Ten residents of A, at home from the 5th to the 17th with events at 07:00 and 23:00, and at noon on three days and
+# at 16:00 on three others. On the 10th they are seen in B at 11:00 and 12:00 only: their stay there reaches halfway
+# into the silences around it, from 09:00 to 17:00 (bins of 9 to 16 h).
+SHORT_VISIT = HOME + [(f"2026-01-{day:02d} 12:00", "A") for day in (5, 6, 7)] + [
+    (f"2026-01-{day:02d} 16:00", "A") for day in (8, 9, 11)] + [("2026-01-10 11:00", "B"), ("2026-01-10 12:00", "B")]
+
+
+def test_a_same_day_visit_is_as_detectable_as_the_hours_it_was_seen_in_not_its_stay(tmp_path):
+    """Over the bins of its stay (9 to 16 h) the visitors made an event on 6 of their 12 other days (at noon or at
+    16:00): a rate of 0.5, each visit counting twice. The visit was seen from 11 to 12 h, widened to the 3 bins a
+    same-day visit lasts at least (11 to 13 h): an event there on 3 of 12 days, a rate of 0.25 (pooled: the same),
+    so each visit counts 4 times: 10 × 3 × 4 = 120 ± 1.645 √(10 × 12 × 11 + 3²)."""
+    assert estimates(tmp_path, events(SHORT_VISIT, range(10))) == {
+        ("2026-01-10", "B", "domestic_sameday"): (10, 120.0, 60.0, 180.0)}

@@ -152,7 +152,7 @@ def _detection(p: Tourism) -> tuple[list[tuple[str, str]], str, str]:
         return [], "", "1.0"
     join = """LEFT JOIN visit_detection x ON x.person = d.person AND x.day = d.day AND x.area_id = d.area_id
             AND x.visitor_type = d.visitor_type"""
-    return detection_ctes(p.bin), join, f"coalesce(x.{FACTOR}, 0.0)"
+    return detection_ctes(p.bin, p.min_visit_bins), join, f"coalesce(x.{FACTOR}, 0.0)"
 
 
 def define(p: Tourism) -> list[Contribution]:

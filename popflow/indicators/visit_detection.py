@@ -15,18 +15,27 @@ sample is the visits seen).
   visited area holds more than half of them: the visit shows in events of
   its own, not in stays reaching through silence nor in a phone served across
   a border now and then.
+- The **hours of its detection rate** are, for an overnight visit, its
+  hours; for a same-day visit, the bins from the first to the last of its
+  hours with an event in the visited area, widened evenly (inside the day)
+  to ``--min-visit-bins`` bins when shorter: the part of the day the visit
+  was seen to last, and at least the least a same-day visit lasts. Its stays
+  reach halfway into the silences around it, so a short visit of a sparse
+  phone looks longer than it was (in ``benchmarks/accuracy.py`` same-day
+  visits of 4.6 to 6 true hours came out 6.3 to 7.5 bins long), and the
+  chance of an event in those longer hours overstated how often such a visit
+  is seen.
 - The **detection rate** of a seen visit is the share of the person's other
   days of the month seen in the release window (from their first to their
   last day with an event; for an overnight visit, the nights between them) on
-  which they made an event in the same hours of the day, wherever they were:
-  how often a visit like this one would have been seen. It is shrunk towards
-  the rate pooled over every seen visit of the same visitor type (the
-  visitors' other days with an event in their visit's hours ÷ their other
-  days), as if the person had ``PRIOR_DAYS`` more days at that rate: a
-  visitor seen on two days gets about the region's rate, not a 0 or 1 of
-  their own, and a month of their own days weighs as much as the region's.
-  A person's own month is a noisy measure, and the stays of a sparse phone
-  stretch its visit through silence, overstating its own rate; measured in
+  which they made an event in the hours of its detection rate, wherever they
+  were: how often a visit like this one would have been seen. It is shrunk
+  towards the rate pooled over every seen visit of the same visitor type (the
+  visitors' other days with an event in those hours ÷ their other days), as
+  if the person had ``PRIOR_DAYS`` more days at that rate: a visitor seen on
+  two days gets about the region's rate, not a 0 or 1 of their own, and a
+  month of their own days weighs as much as the region's.
+  A person's own month is a noisy measure; measured in
   ``benchmarks/accuracy.py``, less shrinkage was further from the truth
   (see the README's Accuracy section). The rate is at least
   ``DETECTION_FLOOR``, so that one sparse phone cannot explode a cell.
@@ -52,7 +61,7 @@ FACTOR = "detection_factor"
 OVERNIGHT = "domestic_overnight"
 
 
-def detection_ctes(bin_seconds: int) -> list[tuple[str, str]]:
+def detection_ctes(bin_seconds: int, min_visit_bins: int) -> list[tuple[str, str]]:
     """CTEs ending in ``visit_detection(person, day, area_id, visitor_type, detection_factor)`` for every seen
     visit. Read ``overnight`` and ``sameday`` (``person, day, area_id, period, visitor_type``), ``stay_day_bins``
     (``person, slot, area_id``: the stay holding each bin's middle), ``events`` and ``calendar``."""
@@ -76,6 +85,7 @@ def detection_ctes(bin_seconds: int) -> list[tuple[str, str]]:
                  AND e.bin_of_day = v.bin_of_day
             GROUP BY v.person, v.day, v.area_id, v.visitor_type, v.period
             HAVING 2 * sum(CASE WHEN e.area_id = v.area_id THEN e.events ELSE 0 END) > sum(e.events)"""),
+        ("visit_hours", _rate_hours(bin_seconds, min_visit_bins)),
         ("visit_span", f"""
             SELECT s.person, s.day, s.area_id, s.visitor_type, p.first_day,
                    p.last_day - CASE WHEN s.visitor_type = '{OVERNIGHT}' THEN 1 ELSE 0 END AS last_day
@@ -89,7 +99,7 @@ def detection_ctes(bin_seconds: int) -> list[tuple[str, str]]:
                    - CASE WHEN r.day BETWEEN r.first_day AND r.last_day THEN 1 ELSE 0 END AS days,
                    count(DISTINCT e.day) AS hits
             FROM visit_span r
-            JOIN visit_bins b ON b.person = r.person AND b.day = r.day AND b.area_id = r.area_id
+            JOIN visit_hours b ON b.person = r.person AND b.day = r.day AND b.area_id = r.area_id
                  AND b.visitor_type = r.visitor_type
             LEFT JOIN visit_events e ON e.person = b.person AND e.shift = b.shift AND e.bin_of_day = b.bin_of_day
                  AND e.day BETWEEN r.first_day AND r.last_day AND e.day <> r.day
@@ -105,3 +115,24 @@ def detection_ctes(bin_seconds: int) -> list[tuple[str, str]]:
             ) t ON t.visitor_type = d.visitor_type"""),
     ]
 
+
+
+def _rate_hours(bin_seconds: int, min_visit_bins: int) -> str:
+    """``visit_hours(person, day, area_id, visitor_type, shift, bin_of_day)``: the hours of each visit's detection
+    rate (an overnight visit's bins; a same-day visit's seen span, widened evenly to ``min_visit_bins`` bins)."""
+    per_day = DAY // bin_seconds
+    return f"""
+    SELECT person, day, area_id, visitor_type, shift, bin_of_day FROM visit_bins WHERE shift = {NOON}
+    UNION ALL
+    SELECT person, day, area_id, visitor_type, shift, unnest(generate_series(first_bin, first_bin + bins - 1))
+           AS bin_of_day
+    FROM (SELECT person, day, area_id, visitor_type, shift, bins,
+                 least(greatest(first_seen - (bins - (last_seen - first_seen + 1)) // 2, 0), {per_day} - bins)
+                 AS first_bin
+          FROM (SELECT v.person, v.day, v.area_id, v.visitor_type, v.shift, min(v.bin_of_day) AS first_seen,
+                       max(v.bin_of_day) AS last_seen,
+                       least(greatest(max(v.bin_of_day) - min(v.bin_of_day) + 1, {min_visit_bins}), {per_day}) AS bins
+                FROM visit_bins v JOIN visit_events e ON e.person = v.person AND e.shift = v.shift
+                     AND e.day = v.day AND e.bin_of_day = v.bin_of_day AND e.area_id = v.area_id
+                WHERE v.shift = 0
+                GROUP BY v.person, v.day, v.area_id, v.visitor_type, v.shift))"""

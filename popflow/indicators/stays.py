@@ -84,8 +84,9 @@ orders runs, pieces and stays in time), the person's event before it
 its number of events (the difference of its ``n`` and the next run's). Links
 are a grouping of the runs that begin with a change of area, and a person's
 events per area a grouping of the events (beside the window that numbers
-them). An episode of several runs is tallied per area; a run alone skips the
-tally.
+them). Leaning is a join, not a pass: the run before a run is in the area of
+the event before it. An episode of several runs is tallied per area; a run
+alone skips the tally.
 """
 
 from __future__ import annotations
@@ -161,13 +162,15 @@ def leans(linked: str, counted: str) -> str:
 
 def leaned(relation: str, leaning: str, max_gap: int) -> str:
     """Step 2, the runs in the areas they lean on, consecutive runs of one area without a silence longer than
-    ``max_gap`` as one (a run is carried by its first event: the rows continuing another are left out)."""
+    ``max_gap`` as one (a run is carried by its first event: the rows continuing another are left out). The
+    run before a run is in the area of the event before it (``before_area``), so both areas are leaned by a
+    join, without a pass in time order."""
+    area = "coalesce(l.target, r.area_id)"
     return f"""
-    SELECT person, area_id, first_t, before_t, n, final_t, total FROM (
-        SELECT *, lag(area_id) OVER ({ORDER}) AS before_area FROM (
-            SELECT r.person, coalesce(l.target, r.area_id) AS area_id, r.first_t, r.before_t, r.n, r.final_t, r.total
-            FROM {relation} r LEFT JOIN {leaning} l ON l.person = r.person AND l.area_id = r.area_id))
-    WHERE before_area IS NULL OR before_area <> area_id OR first_t - before_t > {max_gap}"""
+    SELECT r.person, {area} AS area_id, r.first_t, r.before_t, r.n, r.final_t, r.total
+    FROM {relation} r LEFT JOIN {leaning} l ON l.person = r.person AND l.area_id = r.area_id
+    LEFT JOIN {leaning} b ON b.person = r.person AND b.area_id = r.before_area
+    WHERE r.before_area IS NULL OR coalesce(b.target, r.before_area) <> {area} OR r.first_t - r.before_t > {max_gap}"""
 
 
 def _returns(back: int, max_gap: int) -> str:

@@ -84,8 +84,11 @@ orders runs, pieces and stays in time), the person's event before it
 its number of events (the difference of its ``n`` and the next run's). Links
 are a grouping of the runs that begin with a change of area, and a person's
 events per area a grouping of the events (beside the window that numbers
-them). An episode of several runs is tallied per area; a run alone skips the
-tally.
+them). Leaning is a join, not a pass: the run before a run is in the area of
+the event before it. Returns are read in one pass, for the run itself and the
+three after it, so the spans linking a run to the one before it and to the one
+after it need no second pass. An episode of several runs is tallied per area;
+a run alone skips the tally.
 """
 
 from __future__ import annotations
@@ -161,54 +164,61 @@ def leans(linked: str, counted: str) -> str:
 
 def leaned(relation: str, leaning: str, max_gap: int) -> str:
     """Step 2, the runs in the areas they lean on, consecutive runs of one area without a silence longer than
-    ``max_gap`` as one (a run is carried by its first event: the rows continuing another are left out)."""
+    ``max_gap`` as one (a run is carried by its first event: the rows continuing another are left out). The
+    run before a run is in the area of the event before it (``before_area``), so both areas are leaned by a
+    join, without a pass in time order."""
+    area = "coalesce(l.target, r.area_id)"
     return f"""
-    SELECT person, area_id, first_t, before_t, n, final_t, total FROM (
-        SELECT *, lag(area_id) OVER ({ORDER}) AS before_area FROM (
-            SELECT r.person, coalesce(l.target, r.area_id) AS area_id, r.first_t, r.before_t, r.n, r.final_t, r.total
-            FROM {relation} r LEFT JOIN {leaning} l ON l.person = r.person AND l.area_id = r.area_id))
-    WHERE before_area IS NULL OR before_area <> area_id OR first_t - before_t > {max_gap}"""
+    SELECT r.person, {area} AS area_id, r.first_t, r.before_t, r.n, r.final_t, r.total
+    FROM {relation} r LEFT JOIN {leaning} l ON l.person = r.person AND l.area_id = r.area_id
+    LEFT JOIN {leaning} b ON b.person = r.person AND b.area_id = r.before_area
+    WHERE r.before_area IS NULL OR coalesce(b.target, r.before_area) <> {area} OR r.first_t - r.before_t > {max_gap}"""
 
 
-def _returns(back: int, max_gap: int) -> str:
-    """Whether a run returns to the run ``back`` runs before it (a run's last event is the ``before_t`` of the
-    run after it)."""
-    away = f"(first_t - lag(before_t, {back - 1}) OVER ({ORDER}))"
-    single = f"before_t = lag(first_t, {back - 1}) OVER ({ORDER})"  # the runs between are one second
-    return (f"coalesce(area_id = lag(area_id, {back}) OVER ({ORDER}) "
+def _at(column: str, offset: int) -> str:
+    """``column`` of the run ``offset`` runs later (earlier when negative) in the person's timeline."""
+    if offset == 0:
+        return column
+    return f"{'lead' if offset > 0 else 'lag'}({column}, {abs(offset)}) OVER ({ORDER})"
+
+
+def _returns(run: int, back: int, max_gap: int) -> str:
+    """Whether the run ``run`` runs later returns to the run ``back`` runs before it (a run's last event is the
+    ``before_t`` of the run after it)."""
+    away = f"({_at('first_t', run)} - {_at('before_t', run - back + 1)})"
+    single = f"{_at('before_t', run)} = {_at('first_t', run - back + 1)}"  # the runs between are one second
+    return (f"coalesce({_at('area_id', run)} = {_at('area_id', run - back)} "
             f"AND ({away} <= {RETURN_WITHIN} OR {away} <= {max_gap} AND {single}), false)")
-
-
-def returns(relation: str, max_gap: int) -> str:
-    """Step 3, first pass: whether each run returns to the run two (``returns_2``) or three (``returns_3``)
-    before it; each run's event count and last event."""
-    return f"""
-    SELECT person, area_id, n, first_t, before_t, final_t, {_returns(2, max_gap)} AS returns_2,
-           {_returns(3, max_gap)} AS returns_3,
-           coalesce(lead(n) OVER ({ORDER}), total + 1) - n AS events,
-           coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t
-    FROM {relation}"""
 
 
 def _spanned(run: int) -> str:
     """Whether a return spans the run ``run`` runs later and the one before it (so both are in one episode)."""
-    spans = [(f"returns_{back}", later) for back in (2, 3) for later in range(run, run + back)]
-    return "(" + " OR ".join(flag if later == 0 else f"coalesce(lead({flag}, {later}) OVER ({ORDER}), false)"
-                             for flag, later in spans) + ")"
+    return "(" + " OR ".join(f"returns_{later}_{back}" for back in (2, 3) for later in range(run, run + back)) + ")"
+
+
+def returns(relation: str, max_gap: int) -> str:
+    """Step 3, first pass: whether each run and the one before it are spanned by a return (``joined``), and the
+    run after it and itself (``continued``); each run's event count and last event. ``returns_{j}_{b}``: whether
+    the run ``j`` runs later returns to the run ``b`` before it, all read in one pass."""
+    flags = ", ".join(f"{_returns(later, back, max_gap)} AS returns_{later}_{back}"
+                      for back in (2, 3) for later in range(back + 1))
+    return f"""
+    SELECT person, area_id, n, first_t, before_t, last_t, final_t, events, {_spanned(0)} AS joined,
+           {_spanned(1)} AS continued
+    FROM (SELECT person, area_id, n, first_t, before_t, final_t, {flags},
+                 coalesce(lead(n) OVER ({ORDER}), total + 1) - n AS events,
+                 coalesce(lead(before_t) OVER ({ORDER}), final_t) AS last_t
+          FROM {relation})"""
 
 
 def episodes(relation: str) -> str:
     """Step 3, second pass: each run's episode (numbered in time order); ``closing`` marks the last run of an
     episode of several runs."""
-    members = f"""
-        SELECT person, area_id, n, first_t, before_t, last_t, final_t, events, {_spanned(0)} AS joined,
-               {_spanned(1)} AS continued
-        FROM {relation}"""
     return f"""
     SELECT person, area_id, n, first_t, before_t, last_t, final_t, events, joined AND NOT continued AS closing,
            NOT joined AND NOT continued AS alone,
            sum(CASE WHEN joined THEN 0 ELSE 1 END) OVER ({ORDER} ROWS UNBOUNDED PRECEDING) AS episode
-    FROM ({members})"""
+    FROM {relation}"""
 
 
 def episode_pieces(relation: str) -> str:

@@ -308,7 +308,7 @@ def od_flows_from_stays(ev, first, last, level="district", max_gap=MAX_GAP, domi
 def trips_from_stays(ev, level="district", max_gap=MAX_GAP) -> pd.DataFrame:
     """person, date, previous, area: moves between consecutive stays in different areas, dated by the later
     stay's start."""
-    s = stays(ev, max_gap).sort_values(["person", "first", "area"])
+    s = stays(ev, max_gap).sort_values(["person", "start"])
     s = s.assign(area=s["area"].map(LEVELS[level]),
                  date=[datetime.date(1970, 1, 1) + datetime.timedelta(days=int(t // 86400)) for t in s["start"]])
     s["previous"] = s.groupby("person")["area"].shift()

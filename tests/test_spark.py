@@ -21,8 +21,10 @@ from popflow.engines import open_engine
 from popflow.engines import spark_engine as spark
 from popflow.engines.spark_sql import split_ctes, to_spark_sql
 from popflow.errors import PopflowError
+from popflow.indicators.blocks import with_query
+from popflow.indicators.od_flows import sequence_ctes
 from popflow.indicators.params import from_text
-from popflow.indicators.stays import stays
+from popflow.indicators.stays import ORDER, stays, stays_ctes
 from popflow.release_inputs import prepare_inputs
 
 import reference as ref
@@ -152,7 +154,7 @@ def test_dp_bounding_keeps_the_same_person_cells_on_both_engines(ws, name):
 def test_stays_are_the_same_on_both_engines(ws, max_gap):
     _, _, opened = engines(ws, "present-population")
     try:
-        got = [eng.table(stays(max_gap) + " ORDER BY person, first_t, area_id") for eng in opened]
+        got = [eng.table(stays(max_gap) + " ORDER BY person, start_t") for eng in opened]
     finally:
         for eng in opened:
             eng.close()
@@ -178,19 +180,102 @@ def border_place_events(people: int = 30, days: int = 8, seed: int = 3) -> pa.Ta
     return pa.table({"person": pa.array(person, pa.int64()), "t": pa.array(t, pa.int64()), "area_id": area})
 
 
+def on_both_engines(ws, sql: str, **tables: pa.Table) -> list[pa.Table]:
+    """What ``sql`` gives on DuckDB and on Spark, each with ``tables`` registered by name."""
+    opened = [open_engine("duckdb", ws), open_engine("spark", ws)]
+    try:
+        for eng in opened:
+            for name, table in tables.items():
+                eng.register(name, table)
+        return [eng.table(sql) for eng in opened]
+    finally:
+        for eng in opened:
+            eng.close()
+
+
 def test_stays_at_border_places_are_the_same_on_both_engines(ws):
     events = border_place_events()
     frame = events.to_pandas()
     assert any(ref.leanings(sorted(zip(g["t"], g["area_id"], strict=True))) for _, g in frame.groupby("person"))
-    opened = [open_engine("duckdb", ws), open_engine("spark", ws)]
-    try:
-        for eng in opened:
-            eng.register("events", events)
-        got = [eng.table(stays(43_200) + " ORDER BY person, first_t, area_id") for eng in opened]
-    finally:
-        for eng in opened:
-            eng.close()
+    got = on_both_engines(ws, stays(43_200) + " ORDER BY person, start_t", events=events)
     assert got[0].num_rows > 30 and got[1].equals(got[0])
+
+
+def at(local: str) -> int:
+    """Local epoch seconds of a local time such as ``2026-01-20 09:00``."""
+    return int(pd.Timestamp(local).timestamp())
+
+
+def events_table(rows: list[tuple[int, str, str]]) -> pa.Table:
+    """``person, t, area_id`` from ``(person, local time, area)``."""
+    person, local, area = zip(*rows, strict=True)
+    return pa.table({"person": pa.array(person, pa.int64()), "t": pa.array([at(x) for x in local], pa.int64()),
+                     "area_id": area})
+
+
+def tie_events(people: int) -> pa.Table:
+    """Each person, on a day of their own: events in A and B in one second (A first, then B), and hours later
+    ping-pong that settles in A. The lone A run and the episode (which begins at the B event) are two pieces
+    in A beginning in that second; the person's C events next morning are over ``max_gap`` later."""
+    pattern = [("09:00:00", "A"), ("09:00:00", "B"), ("12:00", "B"), ("12:10", "A"), ("12:11", "A"),
+               ("12:12", "A"), ("12:13", "A"), ("12:15", "B"), ("12:20", "A"), ("12:21", "A")]
+    rows = []
+    for person in range(people):
+        day, next_day = (pd.Timestamp("2026-01-20") + pd.Timedelta(days=2 * person + d) for d in (0, 1))
+        rows += [(person, f"{day.date()} {clock}", area) for clock, area in pattern]
+        rows += [(person, f"{next_day.date()} {clock}", "C") for clock in ("06:00", "06:01")]
+    return events_table(rows)
+
+
+# Steps of the stays whose rows later windows read in time order (stays.ORDER), each row once per key.
+ORDERED_STEPS = ("stay_leaned", "stay_returns", "stay_episodes", "stay_pieces", "stay_timed")
+
+
+def test_pieces_beginning_in_one_second_are_one_stay_on_both_engines(ws):
+    people, key = 6, ORDER.split("ORDER BY")[1]
+    counts = [(step, key) for step in ORDERED_STEPS] + [("stay_pieces", "first_t, area_id")]
+    repeats = with_query(stays_ctes(43_200), " UNION ALL ".join(
+        f"SELECT '{step}: {columns}' AS step, count(*) AS repeated FROM (SELECT person FROM {step} "
+        f"GROUP BY person, {columns} HAVING count(*) > 1)" for step, columns in counts))
+    got, keys = (on_both_engines(ws, sql, events=tie_events(people))
+                 for sql in (stays(43_200) + " ORDER BY person, start_t", repeats + " ORDER BY step"))
+    # Each person's two pieces in A begin in one second, each at an event of its own: the steps' time order
+    # (by the number of a row's first event) has no ties.
+    want = {f"{step}: {key}": 0 for step in ORDERED_STEPS} | {"stay_pieces: first_t, area_id": people}
+    for table in keys:
+        assert dict(zip(*table.to_pydict().values(), strict=True)) == want
+    assert got[1].equals(got[0])
+    frame = got[0].to_pandas()
+    for person in range(people):
+        day, next_day = (pd.Timestamp("2026-01-20") + pd.Timedelta(days=2 * person + d) for d in (0, 1))
+        want = [("A",) + tuple(at(f"{day.date()} {c}") for c in ("09:00", "12:21", "03:00", "18:21")),
+                ("C",) + tuple(at(f"{next_day.date()} {c}") for c in ("06:00", "06:01", "00:00", "12:01"))]
+        rows = frame[frame["person"] == person]
+        assert list(zip(rows["area_id"], rows["first_t"], rows["last_t"], rows["start_t"], rows["end_t"],
+                        strict=True)) == want
+
+
+def test_a_trip_into_two_stays_of_one_area_begun_at_one_event_has_one_date_on_both_engines(ws):
+    # Events in A, B and C in one second, then ping-pong settling in A: the lone A run, a pass-through B (dropped)
+    # and the episode make two stays in A that begin at one event, the first reaching back into the night.
+    ping_pong = [("06:05", "A"), ("06:05", "B"), ("06:05", "C"), ("06:06", "D"), ("06:07", "C"),
+                 *[(f"06:{m:02d}", "A") for m in range(8, 13)], ("06:14", "C"),
+                 *[(f"06:{m:02d}", "A") for m in range(15, 18)], ("09:00", "A")]
+    events = events_table([(1, "2026-01-20 21:40", "X"), (1, "2026-01-20 21:50", "X"),
+                           *[(1, f"2026-01-21 {clock}", area) for clock, area in ping_pong]])
+    area_map = pa.table({"area_id": list("ABCDX"), "target_id": list("ABCDX")})
+    p = from_text(indicators.get("od-flows").params, {})
+    sql = with_query(sequence_ctes(p), "SELECT day, previous, area_id FROM sequence ORDER BY day, area_id")
+    placed, got = (on_both_engines(ws, query, events=events, area_map=area_map)
+                   for query in (stays(43_200) + " ORDER BY start_t", sql))
+    assert placed[1].equals(placed[0]) and got[1].equals(got[0])
+    assert placed[0].column("area_id").to_pylist() == ["X", "A", "A"]
+    assert placed[0].column("first_t").to_pylist()[1:] == [at("2026-01-21 06:05")] * 2
+    # The trip from X arrives in the first stay in A, which starts on the 20th (at 21:57:30).
+    day = at("2026-01-20 00:00") // 86_400
+    assert got[0].to_pylist() == [{"day": day, "previous": "X", "area_id": "A"},
+                                  {"day": day, "previous": None, "area_id": "X"},
+                                  {"day": day + 1, "previous": "A", "area_id": "A"}]
 
 
 def test_census_estimate_rounds_ties_the_same_way_on_both_engines(ws):

@@ -34,9 +34,11 @@ def sequence_ctes(p: Binned) -> list[tuple[str, str]]:
     """CTEs ending in ``sequence(person, day, area_id, previous)``: each location at ``--level`` with the one
     before it (null when a trip cannot end there), ``day`` the local day a trip ending there is dated by."""
     if p.method == "stays":
+        # In time order by start: two stays of one area may begin at one event (a pass-through between them
+        # dropped), but stays never overlap and each lasts at least MIN_STAY, so no two start together.
         return [*stays_ctes(p.max_gap), ("sequence", f"""
             SELECT s.person, s.start_t // {DAY} AS day, m.target_id AS area_id,
-                   lag(m.target_id) OVER (PARTITION BY s.person ORDER BY s.first_t, s.area_id) AS previous
+                   lag(m.target_id) OVER (PARTITION BY s.person ORDER BY s.start_t) AS previous
             FROM stays s JOIN area_map m ON m.area_id = s.area_id""")]
     return [("observed", bin_locations(p.bin)), ("sequence", f"""
             SELECT o.person, o.slot // {DAY} AS day, m.target_id AS area_id,
